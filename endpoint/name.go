@@ -1,0 +1,233 @@
+package endpoint
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"golang.org/x/net/idna"
+)
+
+// Limits from RFC 1035 2.3.4, in presentation form without the trailing dot.
+const (
+	MaxLabelLength = 63
+	MaxNameLength  = 253
+)
+
+// punycode converts Unicode labels to their ASCII form without imposing the host-name
+// rules of IDNA lookup: DNS names legitimately hold "_" (SRV, TXT) and a leading "*".
+var punycode = idna.New(idna.MapForLookup(), idna.Transitional(false), idna.StrictDomainName(false))
+
+// NormalizeName returns name in the form zonekeeper compares and stores: surrounding
+// spaces and one trailing dot removed, lower case, Unicode labels in punycode. It
+// returns an error when name cannot be converted to ASCII; it does not check lengths or
+// characters (see ValidateName).
+func NormalizeName(name string) (string, error) {
+	n := strings.TrimSpace(name)
+	n = strings.TrimSuffix(n, ".")
+	if isASCII(n) {
+		return strings.ToLower(n), nil
+	}
+	labels := strings.Split(n, ".")
+	for i, l := range labels {
+		if isASCII(l) {
+			labels[i] = strings.ToLower(l)
+			continue
+		}
+		a, err := punycode.ToASCII(l)
+		if err != nil {
+			return "", fmt.Errorf("name %q: label %q cannot be converted to punycode: %v", name, l, err)
+		}
+		labels[i] = a
+	}
+	return strings.Join(labels, "."), nil
+}
+
+// NormalizeNameLoose is NormalizeName for names read from a provider, which are ASCII
+// already; a name that cannot be converted is returned lower-cased.
+func NormalizeNameLoose(name string) string {
+	n, err := NormalizeName(name)
+	if err != nil {
+		return strings.ToLower(strings.TrimSuffix(strings.TrimSpace(name), "."))
+	}
+	return n
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateName checks a normalised name: at most 253 bytes, labels of 1 to 63 bytes made
+// of letters, digits, "-" and "_", no label starting or ending with "-", and "*" only as
+// the whole leftmost label.
+func ValidateName(name string) error {
+	if name == "" {
+		return errors.New("empty name")
+	}
+	if len(name) > MaxNameLength {
+		return fmt.Errorf("name %q is %d bytes long, the limit is %d", name, len(name), MaxNameLength)
+	}
+	for i, l := range strings.Split(name, ".") {
+		if err := validateLabel(l, i == 0); err != nil {
+			return fmt.Errorf("name %q: %w", name, err)
+		}
+	}
+	return nil
+}
+
+func validateLabel(l string, leftmost bool) error {
+	switch {
+	case l == "":
+		return errors.New("empty label")
+	case len(l) > MaxLabelLength:
+		return fmt.Errorf("label %q is %d bytes long, the limit is %d", l, len(l), MaxLabelLength)
+	case l == "*":
+		if !leftmost {
+			return errors.New(`"*" is only allowed as the leftmost label`)
+		}
+		return nil
+	case l[0] == '-' || l[len(l)-1] == '-':
+		return fmt.Errorf("label %q starts or ends with a hyphen", l)
+	}
+	for _, c := range []byte(l) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return fmt.Errorf("label %q holds the character %q", l, c)
+		}
+	}
+	return nil
+}
+
+// ValidateTargets checks that targets suit the record type: IPv4 addresses for A, IPv6
+// for AAAA, exactly one host name for CNAME, host names for NS, "pref host" for MX,
+// "prio weight port host" for SRV. TXT and unknown types accept anything non-empty.
+func ValidateTargets(recordType string, targets Targets) error {
+	if len(targets) == 0 {
+		return errors.New("no targets")
+	}
+	if recordType == RecordTypeCNAME && len(targets) > 1 {
+		return fmt.Errorf("a CNAME has exactly one target, got %d (%s)", len(targets), strings.Join(targets, ", "))
+	}
+	for _, t := range targets {
+		if err := validateTarget(recordType, t); err != nil {
+			return fmt.Errorf("%s target %q: %w", recordType, t, err)
+		}
+	}
+	return nil
+}
+
+func validateTarget(recordType, t string) error {
+	switch recordType {
+	case RecordTypeA:
+		a, err := netip.ParseAddr(t)
+		if err != nil || !a.Is4() {
+			return errors.New("not an IPv4 address")
+		}
+	case RecordTypeAAAA:
+		a, err := netip.ParseAddr(t)
+		if err != nil || !a.Is6() || a.Is4In6() {
+			return errors.New("not an IPv6 address")
+		}
+	case RecordTypeCNAME, RecordTypeNS:
+		return validateHost(t)
+	case RecordTypeMX:
+		f := strings.Fields(t)
+		if len(f) != 2 {
+			return errors.New(`want "preference host"`)
+		}
+		if _, err := strconv.ParseUint(f[0], 10, 16); err != nil {
+			return fmt.Errorf("preference %q is not a number from 0 to 65535", f[0])
+		}
+		return validateHost(f[1])
+	case RecordTypeSRV:
+		f := strings.Fields(t)
+		if len(f) != 4 {
+			return errors.New(`want "priority weight port host"`)
+		}
+		for _, n := range f[:3] {
+			if _, err := strconv.ParseUint(n, 10, 16); err != nil {
+				return fmt.Errorf("%q is not a number from 0 to 65535", n)
+			}
+		}
+		return validateHost(f[3])
+	default:
+		if t == "" {
+			return errors.New("empty target")
+		}
+	}
+	return nil
+}
+
+func validateHost(h string) error {
+	n, err := NormalizeName(h)
+	if err != nil {
+		return err
+	}
+	if n == "" {
+		return errors.New("empty host name")
+	}
+	if _, err := netip.ParseAddr(n); err == nil {
+		return errors.New("an address where a host name is needed")
+	}
+	return ValidateName(n)
+}
+
+// TargetTypeOf says which address record type a target calls for: A for an IPv4
+// address, AAAA for IPv6, CNAME for anything else.
+func TargetTypeOf(target string) string {
+	a, err := netip.ParseAddr(target)
+	switch {
+	case err != nil:
+		return RecordTypeCNAME
+	case a.Is4() || a.Is4In6():
+		return RecordTypeA
+	default:
+		return RecordTypeAAAA
+	}
+}
+
+// CanonicalTarget returns the form in which two targets are compared: IPv6 addresses in
+// canonical form, host names lower case without a trailing dot, anything else as is
+// (TXT is case-sensitive).
+func CanonicalTarget(recordType, t string) string {
+	switch recordType {
+	case RecordTypeA, RecordTypeAAAA:
+		if a, err := netip.ParseAddr(t); err == nil {
+			return a.Unmap().String()
+		}
+		return strings.ToLower(t)
+	case RecordTypeCNAME, RecordTypeNS:
+		return NormalizeNameLoose(t)
+	case RecordTypeMX, RecordTypeSRV:
+		f := strings.Fields(t)
+		if len(f) > 0 {
+			f[len(f)-1] = NormalizeNameLoose(f[len(f)-1])
+		}
+		return strings.Join(f, " ")
+	}
+	return t
+}
+
+// SameTargets reports whether a and b hold the same targets for recordType, ignoring
+// order, duplicates, the case of host names and the spelling of IPv6 addresses.
+func SameTargets(recordType string, a, b Targets) bool {
+	set := make(map[string]bool, len(a))
+	for _, t := range a {
+		set[CanonicalTarget(recordType, t)] = true
+	}
+	other := make(map[string]bool, len(b))
+	for _, t := range b {
+		c := CanonicalTarget(recordType, t)
+		if !set[c] {
+			return false
+		}
+		other[c] = true
+	}
+	return len(other) == len(set)
+}
