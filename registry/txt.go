@@ -1,0 +1,209 @@
+package registry
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+	"github.com/zonekeeper/zonekeeper/provider"
+)
+
+// recordTypeTemplate in a prefix or suffix is replaced by the lower-case record type.
+const recordTypeTemplate = "%{record_type}"
+
+// aliasProperty marks a Route53 ALIAS record; older upstream versions named the
+// ownership record of an ALIAS A record as if the record were a CNAME.
+const aliasProperty = "alias"
+
+// TXTConfig configures the TXT ownership registry; cmd maps the --txt-* flags onto it.
+type TXTConfig struct {
+	// OwnerID is written into every ownership record and decides which records are
+	// ours (--txt-owner-id). Required.
+	OwnerID string
+	// Prefix and Suffix are put around the first label of the ownership record's name
+	// (--txt-prefix, --txt-suffix). At most one may be set. Either may contain
+	// %{record_type}, which then replaces the default "<type>-" in front of the label.
+	Prefix, Suffix string
+	// WildcardReplacement replaces a leading "*" label in ownership names
+	// (--txt-wildcard-replacement).
+	WildcardReplacement string
+	// EncryptionKey turns on AES-256-GCM encryption of ownership values when set; it
+	// must then be exactly 32 bytes (see ParseAESKey). Nil leaves values in plain text.
+	EncryptionKey []byte
+	// ManagedTypes are the record types whose missing ownership records get written;
+	// empty means A, AAAA and CNAME.
+	ManagedTypes []string
+	// DomainFilter limits, in the same way, which names get missing ownership records
+	// written. The zero value matches every name.
+	DomainFilter endpoint.DomainFilter
+}
+
+// TXT is the registry that records ownership in TXT records, byte-compatible with
+// upstream external-dns. It holds only its configuration and is safe for concurrent use.
+type TXT struct {
+	ownerID             string
+	prefix, suffix      string
+	wildcardReplacement string
+	key                 []byte
+	managedTypes        map[string]bool
+	domainFilter        endpoint.DomainFilter
+}
+
+var _ Registry = (*TXT)(nil)
+
+// NewTXT checks cfg and returns the registry. Prefix, suffix and wildcard replacement
+// are lower-cased, since the names they become part of are compared normalised.
+func NewTXT(cfg TXTConfig) (*TXT, error) {
+	switch {
+	case cfg.OwnerID == "":
+		return nil, errors.New("--txt-owner-id must not be empty")
+	case strings.Contains(cfg.OwnerID, ","):
+		return nil, fmt.Errorf("--txt-owner-id %q holds a comma, which the ownership record format cannot carry", cfg.OwnerID)
+	case cfg.Prefix != "" && cfg.Suffix != "":
+		return nil, fmt.Errorf("--txt-prefix (%q) and --txt-suffix (%q) exclude each other: set at most one", cfg.Prefix, cfg.Suffix)
+	case cfg.EncryptionKey != nil && len(cfg.EncryptionKey) != AESKeySize:
+		return nil, fmt.Errorf("--txt-encrypt-aes-key: the key is %d bytes, want %d (AES-256)", len(cfg.EncryptionKey), AESKeySize)
+	}
+	managed := map[string]bool{}
+	for _, t := range cfg.ManagedTypes {
+		managed[strings.ToUpper(t)] = true
+	}
+	if len(managed) == 0 {
+		for _, t := range []string{endpoint.RecordTypeA, endpoint.RecordTypeAAAA, endpoint.RecordTypeCNAME} {
+			managed[t] = true
+		}
+	}
+	return &TXT{
+		ownerID:             cfg.OwnerID,
+		prefix:              strings.ToLower(cfg.Prefix),
+		suffix:              strings.ToLower(cfg.Suffix),
+		wildcardReplacement: strings.ToLower(cfg.WildcardReplacement),
+		key:                 bytes.Clone(cfg.EncryptionKey),
+		managedTypes:        managed,
+		domainFilter:        cfg.DomainFilter,
+	}, nil
+}
+
+// OwnerID returns the configured owner id.
+func (t *TXT) OwnerID() string { return t.ownerID }
+
+// OwnershipName returns the name of the ownership record that upstream's current
+// ("new") format gives a record called name of type recordType: name is split at its
+// first dot into first and rest; a first label "*" becomes the wildcard replacement when
+// one is set; "<type>-" goes in front of first unless the prefix or suffix holds
+// %{record_type}, which becomes the lower-case type; the result is
+// prefix + first + suffix + "." + rest. The name may lie outside the record's zone
+// (an apex record without a prefix ending in "."): Zone.Changes refuses those.
+func (t *TXT) OwnershipName(name, recordType string) string {
+	rt := strings.ToLower(recordType)
+	typeLabel := rt + "-"
+	if strings.Contains(t.prefix+t.suffix, recordTypeTemplate) {
+		typeLabel = ""
+	}
+	return t.affixName(name, typeLabel, rt)
+}
+
+// legacyName is the name of upstream's pre-typed ownership record: OwnershipName with
+// neither a type label nor a type in the affixes.
+func (t *TXT) legacyName(name string) string { return t.affixName(name, "", "") }
+
+func (t *TXT) affixName(name, typeLabel, recordType string) string {
+	first, rest, hasRest := strings.Cut(name, ".")
+	if first == "*" && t.wildcardReplacement != "" {
+		first = t.wildcardReplacement
+	}
+	prefix := strings.ReplaceAll(t.prefix, recordTypeTemplate, recordType)
+	suffix := strings.ReplaceAll(t.suffix, recordTypeTemplate, recordType)
+	out := prefix + typeLabel + first + suffix
+	if hasRest {
+		out += "." + rest
+	}
+	return out
+}
+
+// ownershipCandidates lists, in the order they are looked up, the names of the
+// ownership records that may own ep: the current format; the legacy format (never used
+// by upstream for AAAA); and for ALIAS A records the older CNAME-typed name.
+func (t *TXT) ownershipCandidates(ep *endpoint.Endpoint) []txtKey {
+	keys := []txtKey{{t.OwnershipName(ep.DNSName, ep.RecordType), ep.SetIdentifier}}
+	if ep.RecordType != endpoint.RecordTypeAAAA {
+		keys = append(keys, txtKey{t.legacyName(ep.DNSName), ep.SetIdentifier})
+	}
+	if alias, _ := ep.Property(aliasProperty); ep.RecordType == endpoint.RecordTypeA && alias == "true" {
+		keys = append(keys, txtKey{t.OwnershipName(ep.DNSName, endpoint.RecordTypeCNAME), ep.SetIdentifier})
+	}
+	return keys
+}
+
+// encodeValue renders labels as an ownership target, encrypted when a key is set. A nil
+// nonce draws a fresh one.
+func (t *TXT) encodeValue(labels endpoint.Labels, nonce []byte) (string, error) {
+	if t.key == nil {
+		return FormatOwnership(labels), nil
+	}
+	sealed, err := Encrypt(t.key, nonce, formatPlain(labels))
+	if err != nil {
+		return "", err
+	}
+	return `"` + sealed + `"`, nil
+}
+
+// decodeValue reads an ownership target. With a key set it first tries to decrypt
+// (returning the nonce, for reuse on rewrite); a value that does not decrypt is parsed
+// as plain text, as upstream does.
+func (t *TXT) decodeValue(target string) (labels endpoint.Labels, nonce []byte, ok bool) {
+	if t.key != nil {
+		if plain, n, err := Decrypt(t.key, stripQuotes(target)); err == nil {
+			labels, ok = ParseOwnership(plain)
+			return labels, n, ok
+		}
+	}
+	labels, ok = ParseOwnership(target)
+	return labels, nil, ok
+}
+
+// Load splits records into ownership records and the others, and labels each of the
+// others with the labels of the first ownership record found for it among
+// ownershipCandidates, matching the set identifier too. An ownership record is a TXT
+// record one of whose targets decodes with heritage=external-dns, whoever owns it.
+// records are not modified. The Zone returned is never modified after Load, so its
+// methods are safe for concurrent use.
+func (t *TXT) Load(zone provider.Zone, records []*endpoint.Endpoint) Zone {
+	z := &txtZone{reg: t, zone: zone, owners: map[txtKey]*ownershipRecord{}}
+	var others []*endpoint.Endpoint
+	for _, r := range records {
+		if o := t.ownershipRecordOf(r); o != nil {
+			z.owners[txtKey{r.DNSName, r.SetIdentifier}] = o
+			continue
+		}
+		others = append(others, r)
+	}
+	for _, r := range others {
+		lr := loadedRecord{ep: r.Clone()}
+		for _, k := range t.ownershipCandidates(r) {
+			if o := z.owners[k]; o != nil {
+				lr.via, lr.owned = k, true
+				for key, v := range o.labels {
+					lr.ep.Labels[key] = v
+				}
+				break
+			}
+		}
+		z.records = append(z.records, lr)
+	}
+	return z
+}
+
+func (t *TXT) ownershipRecordOf(r *endpoint.Endpoint) *ownershipRecord {
+	if r.RecordType != endpoint.RecordTypeTXT {
+		return nil
+	}
+	for _, target := range r.Targets {
+		if labels, nonce, ok := t.decodeValue(target); ok {
+			return &ownershipRecord{ep: r, labels: labels, nonce: nonce}
+		}
+	}
+	return nil
+}

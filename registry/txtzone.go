@@ -1,0 +1,264 @@
+package registry
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+	"github.com/zonekeeper/zonekeeper/plan"
+	"github.com/zonekeeper/zonekeeper/provider"
+)
+
+// txtKey identifies an ownership record: its name and the set identifier it shares with
+// the record it owns.
+type txtKey struct {
+	name          string
+	setIdentifier string
+}
+
+// ownershipRecord is an ownership TXT record as read from the zone.
+type ownershipRecord struct {
+	ep     *endpoint.Endpoint
+	labels endpoint.Labels
+	// nonce is the AES-GCM nonce the value was sealed with; nil for a plain value.
+	nonce []byte
+}
+
+func (o *ownershipRecord) owner() string { return o.labels[endpoint.OwnerLabelKey] }
+
+// loadedRecord is a record other than an ownership record, labelled from its owner.
+type loadedRecord struct {
+	ep    *endpoint.Endpoint
+	via   txtKey // the ownership record the labels came from, when owned
+	owned bool
+}
+
+// txtZone is one zone as the TXT registry read it. It is not modified after Load.
+type txtZone struct {
+	reg     *TXT
+	zone    provider.Zone
+	owners  map[txtKey]*ownershipRecord
+	records []loadedRecord
+}
+
+// Records returns copies of the zone's records other than ownership records, in the
+// order the provider listed them, each carrying the labels of its ownership record.
+func (z *txtZone) Records() []*endpoint.Endpoint {
+	out := make([]*endpoint.Endpoint, 0, len(z.records))
+	for _, r := range z.records {
+		out = append(out, r.ep.Clone())
+	}
+	return out
+}
+
+// Changes implements Zone. Each provider.Change carries its ownership records in a
+// crash-consistent order: ownership TXT created or updated before the record it owns,
+// deleted after it. A TXT record shared by several records deleted in one plan (the
+// legacy format) travels with the last of them.
+func (z *txtZone) Changes(pc plan.Changes) ([]provider.Change, []endpoint.Problem) {
+	planned := plannedChanges(pc)
+	touched := map[endpoint.RecordKey]bool{}
+	deleted := map[endpoint.RecordKey]bool{}
+	for _, rc := range planned {
+		for _, ep := range []*endpoint.Endpoint{rc.Old, rc.New} {
+			if ep != nil {
+				touched[ep.RecordKey()] = true
+			}
+		}
+		if rc.Op == provider.OpDelete {
+			deleted[rc.Old.RecordKey()] = true
+		}
+	}
+	stillNeeded := map[txtKey]bool{}
+	for _, r := range z.records {
+		if r.owned && !deleted[r.ep.RecordKey()] {
+			stillNeeded[r.via] = true
+		}
+	}
+	lastDeleter := map[txtKey]int{}
+	for i, rc := range planned {
+		if rc.Op == provider.OpDelete {
+			for _, k := range z.reg.ownershipCandidates(rc.Old) {
+				lastDeleter[k] = i
+			}
+		} else {
+			ep := rc.Endpoint()
+			stillNeeded[txtKey{z.reg.OwnershipName(ep.DNSName, ep.RecordType), ep.SetIdentifier}] = true
+		}
+	}
+
+	var out []provider.Change
+	var problems []endpoint.Problem
+	for i, rc := range planned {
+		if rc.Op == provider.OpDelete {
+			out = append(out, z.deleteChange(i, rc, stillNeeded, lastDeleter))
+			continue
+		}
+		c, err := z.writeChange(rc)
+		if err != nil {
+			problems = append(problems, problemsFor(rc.New, err)...)
+			continue
+		}
+		out = append(out, c)
+	}
+	missing, missingProblems := z.missingChanges(touched)
+	return append(out, missing...), append(problems, missingProblems...)
+}
+
+// deleteChange deletes the record, then each of its ownership records that is ours and
+// that no record left after this plan relies on.
+func (z *txtZone) deleteChange(i int, rc provider.RecordChange, stillNeeded map[txtKey]bool, lastDeleter map[txtKey]int) provider.Change {
+	c := provider.Change{Records: []provider.RecordChange{rc}}
+	for _, k := range z.reg.ownershipCandidates(rc.Old) {
+		o := z.owners[k]
+		if o == nil || o.owner() != z.reg.ownerID || stillNeeded[k] || lastDeleter[k] != i {
+			continue
+		}
+		c.Records = append(c.Records, provider.RecordChange{Op: provider.OpDelete, Old: o.ep})
+	}
+	return c
+}
+
+// writeChange puts the new-format ownership record of a created or updated record in
+// front of it: a create when there is none, an update when the labels (or, for an
+// update, the provider-specific properties the TXT copies) change, nothing otherwise.
+func (z *txtZone) writeChange(rc provider.RecordChange) (provider.Change, error) {
+	ep := rc.New
+	name := z.reg.OwnershipName(ep.DNSName, ep.RecordType)
+	if !endpoint.IsSubdomain(name, z.zone.Name) {
+		return provider.Change{}, &OutsideZoneError{Record: ep.DNSName, OwnershipName: name, Zone: z.zone.Name}
+	}
+	labels := z.desiredLabels(ep)
+	existing := z.owners[txtKey{name, ep.SetIdentifier}]
+	if existing == nil {
+		txt, err := z.ownershipEndpoint(name, ep, labels, nil)
+		if err != nil {
+			return provider.Change{}, err
+		}
+		return withOwnership(rc, provider.RecordChange{Op: provider.OpCreate, New: txt}), nil
+	}
+	if existing.owner() != z.reg.ownerID {
+		return provider.Change{}, &ForeignOwnerError{OwnershipName: name, Owner: existing.owner()}
+	}
+	sameLabels := maps.Equal(existing.labels, labels)
+	propertiesChange := rc.Op == provider.OpUpdate && !slices.Equal(rc.Old.ProviderSpecific, ep.ProviderSpecific)
+	if sameLabels && !propertiesChange {
+		return provider.Change{Records: []provider.RecordChange{rc}}, nil
+	}
+	var nonce []byte
+	if sameLabels {
+		nonce = existing.nonce
+	}
+	txt, err := z.ownershipEndpoint(name, ep, labels, nonce)
+	if err != nil {
+		return provider.Change{}, err
+	}
+	return withOwnership(rc, provider.RecordChange{Op: provider.OpUpdate, Old: existing.ep, New: txt}), nil
+}
+
+// missingChanges writes the new-format ownership record of each owned, managed record
+// that lacks one and that this plan leaves alone. Records whose ownership name would
+// fall outside the zone are skipped: they have no object to report the problem on, and
+// the planned changes of the objects that want them already report it.
+func (z *txtZone) missingChanges(touched map[endpoint.RecordKey]bool) ([]provider.Change, []endpoint.Problem) {
+	var missing []*endpoint.Endpoint
+	for _, r := range z.records {
+		ep := r.ep
+		if !r.owned || ep.Labels[endpoint.OwnerLabelKey] != z.reg.ownerID || touched[ep.RecordKey()] ||
+			!z.reg.managedTypes[ep.RecordType] || !z.reg.domainFilter.Match(ep.DNSName) {
+			continue
+		}
+		name := z.reg.OwnershipName(ep.DNSName, ep.RecordType)
+		if z.owners[txtKey{name, ep.SetIdentifier}] != nil || !endpoint.IsSubdomain(name, z.zone.Name) {
+			continue
+		}
+		missing = append(missing, ep)
+	}
+	endpoint.SortEndpoints(missing)
+	var out []provider.Change
+	var problems []endpoint.Problem
+	for _, ep := range missing {
+		name := z.reg.OwnershipName(ep.DNSName, ep.RecordType)
+		txt, err := z.ownershipEndpoint(name, ep, z.desiredLabels(ep), nil)
+		if err != nil {
+			problems = append(problems, problemsFor(ep, err)...)
+			continue
+		}
+		out = append(out, provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate, New: txt}}})
+	}
+	return out, problems
+}
+
+// desiredLabels are the labels the ownership record of ep must hold: ep's own, our
+// owner id, and as resource the first object that asked for ep (Refs are sorted), as
+// upstream names it.
+func (z *txtZone) desiredLabels(ep *endpoint.Endpoint) endpoint.Labels {
+	labels := maps.Clone(ep.Labels)
+	if labels == nil {
+		labels = endpoint.Labels{}
+	}
+	labels[endpoint.OwnerLabelKey] = z.reg.ownerID
+	if len(ep.Refs) > 0 {
+		labels[endpoint.ResourceLabelKey] = ep.Refs[0].String()
+	}
+	return labels
+}
+
+// ownershipEndpoint builds the ownership record of ep as upstream writes it: TTL unset,
+// the record's set identifier and provider-specific properties (Route53 needs them to
+// put the TXT under the same routing policy), no labels of its own.
+func (z *txtZone) ownershipEndpoint(name string, ep *endpoint.Endpoint, labels endpoint.Labels, nonce []byte) (*endpoint.Endpoint, error) {
+	value, err := z.reg.encodeValue(labels, nonce)
+	if err != nil {
+		return nil, fmt.Errorf("encrypting ownership record %s: %w", name, err)
+	}
+	return &endpoint.Endpoint{
+		DNSName:          name,
+		RecordType:       endpoint.RecordTypeTXT,
+		Targets:          endpoint.Targets{value},
+		SetIdentifier:    ep.SetIdentifier,
+		ProviderSpecific: slices.Clone(ep.ProviderSpecific),
+		Labels:           endpoint.Labels{},
+	}, nil
+}
+
+// withOwnership orders an ownership write before the record change it belongs to.
+func withOwnership(rc, txt provider.RecordChange) provider.Change {
+	return provider.Change{Records: []provider.RecordChange{txt, rc}, Primary: 1}
+}
+
+// problemsFor reports err on every object that asked for ep.
+func problemsFor(ep *endpoint.Endpoint, err error) []endpoint.Problem {
+	if len(ep.Refs) == 0 {
+		return []endpoint.Problem{{DNSName: ep.DNSName, Err: err}}
+	}
+	out := make([]endpoint.Problem, 0, len(ep.Refs))
+	for _, ref := range ep.Refs {
+		out = append(out, endpoint.Problem{Ref: ref, DNSName: ep.DNSName, Err: err})
+	}
+	return out
+}
+
+// OutsideZoneError reports a record whose ownership record would lie outside its zone
+// (an apex record, without a prefix ending in "."). Such a record cannot be owned, so
+// it is not written: upstream writes it anyway and silently fails to own it.
+type OutsideZoneError struct {
+	Record, OwnershipName, Zone string
+}
+
+func (e *OutsideZoneError) Error() string {
+	return fmt.Sprintf("ownership record %s of %s would fall outside zone %s, so the record cannot be owned; "+
+		`set a --txt-prefix ending in "." such as "_zk-%%{record_type}." to keep ownership records inside the zone`,
+		e.OwnershipName, e.Record, e.Zone)
+}
+
+// ForeignOwnerError reports an ownership record, at the name ours would take, that
+// belongs to another owner id: the record is left to that owner.
+type ForeignOwnerError struct {
+	OwnershipName, Owner string
+}
+
+func (e *ForeignOwnerError) Error() string {
+	return fmt.Sprintf("ownership record %s belongs to owner %q", e.OwnershipName, e.Owner)
+}
