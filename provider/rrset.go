@@ -1,0 +1,189 @@
+package provider
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+)
+
+// Errors an RRsetStore reports for a record change that does not fit what it holds;
+// match them with errors.Is.
+var (
+	ErrRRsetExists     = errors.New("RRset already exists")
+	ErrRRsetMissing    = errors.New("RRset does not exist")
+	ErrTargetsMismatch = errors.New("targets do not match the stored RRset")
+	ErrOutsideZone     = errors.New("name is outside the zone")
+)
+
+// RecordCheck vets one record change before an RRsetStore applies it, for the rules of a
+// particular provider (what its storage can express). A non-nil error fails the Change
+// the record belongs to.
+type RecordCheck func(RecordChange) error
+
+// RRsetStore holds the RRsets of one zone, keyed by endpoint.RecordKey, and applies
+// Changes to them with the strictness the Provider interface promises: creating an RRset
+// that exists, or updating or deleting one that does not exist or whose targets differ
+// from Old (endpoint.SameTargets), fails the Change. It exists so that providers without
+// an API of their own (in memory, zone files) share one set of rules.
+//
+// An RRsetStore is not safe for concurrent use; the provider owning it serialises access.
+type RRsetStore struct {
+	zone  string
+	check RecordCheck
+	sets  map[endpoint.RecordKey]*endpoint.Endpoint
+}
+
+// NewRRsetStore returns a store for the zone named zone (normalised) holding copies of
+// records, which are taken as they are: they describe what the provider already holds,
+// so they are neither validated nor checked against the zone. A later record with the
+// RecordKey of an earlier one replaces it. check, if not nil, vets every record change
+// applied afterwards.
+func NewRRsetStore(zone string, check RecordCheck, records ...*endpoint.Endpoint) *RRsetStore {
+	s := &RRsetStore{zone: zone, check: check, sets: make(map[endpoint.RecordKey]*endpoint.Endpoint, len(records))}
+	for _, r := range records {
+		s.sets[r.RecordKey()] = r.Clone()
+	}
+	return s
+}
+
+// Zone returns the name of the store's zone.
+func (s *RRsetStore) Zone() string { return s.zone }
+
+// List returns deep copies of every RRset, ordered by endpoint.Less.
+func (s *RRsetStore) List() []*endpoint.Endpoint {
+	out := make([]*endpoint.Endpoint, 0, len(s.sets))
+	for _, e := range s.sets {
+		out = append(out, e.Clone())
+	}
+	slices.SortFunc(out, compareEndpoints)
+	return out
+}
+
+func compareEndpoints(a, b *endpoint.Endpoint) int {
+	switch {
+	case endpoint.Less(a, b):
+		return -1
+	case endpoint.Less(b, a):
+		return 1
+	}
+	return 0
+}
+
+// Apply applies every record change of c in order, or none of them: each is checked
+// against a working copy that already reflects the ones before it, and the store changes
+// only when all of them pass. Besides the existence and target rules of RRsetStore, a
+// record change fails when the operation lacks the endpoint it needs, when an update
+// changes the name, type or set identifier, when a record lies outside the zone, when a
+// new record has an invalid name or targets (endpoint.ValidateName,
+// endpoint.ValidateTargets), or when the store's RecordCheck rejects it. The error names
+// the record.
+func (s *RRsetStore) Apply(c Change) error {
+	pending := map[endpoint.RecordKey]*endpoint.Endpoint{} // nil value: deleted
+	lookup := func(k endpoint.RecordKey) *endpoint.Endpoint {
+		if e, ok := pending[k]; ok {
+			return e
+		}
+		return s.sets[k]
+	}
+	for _, rc := range c.Records {
+		if err := s.validate(rc); err != nil {
+			return err
+		}
+		target := rc.Endpoint()
+		key := target.RecordKey()
+		stored := lookup(key)
+		switch rc.Op {
+		case OpCreate:
+			if stored != nil {
+				return fmt.Errorf("create %s: %w", describeKey(key), ErrRRsetExists)
+			}
+		case OpUpdate, OpDelete:
+			if stored == nil {
+				return fmt.Errorf("%s %s: %w", rc.Op, describeKey(key), ErrRRsetMissing)
+			}
+			if !endpoint.SameTargets(key.RecordType, stored.Targets, rc.Old.Targets) {
+				return fmt.Errorf("%s %s: %w: stored %v, expected %v", rc.Op, describeKey(key), ErrTargetsMismatch, stored.Targets, rc.Old.Targets)
+			}
+		}
+		if rc.Op == OpDelete {
+			pending[key] = nil
+		} else {
+			pending[key] = rc.New.Clone()
+		}
+	}
+	for k, e := range pending {
+		if e == nil {
+			delete(s.sets, k)
+		} else {
+			s.sets[k] = e
+		}
+	}
+	return nil
+}
+
+// validate checks what can be judged from the record change alone.
+func (s *RRsetStore) validate(rc RecordChange) error {
+	switch rc.Op {
+	case OpCreate:
+		if rc.New == nil {
+			return errors.New("create without a new record")
+		}
+	case OpUpdate:
+		if rc.Old == nil || rc.New == nil {
+			return errors.New("update without both an old and a new record")
+		}
+		if rc.Old.RecordKey() != rc.New.RecordKey() {
+			return fmt.Errorf("update %s: new record %s has another name, type or set identifier", describeKey(rc.Old.RecordKey()), describeKey(rc.New.RecordKey()))
+		}
+	case OpDelete:
+		if rc.Old == nil {
+			return errors.New("delete without an old record")
+		}
+	default:
+		return fmt.Errorf("unknown operation %s", rc.Op)
+	}
+	key := rc.Endpoint().RecordKey()
+	if !endpoint.IsSubdomain(key.DNSName, s.zone) {
+		return fmt.Errorf("%s %s: %w %s", rc.Op, describeKey(key), ErrOutsideZone, s.zone)
+	}
+	if rc.New != nil {
+		if err := endpoint.ValidateName(rc.New.DNSName); err != nil {
+			return fmt.Errorf("%s %s: %w", rc.Op, describeKey(key), err)
+		}
+		if err := endpoint.ValidateTargets(rc.New.RecordType, rc.New.Targets); err != nil {
+			return fmt.Errorf("%s %s: %w", rc.Op, describeKey(key), err)
+		}
+	}
+	if s.check != nil {
+		if err := s.check(rc); err != nil {
+			return fmt.Errorf("%s %s: %w", rc.Op, describeKey(key), err)
+		}
+	}
+	return nil
+}
+
+// ApplyAll applies each of changes on its own (see Apply), so that one failing Change
+// does not hold back the others. It returns nil when all were applied, otherwise an
+// *ApplyError for the store's zone listing the failed ones in their original order;
+// every Change not listed was applied.
+func (s *RRsetStore) ApplyAll(changes []Change) error {
+	var failed []ChangeError
+	for _, c := range changes {
+		if err := s.Apply(c); err != nil {
+			failed = append(failed, ChangeError{Change: c, Err: err})
+		}
+	}
+	if len(failed) > 0 {
+		return &ApplyError{Zone: s.zone, Failed: failed}
+	}
+	return nil
+}
+
+func describeKey(k endpoint.RecordKey) string {
+	if k.SetIdentifier != "" {
+		return fmt.Sprintf("%s %s [%s]", k.DNSName, k.RecordType, k.SetIdentifier)
+	}
+	return k.DNSName + " " + k.RecordType
+}

@@ -1,0 +1,334 @@
+package zonefile
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/miekg/dns"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+)
+
+// This file holds the pure half of the provider: zone file text to RRsets and back.
+
+// rrset is one RRset as read from a zone file: the endpoint zonekeeper sees, and the
+// resource records it came from, written back untouched when Apply leaves the RRset
+// alone, so that hand-written records keep their exact form.
+type rrset struct {
+	endpoint *endpoint.Endpoint
+	records  []dns.RR
+}
+
+// zoneData is the parsed content of one zone file.
+type zoneData struct {
+	name string // normalised zone name
+	soa  *dns.SOA
+	sets map[endpoint.RecordKey]rrset
+}
+
+// endpoints returns the zone's RRsets as endpoints, ordered by endpoint.Less.
+func (z *zoneData) endpoints() []*endpoint.Endpoint {
+	out := make([]*endpoint.Endpoint, 0, len(z.sets))
+	for _, s := range z.sets {
+		out = append(out, s.endpoint)
+	}
+	endpoint.SortEndpoints(out)
+	return out
+}
+
+// parseZone reads a zone file of zone; file names the file in errors. Records without a
+// TTL and before any $TTL line get defaultTTL. The zone must hold exactly one SOA record,
+// at its apex, and nothing outside it; only class IN is supported.
+func parseZone(r io.Reader, zone, file string, defaultTTL endpoint.TTL) (*zoneData, error) {
+	zp := dns.NewZoneParser(r, dns.Fqdn(zone), file)
+	zp.SetDefaultTTL(uint32(defaultTTL))
+	var rrs []dns.RR
+	for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+		rrs = append(rrs, rr)
+	}
+	if err := zp.Err(); err != nil {
+		return nil, err
+	}
+	z, err := groupZone(zone, rrs)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	return z, nil
+}
+
+// groupZone groups rrs into the RRsets of zone.
+func groupZone(zone string, rrs []dns.RR) (*zoneData, error) {
+	z := &zoneData{name: zone, sets: map[endpoint.RecordKey]rrset{}}
+	for _, rr := range rrs {
+		h := rr.Header()
+		name := endpoint.NormalizeNameLoose(h.Name)
+		if !endpoint.IsSubdomain(name, zone) {
+			return nil, fmt.Errorf("record %q lies outside the zone %s", rr.String(), zone)
+		}
+		if h.Class != dns.ClassINET {
+			return nil, fmt.Errorf("record %q: only class IN is supported", rr.String())
+		}
+		if soa, ok := rr.(*dns.SOA); ok {
+			if name != zone {
+				return nil, fmt.Errorf("SOA record %q is not at the zone apex %s", rr.String(), zone)
+			}
+			if z.soa != nil {
+				return nil, fmt.Errorf("more than one SOA record for %s", zone)
+			}
+			z.soa = soa
+		}
+		key := endpoint.RecordKey{DNSName: name, RecordType: dns.Type(h.Rrtype).String()}
+		s, ok := z.sets[key]
+		if !ok {
+			s.endpoint = endpoint.New(name, key.RecordType, endpoint.TTL(h.Ttl))
+		}
+		s.endpoint.Targets = append(s.endpoint.Targets, recordTarget(rr))
+		s.records = append(s.records, rr)
+		z.sets[key] = s
+	}
+	if z.soa == nil {
+		return nil, fmt.Errorf("no SOA record for %s", zone)
+	}
+	return z, nil
+}
+
+// newZone is the content of a zone that has no file yet: an SOA with serial 0, so that
+// the first Apply writes serial 1, and an NS record pointing at localhost so that
+// BIND, Knot and CoreDNS load the file as it is.
+func newZone(zone string, ttl endpoint.TTL) (*zoneData, error) {
+	apex := dns.Fqdn(zone)
+	header := func(t uint16) dns.RR_Header {
+		return dns.RR_Header{Name: apex, Rrtype: t, Class: dns.ClassINET, Ttl: uint32(ttl)}
+	}
+	return groupZone(zone, []dns.RR{
+		&dns.SOA{Hdr: header(dns.TypeSOA), Ns: "ns1." + apex, Mbox: "hostmaster." + apex, Refresh: 3600, Retry: 600, Expire: 604800, Minttl: 300},
+		&dns.NS{Hdr: header(dns.TypeNS), Ns: "localhost."},
+	})
+}
+
+// recordTarget renders the data of rr as an endpoint target: presentation form without
+// the header, host names without the trailing dot, TXT strings unescaped and joined
+// (endpoint.TXTTarget).
+func recordTarget(rr dns.RR) string {
+	if txt, ok := rr.(*dns.TXT); ok {
+		strs := make([]string, len(txt.Txt))
+		for i, s := range txt.Txt {
+			strs[i] = unescapeTXT(s)
+		}
+		return endpoint.TXTTarget(strs)
+	}
+	// The header is four tab-separated fields; RFC 3597 records print their class in
+	// the generic CLASSnn form, so cut by position rather than by the header's text.
+	fields := strings.SplitN(rr.String(), "\t", 5)
+	rdata := fields[len(fields)-1]
+	hosts := hostFields(dns.Type(rr.Header().Rrtype).String())
+	if len(hosts) == 0 {
+		return rdata
+	}
+	words := strings.Fields(rdata)
+	for _, i := range hosts {
+		if i < len(words) && words[i] != "." {
+			words[i] = strings.TrimSuffix(words[i], ".")
+		}
+	}
+	return strings.Join(words, " ")
+}
+
+// hostFields lists which whitespace-separated fields of a record type's data are host
+// names, which endpoints hold without the trailing dot and zone files need absolute.
+func hostFields(recordType string) []int {
+	switch recordType {
+	case "CNAME", "NS", "PTR", "DNAME":
+		return []int{0}
+	case "MX":
+		return []int{1}
+	case "SRV":
+		return []int{3}
+	case recordTypeSOA:
+		return []int{0, 1}
+	}
+	return nil
+}
+
+// unescapeTXT turns a character-string as miekg/dns holds it (with \X and \DDD escapes)
+// into its bytes.
+func unescapeTXT(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] != '\\' || i+1 == len(s) {
+			b.WriteByte(s[i])
+			continue
+		}
+		if i+3 < len(s) && isDigits(s[i+1:i+4]) {
+			if n, err := strconv.Atoi(s[i+1 : i+4]); err == nil && n <= 255 {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		i++
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// quoteTXT renders one character-string in zone file syntax: in double quotes, with
+// quotes and backslashes escaped and bytes outside printable ASCII as \DDD.
+func quoteTXT(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < ' ' || c > '~':
+			fmt.Fprintf(&b, `\%03d`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// endpointRecords turns e into resource records, one per target; a TTL of 0 becomes
+// defaultTTL. It fails when e cannot be written to a zone file as it is: a set
+// identifier, a TTL out of range, or a target that does not parse as data of its type.
+func endpointRecords(e *endpoint.Endpoint, defaultTTL endpoint.TTL) ([]dns.RR, error) {
+	if e.SetIdentifier != "" {
+		return nil, fmt.Errorf("set identifier %q cannot be expressed in a zone file", e.SetIdentifier)
+	}
+	ttl := e.RecordTTL
+	if ttl == 0 {
+		ttl = defaultTTL
+	}
+	if ttl < 0 || ttl > math.MaxInt32 {
+		return nil, fmt.Errorf("TTL %d is outside 0..%d", ttl, math.MaxInt32)
+	}
+	out := make([]dns.RR, 0, len(e.Targets))
+	for _, t := range e.Targets {
+		rdata, err := targetData(e.RecordType, t)
+		if err != nil {
+			return nil, fmt.Errorf("target %q: %w", t, err)
+		}
+		rr, err := parseRecord(fmt.Sprintf("%s %d IN %s %s", dns.Fqdn(e.DNSName), ttl, e.RecordType, rdata))
+		if err != nil {
+			return nil, fmt.Errorf("target %q: %w", t, err)
+		}
+		if got := dns.Type(rr.Header().Rrtype).String(); got != e.RecordType {
+			return nil, fmt.Errorf("record type %q is spelled %q in a zone file", e.RecordType, got)
+		}
+		out = append(out, rr)
+	}
+	return out, nil
+}
+
+// targetData renders an endpoint target as record data in zone file syntax.
+func targetData(recordType, target string) (string, error) {
+	if strings.ContainsAny(target, "\r\n") {
+		return "", errors.New("a line break cannot be part of record data")
+	}
+	if recordType == endpoint.RecordTypeTXT {
+		strs := endpoint.TXTStrings(target)
+		quoted := make([]string, len(strs))
+		for i, s := range strs {
+			quoted[i] = quoteTXT(s)
+		}
+		return strings.Join(quoted, " "), nil
+	}
+	hosts := hostFields(recordType)
+	if len(hosts) == 0 {
+		return target, nil
+	}
+	words := strings.Fields(target)
+	for _, i := range hosts {
+		if i >= len(words) || words[i] == "." {
+			continue
+		}
+		host, err := endpoint.NormalizeName(words[i])
+		if err != nil {
+			return "", err
+		}
+		words[i] = host + "."
+	}
+	return strings.Join(words, " "), nil
+}
+
+// parseRecord parses exactly one resource record from text, with no $INCLUDE and no
+// relative names.
+func parseRecord(text string) (dns.RR, error) {
+	zp := dns.NewZoneParser(strings.NewReader(text+"\n"), ".", "")
+	rr, ok := zp.Next()
+	if err := zp.Err(); err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errors.New("no record data")
+	}
+	if _, more := zp.Next(); more {
+		return nil, errors.New("more than one record")
+	}
+	return rr, nil
+}
+
+// renderZone writes z in zone file syntax: $ORIGIN and $TTL, the SOA, the apex NS
+// records, then every other RRset of sets ordered by name and type. An RRset equal to the
+// one z was read with (same TTL, same targets in the same order) is written as it was
+// read; the SOA is z.soa.
+func renderZone(z *zoneData, sets []*endpoint.Endpoint, defaultTTL endpoint.TTL) ([]byte, error) {
+	sets = slices.Clone(sets)
+	rank := func(e *endpoint.Endpoint) int {
+		switch {
+		case e.RecordType == recordTypeSOA:
+			return 0
+		case e.RecordType == endpoint.RecordTypeNS && e.DNSName == z.name:
+			return 1
+		}
+		return 2
+	}
+	slices.SortStableFunc(sets, func(a, b *endpoint.Endpoint) int { return rank(a) - rank(b) })
+
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "$ORIGIN %s\n$TTL %d\n", dns.Fqdn(z.name), defaultTTL)
+	for _, e := range sets {
+		records, err := z.records(e, defaultTTL)
+		if err != nil {
+			return nil, fmt.Errorf("%s %s: %w", e.DNSName, e.RecordType, err)
+		}
+		for _, rr := range records {
+			buf.WriteString(rr.String())
+			buf.WriteByte('\n')
+		}
+	}
+	return buf.Bytes(), nil
+}
+
+// records returns the resource records to write for e.
+func (z *zoneData) records(e *endpoint.Endpoint, defaultTTL endpoint.TTL) ([]dns.RR, error) {
+	if e.RecordType == recordTypeSOA {
+		return []dns.RR{z.soa}, nil
+	}
+	if o, ok := z.sets[e.RecordKey()]; ok && o.endpoint.RecordTTL == e.RecordTTL && slices.Equal(o.endpoint.Targets, e.Targets) {
+		return o.records, nil
+	}
+	return endpointRecords(e, defaultTTL)
+}

@@ -1,0 +1,231 @@
+// Package zonefile is a DNS provider that keeps each zone as an RFC 1035 zone file in a
+// folder, for an authoritative server (BIND, Knot, CoreDNS's file plugin) to serve.
+//
+// Every Apply re-reads the file under an exclusive lock, applies the changes with the
+// strict rules of provider.RRsetStore, bumps the SOA serial once, and replaces the file
+// atomically, so that several zonekeeper processes may share a folder and a server
+// never reads a half-written file.
+package zonefile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+	"github.com/zonekeeper/zonekeeper/provider"
+)
+
+const (
+	// fileSuffix ends the name of every zone file: example.com.zone.
+	fileSuffix = ".zone"
+	// lockSuffix ends the name of the lock file beside each zone file.
+	lockSuffix = ".lock"
+	// defaultTTL applies when Config.DefaultTTL is 0.
+	defaultTTL endpoint.TTL = 300
+	// recordTypeSOA is the one record type the provider maintains itself.
+	recordTypeSOA = "SOA"
+)
+
+// Config configures a zone file provider.
+type Config struct {
+	// Dir is the folder holding the zone files; it must exist.
+	Dir string
+	// Zones are zones to manage even before their file exists (--zonefile-zone).
+	Zones []string
+	// DefaultTTL is written for records without a TTL, and is the $TTL of every file;
+	// 0 means 300 seconds.
+	DefaultTTL endpoint.TTL
+}
+
+// Provider manages the zone files of one folder. It is safe for concurrent use, also by
+// several processes sharing the folder: Apply serialises on a per-zone lock file.
+type Provider struct {
+	dir        string
+	zones      []string // configured, normalised, sorted, unique
+	defaultTTL endpoint.TTL
+}
+
+var _ provider.Provider = (*Provider)(nil)
+
+// New checks cfg and returns a provider for it. It reads nothing but the folder's
+// existence: zone files are read on every call, so edits by hand are picked up.
+func New(cfg Config) (*Provider, error) {
+	if cfg.Dir == "" {
+		return nil, errors.New("zonefile: no folder given (--zonefile-dir)")
+	}
+	info, err := os.Stat(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("zonefile: folder %s: %w", cfg.Dir, err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("zonefile: %s is not a folder", cfg.Dir)
+	}
+	ttl := cfg.DefaultTTL
+	if ttl == 0 {
+		ttl = defaultTTL
+	}
+	if ttl < 0 || ttl > math.MaxInt32 {
+		return nil, fmt.Errorf("zonefile: default TTL %d is outside 1..%d", cfg.DefaultTTL, math.MaxInt32)
+	}
+	zones := make([]string, 0, len(cfg.Zones))
+	for _, z := range cfg.Zones {
+		name, err := zoneName(z)
+		if err != nil {
+			return nil, fmt.Errorf("zonefile: zone %q: %w", z, err)
+		}
+		zones = append(zones, name)
+	}
+	slices.Sort(zones)
+	return &Provider{dir: cfg.Dir, zones: slices.Compact(zones), defaultTTL: ttl}, nil
+}
+
+// zoneName normalises and validates a zone name; the root zone is not supported.
+func zoneName(z string) (string, error) {
+	name, err := endpoint.NormalizeName(z)
+	if err != nil {
+		return "", err
+	}
+	if err := endpoint.ValidateName(name); err != nil {
+		return "", err
+	}
+	return name, nil
+}
+
+// Zones lists the configured zones and every zone that has a file (<zone>.zone) in the
+// folder, sorted by name, each once; a zone's ID is its name. A file whose name is not a
+// normalised zone name followed by ".zone" is an error.
+func (p *Provider) Zones(ctx context.Context) ([]provider.Zone, error) {
+	entries, err := os.ReadDir(p.dir)
+	if err != nil {
+		return nil, fmt.Errorf("zonefile: %w", err)
+	}
+	names := slices.Clone(p.zones)
+	for _, e := range entries {
+		stem, ok := strings.CutSuffix(e.Name(), fileSuffix)
+		if !ok || e.IsDir() {
+			continue
+		}
+		name, err := zoneName(stem)
+		if err != nil || name != stem {
+			return nil, fmt.Errorf("zonefile: %s: a zone file is named <zone>%s, with the zone in lower case, punycode, without a trailing dot", filepath.Join(p.dir, e.Name()), fileSuffix)
+		}
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	names = slices.Compact(names)
+	out := make([]provider.Zone, len(names))
+	for i, n := range names {
+		out[i] = provider.Zone{ID: n, Name: n}
+	}
+	return out, nil
+}
+
+// Records reads the file of zone (looked up by Name) and returns every RRset in it,
+// SOA and NS included, ordered by endpoint.Less. A configured zone without a file reads
+// as its initial SOA (serial 0) and NS records. A malformed file is an error naming the
+// file and the line.
+func (p *Provider) Records(ctx context.Context, zone provider.Zone) ([]*endpoint.Endpoint, error) {
+	z, err := p.read(zone.Name)
+	if err != nil {
+		return nil, err
+	}
+	return z.endpoints(), nil
+}
+
+// Apply changes the file of zone (looked up by Name). Under an exclusive lock on
+// <zone>.zone.lock it re-reads the file, applies changes as provider.RRsetStore.ApplyAll
+// does, and, when at least one Change was applied, increments the SOA serial once and
+// replaces the file atomically (temporary file, fsync, rename, fsync of the folder).
+//
+// Besides the failures of provider.RRsetStore, a Change fails when one of its records
+// has a set identifier, targets the SOA record, or has data that is not valid zone file
+// syntax for its type. Provider-specific properties are ignored. The lock wait does not
+// observe ctx; ctx is checked once the lock is held.
+func (p *Provider) Apply(ctx context.Context, zone provider.Zone, changes []provider.Change) error {
+	path, err := p.path(zone.Name)
+	if err != nil {
+		return err
+	}
+	unlock, err := lockFile(path + lockSuffix)
+	if err != nil {
+		return fmt.Errorf("zonefile: zone %s: %w", zone.Name, err)
+	}
+	defer unlock()
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	z, err := p.read(zone.Name)
+	if err != nil {
+		return err
+	}
+	store := provider.NewRRsetStore(z.name, p.checkRecord, z.endpoints()...)
+	applyErr := store.ApplyAll(changes)
+	if len(provider.FailedChanges(applyErr)) == len(changes) {
+		return applyErr
+	}
+	z.soa.Serial++
+	content, err := renderZone(z, store.List(), p.defaultTTL)
+	if err != nil {
+		return fmt.Errorf("zonefile: zone %s: %w", z.name, err)
+	}
+	if err := writeFileAtomic(path, content); err != nil {
+		return fmt.Errorf("zonefile: zone %s: %w", z.name, err)
+	}
+	return applyErr
+}
+
+// checkRecord holds the rules a zone file adds to those of provider.RRsetStore.
+func (p *Provider) checkRecord(rc provider.RecordChange) error {
+	if old := rc.Old; old != nil && old.SetIdentifier != "" {
+		return fmt.Errorf("set identifier %q cannot be expressed in a zone file", old.SetIdentifier)
+	}
+	if rc.Endpoint().RecordType == recordTypeSOA {
+		return errors.New("the SOA record is maintained by the zonefile provider, which increments its serial on every change")
+	}
+	if rc.New != nil {
+		_, err := endpointRecords(rc.New, p.defaultTTL)
+		return err
+	}
+	return nil
+}
+
+// read parses the file of zone, or returns the initial content of a configured zone
+// that has no file yet.
+func (p *Provider) read(zone string) (*zoneData, error) {
+	path, err := p.path(zone)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if slices.Contains(p.zones, zone) {
+			return newZone(zone, p.defaultTTL)
+		}
+		return nil, fmt.Errorf("zonefile: zone %s is not configured and has no file %s", zone, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("zonefile: %w", err)
+	}
+	defer f.Close()
+	z, err := parseZone(f, zone, path, p.defaultTTL)
+	if err != nil {
+		return nil, fmt.Errorf("zonefile: %w", err)
+	}
+	return z, nil
+}
+
+// path returns the zone file of zone, refusing names that are not normalised zone
+// names so that no name can point outside the folder.
+func (p *Provider) path(zone string) (string, error) {
+	if name, err := zoneName(zone); err != nil || name != zone {
+		return "", fmt.Errorf("zonefile: %q is not a normalised zone name", zone)
+	}
+	return filepath.Join(p.dir, zone+fileSuffix), nil
+}
