@@ -1,0 +1,164 @@
+package source
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+)
+
+// Annotation keys, after the prefix.
+const (
+	keyHostname              = "hostname"
+	keyInternalHostname      = "internal-hostname"
+	keyTarget                = "target"
+	keyTTL                   = "ttl"
+	keyController            = "controller"
+	keyIngressHostnameSource = "ingress-hostname-source"
+	keySetIdentifier         = "set-identifier"
+	keyAlias                 = "alias"
+	awsKeyPrefix             = "aws-"
+)
+
+// controllerName is the only value of the controller annotation that keeps an object.
+const controllerName = "dns-controller"
+
+// Provider-specific property names set from annotations.
+const (
+	propertyAlias           = "alias"
+	propertyAliasRecordType = "alias-record-type"
+	awsPropertyPrefix       = "aws/"
+)
+
+// cloudflareKeys become properties of the same name.
+var cloudflareKeys = []string{"cloudflare-proxied", "cloudflare-record-comment", "cloudflare-tags"}
+
+// annotation is one of our annotations, resolved across prefixes.
+type annotation struct {
+	key   string // the full key it was read from, for messages
+	value string
+}
+
+// readAnnotations picks our annotations out of all, keyed by the name after the prefix.
+// When several prefixes carry one name, the best-ranked prefix wins, and every other
+// prefix carrying a different value yields a conflict error. An annotation whose value is
+// empty or blank says nothing and is treated as absent.
+func readAnnotations(all map[string]string, rank map[string]int) (map[string]annotation, []error) {
+	type candidate struct {
+		rank int
+		annotation
+	}
+	byName := map[string][]candidate{}
+	for key, value := range all {
+		prefix, name, ok := strings.Cut(key, "/")
+		if !ok || strings.TrimSpace(value) == "" {
+			continue
+		}
+		r, ours := rank[prefix+"/"]
+		if !ours {
+			continue
+		}
+		byName[name] = append(byName[name], candidate{r, annotation{key, value}})
+	}
+	out := make(map[string]annotation, len(byName))
+	var conflicts []error
+	for _, name := range slices.Sorted(maps.Keys(byName)) {
+		cs := byName[name]
+		slices.SortFunc(cs, func(a, b candidate) int { return a.rank - b.rank })
+		winner := cs[0].annotation
+		out[name] = winner
+		for _, c := range cs[1:] {
+			if c.value != winner.value {
+				conflicts = append(conflicts, fmt.Errorf("annotations %s=%q and %s=%q disagree; using %s",
+					winner.key, winner.value, c.key, c.value, winner.key))
+			}
+		}
+	}
+	return out, conflicts
+}
+
+// splitList splits a comma-separated list, trimming spaces and skipping empty entries.
+func splitList(s string) []string {
+	var out []string
+	for _, e := range strings.Split(s, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// parseTTL reads a TTL in seconds ("60") or as a Go duration ("1m", "1.5s" → 1 second).
+func parseTTL(s string) (endpoint.TTL, error) {
+	s = strings.TrimSpace(s)
+	var seconds int64
+	n, err := strconv.ParseInt(s, 10, 64)
+	switch {
+	case err == nil:
+		seconds = n
+	case errors.Is(err, strconv.ErrRange):
+		return 0, errors.New("out of range 1..2147483647")
+	default:
+		d, derr := time.ParseDuration(s)
+		if derr != nil {
+			return 0, errors.New("neither a number of seconds nor a duration such as 1m")
+		}
+		seconds = int64(d / time.Second)
+	}
+	if seconds < 1 || seconds > math.MaxInt32 {
+		return 0, fmt.Errorf("%d seconds is out of range 1..2147483647", seconds)
+	}
+	return endpoint.TTL(seconds), nil
+}
+
+// recordSettings are what an object's annotations say about each of its records.
+type recordSettings struct {
+	ttl           endpoint.TTL
+	setIdentifier string
+	properties    []endpoint.Property
+}
+
+// readSettings reads the ttl, set-identifier, alias and provider-specific annotations.
+// A TTL that cannot be used is a warning; a bad alias value is an error.
+func (r *objectResult) readSettings(ann map[string]annotation) {
+	s := &r.settings
+	if a, ok := ann[keyTTL]; ok {
+		ttl, err := parseTTL(a.value)
+		if err != nil {
+			r.warn(fmt.Errorf("annotation %s: TTL %q ignored: %v", a.key, a.value, err))
+		}
+		s.ttl = ttl
+	}
+	if a, ok := ann[keySetIdentifier]; ok {
+		s.setIdentifier = strings.TrimSpace(a.value)
+	}
+	if a, ok := ann[keyAlias]; ok {
+		switch a.value {
+		case "true":
+			s.properties = append(s.properties, endpoint.Property{Name: propertyAlias, Value: "true"})
+		case endpoint.RecordTypeA, endpoint.RecordTypeAAAA:
+			s.properties = append(s.properties,
+				endpoint.Property{Name: propertyAlias, Value: "true"},
+				endpoint.Property{Name: propertyAliasRecordType, Value: a.value})
+		case "false":
+			// Upstream reads every value but "true" as no alias; "false" keeps
+			// meaning that, so that such objects keep their records here.
+		default:
+			r.fail("", fmt.Errorf("annotation %s: %q is not true, false, A or AAAA", a.key, a.value))
+		}
+	}
+	for name, a := range ann {
+		switch {
+		case strings.HasPrefix(name, awsKeyPrefix) && len(name) > len(awsKeyPrefix):
+			s.properties = append(s.properties, endpoint.Property{Name: awsPropertyPrefix + name[len(awsKeyPrefix):], Value: a.value})
+		case slices.Contains(cloudflareKeys, name):
+			s.properties = append(s.properties, endpoint.Property{Name: name, Value: a.value})
+		}
+	}
+}

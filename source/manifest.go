@@ -1,0 +1,287 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+	corev1 "k8s.io/api/core/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/yaml"
+)
+
+// The kinds the manifest source turns into records.
+var (
+	serviceGVK = corev1.SchemeGroupVersion.WithKind("Service")
+	ingressGVK = networkingv1.SchemeGroupVersion.WithKind("Ingress")
+)
+
+// ManifestObjects are the source objects of one manifest file.
+type ManifestObjects struct {
+	Services  []*corev1.Service
+	Ingresses []*networkingv1.Ingress
+	// Problems are objects that could not be read: an unknown apiVersion or kind, a
+	// version of Service or Ingress other than v1 and networking.k8s.io/v1, an object
+	// that does not fit its kind's schema. Each is an error: the object yields no records.
+	Problems []endpoint.Problem
+}
+
+// DecodeManifest reads the Kubernetes objects in data, the content of the manifest
+// file name (used in messages and in each Problem's Ref.Source).
+//
+// data is a stream of YAML documents separated by "---" lines, or of JSON objects when
+// it starts with "{". Empty documents are skipped. A kind ending in "List" that has
+// items (v1 List, ServiceList, …) stands for its items; items without apiVersion and
+// kind take them from a typed list. Services (v1) and Ingresses (networking.k8s.io/v1)
+// are returned with their namespace defaulted to "default"; other kinds that the
+// client-go scheme knows are skipped. Documents are numbered from 1 in messages.
+//
+// The error is for data that cannot be read as objects at all (invalid YAML or JSON, a
+// document that is not a mapping with a string apiVersion and kind); it names the file
+// and the document, and no objects are returned with it.
+func DecodeManifest(name string, data []byte) (ManifestObjects, error) {
+	var m ManifestObjects
+	docs, err := splitDocuments(data)
+	if err != nil {
+		return m, fmt.Errorf("manifest %s: %w", name, err)
+	}
+	for i, doc := range docs {
+		if err := m.decode(name, fmt.Sprintf("document %d", i+1), doc, schema.GroupVersionKind{}); err != nil {
+			return ManifestObjects{}, err
+		}
+	}
+	return m, nil
+}
+
+// splitDocuments returns each document of data as JSON; empty documents are "null".
+func splitDocuments(data []byte) ([][]byte, error) {
+	var docs [][]byte
+	if utilyaml.IsJSONBuffer(data) {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		for {
+			var raw json.RawMessage
+			err := dec.Decode(&raw)
+			if errors.Is(err, io.EOF) {
+				return docs, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("document %d: invalid JSON: %w", len(docs)+1, err)
+			}
+			docs = append(docs, raw)
+		}
+	}
+	reader := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
+	for {
+		doc, err := reader.Read()
+		if errors.Is(err, io.EOF) {
+			return docs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("document %d: invalid YAML: %w", len(docs)+1, err)
+		}
+		js, err := yaml.YAMLToJSON(doc)
+		if err != nil {
+			return nil, fmt.Errorf("document %d: invalid YAML: %w", len(docs)+1, err)
+		}
+		docs = append(docs, js)
+	}
+}
+
+// objectHead is the part of an object that says what it is.
+type objectHead struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	Metadata   struct {
+		Name      string `json:"name"`
+		Namespace string `json:"namespace"`
+	} `json:"metadata"`
+	Items []json.RawMessage `json:"items"`
+}
+
+// decode adds the object in raw, found at loc in file, to m. A typed list passes its
+// own group, version and kind (without "List") as itemDefault.
+func (m *ManifestObjects) decode(file, loc string, raw []byte, itemDefault schema.GroupVersionKind) error {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if raw[0] != '{' {
+		return fmt.Errorf("manifest %s (%s): not a Kubernetes object (a mapping with apiVersion and kind)", file, loc)
+	}
+	var head objectHead
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return fmt.Errorf("manifest %s (%s): not a Kubernetes object: %w", file, loc, err)
+	}
+	if head.APIVersion == "" && head.Kind == "" && !itemDefault.Empty() {
+		head.APIVersion, head.Kind = itemDefault.GroupVersion().String(), itemDefault.Kind
+	}
+	namespace := head.Metadata.Namespace
+	if namespace == "" {
+		namespace = corev1.NamespaceDefault
+	}
+	problem := func(format string, args ...any) {
+		m.Problems = append(m.Problems, endpoint.Problem{
+			Ref: endpoint.ObjectRef{Kind: strings.ToLower(head.Kind), Namespace: namespace, Name: head.Metadata.Name, Source: file},
+			Err: fmt.Errorf("%s: "+format, append([]any{loc}, args...)...),
+		})
+	}
+	if head.APIVersion == "" || head.Kind == "" {
+		problem("apiVersion and kind are required")
+		return nil
+	}
+	gv, err := schema.ParseGroupVersion(head.APIVersion)
+	if err != nil {
+		problem("unknown kind %q in %s: %v", head.Kind, head.APIVersion, err)
+		return nil
+	}
+	gvk := gv.WithKind(head.Kind)
+	if listKind, isList := strings.CutSuffix(head.Kind, "List"); isList && head.Items != nil {
+		var def schema.GroupVersionKind
+		if listKind != "" {
+			def = gv.WithKind(listKind)
+		}
+		for i, item := range head.Items {
+			if err := m.decode(file, fmt.Sprintf("%s, item %d", loc, i+1), item, def); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	switch {
+	case gvk == serviceGVK:
+		svc := &corev1.Service{}
+		if err := json.Unmarshal(raw, svc); err != nil {
+			problem("Service: %v", err)
+			return nil
+		}
+		svc.Namespace = namespace
+		m.Services = append(m.Services, svc)
+	case gvk == ingressGVK:
+		ing := &networkingv1.Ingress{}
+		if err := json.Unmarshal(raw, ing); err != nil {
+			problem("Ingress: %v", err)
+			return nil
+		}
+		ing.Namespace = namespace
+		m.Ingresses = append(m.Ingresses, ing)
+	case !scheme.Scheme.Recognizes(gvk):
+		problem("unknown kind %q in %s", head.Kind, head.APIVersion)
+	case gvk.Kind == serviceGVK.Kind || gvk.Kind == ingressGVK.Kind:
+		problem("%s %s is not read; only %s and %s are", head.APIVersion, head.Kind,
+			gvkString(serviceGVK), gvkString(ingressGVK))
+	}
+	return nil
+}
+
+// gvkString renders a kind the way a manifest spells it: "networking.k8s.io/v1 Ingress".
+func gvkString(gvk schema.GroupVersionKind) string {
+	return gvk.GroupVersion().String() + " " + gvk.Kind
+}
+
+// Manifest is a Source reading Services and Ingresses from manifest files, the way
+// `kubectl apply -f` takes them. It reads the files anew on every Endpoints call, so
+// edits show without a restart. It holds no state and is safe for concurrent use.
+type Manifest struct {
+	paths []string
+	opts  *Options
+}
+
+// NewManifest returns a Source over paths: files (read whatever their name), and
+// folders, walked recursively for files ending in .yaml, .yml or .json, in lexical order.
+func NewManifest(paths []string, o *Options) *Manifest {
+	return &Manifest{paths: slices.Clone(paths), opts: o}
+}
+
+// Endpoints reads every file and returns the records its objects ask for, sorted, with
+// the problems of single objects. A path that cannot be read and a file that is not
+// valid YAML or JSON are errors naming the file: the source as a whole is then unknown.
+func (m *Manifest) Endpoints(ctx context.Context) (Result, error) {
+	files, err := manifestFiles(m.paths)
+	if err != nil {
+		return Result{}, err
+	}
+	var res Result
+	for _, file := range files {
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
+		data, err := os.ReadFile(file)
+		if err != nil {
+			return Result{}, fmt.Errorf("manifest: %w", err)
+		}
+		objs, err := DecodeManifest(file, data)
+		if err != nil {
+			return Result{}, err
+		}
+		res.Problems = append(res.Problems, objs.Problems...)
+		for _, svc := range objs.Services {
+			if !m.opts.reads(KindService) {
+				break
+			}
+			eps, problems := serviceEndpoints(svc, m.opts, file)
+			res.Endpoints = append(res.Endpoints, eps...)
+			res.Problems = append(res.Problems, problems...)
+		}
+		for _, ing := range objs.Ingresses {
+			if !m.opts.reads(KindIngress) {
+				break
+			}
+			eps, problems := ingressEndpoints(ing, m.opts, file)
+			res.Endpoints = append(res.Endpoints, eps...)
+			res.Problems = append(res.Problems, problems...)
+		}
+	}
+	endpoint.SortEndpoints(res.Endpoints)
+	return res, nil
+}
+
+// manifestFiles expands paths into the files to read, each once.
+func manifestFiles(paths []string) ([]string, error) {
+	var files []string
+	seen := map[string]bool{}
+	add := func(f string) {
+		if !seen[f] {
+			seen[f] = true
+			files = append(files, f)
+		}
+	}
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, fmt.Errorf("manifest: %w", err)
+		}
+		if !info.IsDir() {
+			add(p)
+			continue
+		}
+		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			switch strings.ToLower(filepath.Ext(path)) {
+			case ".yaml", ".yml", ".json":
+				if !d.IsDir() {
+					add(path)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("manifest: %w", err)
+		}
+	}
+	return files, nil
+}
