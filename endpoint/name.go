@@ -134,6 +134,9 @@ func validateTarget(recordType, t string) error {
 		if err != nil || !a.Is6() || a.Is4In6() {
 			return errors.New("not an IPv6 address")
 		}
+		if a.Zone() != "" {
+			return errors.New("an IPv6 address with a zone cannot be published")
+		}
 	case RecordTypeCNAME, RecordTypeNS:
 		return validateHost(t)
 	case RecordTypeMX:
