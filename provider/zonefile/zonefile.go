@@ -55,16 +55,18 @@ type Provider struct {
 var _ provider.Provider = (*Provider)(nil)
 
 // New checks cfg and returns a provider for it. It reads nothing but the folder's
-// existence: zone files are read on every call, so edits by hand are picked up.
+// status: zone files are read on every call, so edits by hand are picked up. A missing
+// folder is created by the first Apply that writes a zone.
 func New(cfg Config) (*Provider, error) {
 	if cfg.Dir == "" {
 		return nil, errors.New("zonefile: no folder given (--zonefile-dir)")
 	}
 	info, err := os.Stat(cfg.Dir)
-	if err != nil {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
 		return nil, fmt.Errorf("zonefile: folder %s: %w", cfg.Dir, err)
-	}
-	if !info.IsDir() {
+	case !info.IsDir():
 		return nil, fmt.Errorf("zonefile: %s is not a folder", cfg.Dir)
 	}
 	ttl := cfg.DefaultTTL
@@ -103,7 +105,7 @@ func zoneName(z string) (string, error) {
 // normalised zone name followed by ".zone" is an error.
 func (p *Provider) Zones(ctx context.Context) ([]provider.Zone, error) {
 	entries, err := os.ReadDir(p.dir)
-	if err != nil {
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("zonefile: %w", err)
 	}
 	names := slices.Clone(p.zones)
@@ -152,6 +154,9 @@ func (p *Provider) Apply(ctx context.Context, zone provider.Zone, changes []prov
 	path, err := p.path(zone.Name)
 	if err != nil {
 		return err
+	}
+	if err := os.MkdirAll(p.dir, 0o755); err != nil {
+		return fmt.Errorf("zonefile: %w", err)
 	}
 	unlock, err := lockFile(path + lockSuffix)
 	if err != nil {

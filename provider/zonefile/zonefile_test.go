@@ -502,6 +502,25 @@ func TestUnknownZone(t *testing.T) {
 	}
 }
 
+func TestMissingFolderIsCreatedOnFirstWrite(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "not", "yet")
+	p, err := New(Config{Dir: dir, Zones: []string{"example.com"}})
+	if err != nil {
+		t.Fatalf("New on a missing folder: %v", err)
+	}
+	zones, err := p.Zones(context.Background())
+	if err != nil || len(zones) != 1 {
+		t.Fatalf("Zones = %v, %v; want the configured zone", zones, err)
+	}
+	create := provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate, New: endpoint.New("www.example.com", "A", 0, "192.0.2.1")}}}
+	if err := p.Apply(context.Background(), zones[0], []provider.Change{create}); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "example.com.zone")); err != nil {
+		t.Errorf("zone file not written: %v", err)
+	}
+}
+
 func TestNewConfig(t *testing.T) {
 	dir := t.TempDir()
 	file := filepath.Join(dir, "file")
@@ -514,7 +533,6 @@ func TestNewConfig(t *testing.T) {
 		want string
 	}{
 		{name: "no folder", cfg: Config{}, want: "no folder"},
-		{name: "missing folder", cfg: Config{Dir: filepath.Join(dir, "missing")}, want: "missing"},
 		{name: "not a folder", cfg: Config{Dir: file}, want: "is not a folder"},
 		{name: "negative TTL", cfg: Config{Dir: dir, DefaultTTL: -1}, want: "default TTL -1"},
 		{name: "bad zone", cfg: Config{Dir: dir, Zones: []string{"bad..zone"}}, want: `zone "bad..zone"`},

@@ -1,0 +1,55 @@
+# zonekeeper — the commands a developer and CI use.
+
+GO        ?= go
+BIN       := bin/zonekeeper
+VERSION   ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+FUZZTIME  ?= 30s
+DEMO_DIR  ?= $(CURDIR)/.demo/zones
+DEMO_ARGS := --source=manifest --manifest=examples --provider=zonefile \
+             --zonefile-dir=$(DEMO_DIR) --zonefile-zone=example.com --txt-owner-id=demo
+
+.PHONY: all build test lint bench fuzz demo clean
+
+all: lint test build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/zonekeeper
+
+# Unit, property and end-to-end tests with the race detector; the seed corpora of every
+# fuzz target run here too.
+test:
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+lint:
+	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Runs every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for target in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$target"; \
+	    $(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+# Plans and applies examples/ into a zone file, then shows that nothing is left to do.
+demo: build
+	@rm -rf $(DEMO_DIR) && mkdir -p $(DEMO_DIR)
+	@echo "== zonekeeper plan (nothing written yet)"
+	@$(BIN) plan $(DEMO_ARGS)
+	@echo; echo "== zonekeeper run --once"
+	@$(BIN) run --once $(DEMO_ARGS)
+	@echo; echo "== $(DEMO_DIR)/example.com.zone"
+	@cat $(DEMO_DIR)/example.com.zone
+	@echo; echo "== zonekeeper plan --detailed-exitcode (0 means nothing left to change)"
+	@$(BIN) plan --detailed-exitcode $(DEMO_ARGS)
+
+clean:
+	rm -rf bin .demo

@@ -1,0 +1,277 @@
+// Package controller runs zonekeeper's reconcile: desired records from the sources,
+// current records from the provider, ownership from the registry, the plan, the safety
+// checks, and the apply.
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+	"github.com/zonekeeper/zonekeeper/plan"
+	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/registry"
+	"github.com/zonekeeper/zonekeeper/source"
+)
+
+// Config is the part of the configuration the reconcile itself reads.
+type Config struct {
+	Policy       plan.Policy
+	ManagedTypes []string
+	DomainFilter endpoint.DomainFilter
+	// ZoneIDFilter keeps only zones with these provider ids; empty keeps all.
+	ZoneIDFilter []string
+	// MinTTL raises every desired TTL that is unset or lower to this value; 0 leaves
+	// TTLs alone.
+	MinTTL endpoint.TTL
+	// DryRun plans without applying. It is enforced here, once, before anything reaches
+	// a provider.
+	DryRun bool
+}
+
+// Controller reconciles the sources with a provider's zones.
+type Controller struct {
+	Sources  []source.Source
+	Registry registry.Registry
+	Provider provider.Provider
+	Config   Config
+	Logger   *slog.Logger
+}
+
+// Report says what one reconcile found, planned and did.
+type Report struct {
+	// Problems are per-object troubles from the sources and the zone assignment.
+	Problems []endpoint.Problem
+	// SourceErrors are sources that could not be read; while there are any, the
+	// reconcile makes no deletions.
+	SourceErrors []error
+	Zones        []ZoneReport
+	DryRun       bool
+}
+
+// ZoneReport is one zone's part of a reconcile.
+type ZoneReport struct {
+	Zone provider.Zone
+	// Changes are the provider changes planned, ownership records included.
+	Changes []provider.Change
+	// Withheld are planned deletions the safety checks held back, with the reason.
+	Withheld []Withheld
+	// Problems are the planner's and registry's per-object warnings.
+	Problems []endpoint.Problem
+	// Failed are changes the provider refused; the others were applied.
+	Failed []provider.ChangeError
+	// Err is set when the zone could not be read or written at all.
+	Err error
+}
+
+// Withheld is a planned deletion that was not carried out.
+type Withheld struct {
+	Record *endpoint.Endpoint
+	Reason string
+}
+
+// Err summarises what went wrong in the reconcile: unreadable sources, unreachable zones
+// and refused changes. Per-object problems are not errors of the reconcile.
+func (r *Report) Err() error {
+	errs := slices.Clone(r.SourceErrors)
+	for _, z := range r.Zones {
+		if z.Err != nil {
+			errs = append(errs, fmt.Errorf("zone %s: %w", z.Zone.Name, z.Err))
+		}
+		for _, f := range z.Failed {
+			errs = append(errs, fmt.Errorf("zone %s: %w", z.Zone.Name, f))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ChangeCount counts the planned record changes by operation, ownership records not
+// included.
+func (r *Report) ChangeCount() (create, update, del int) {
+	for _, z := range r.Zones {
+		for _, c := range z.Changes {
+			switch c.Main().Op {
+			case provider.OpCreate:
+				create++
+			case provider.OpUpdate:
+				update++
+			case provider.OpDelete:
+				del++
+			}
+		}
+	}
+	return create, update, del
+}
+
+// RunOnce reconciles every zone once. It returns an error only when the reconcile could
+// not start (the provider's zones could not be listed); everything else is in the Report.
+func (c *Controller) RunOnce(ctx context.Context) (*Report, error) {
+	rep := &Report{DryRun: c.Config.DryRun}
+	var desired []*endpoint.Endpoint
+	for _, s := range c.Sources {
+		res, err := s.Endpoints(ctx)
+		if err != nil {
+			rep.SourceErrors = append(rep.SourceErrors, err)
+			continue
+		}
+		desired = append(desired, res.Endpoints...)
+		rep.Problems = append(rep.Problems, res.Problems...)
+	}
+	c.applyMinTTL(desired)
+
+	zones, err := c.zones(ctx)
+	if err != nil {
+		return rep, err
+	}
+	byZone, unplaced := assignZones(desired, zones, c.Config.DomainFilter)
+	rep.Problems = append(rep.Problems, unplaced...)
+
+	protected := objectsWithErrors(rep.Problems)
+	for _, z := range zones {
+		zr := c.reconcileZone(ctx, z, byZone[z.Name], protected, len(rep.SourceErrors) > 0)
+		c.logZone(zr)
+		rep.Zones = append(rep.Zones, zr)
+	}
+	return rep, nil
+}
+
+func (c *Controller) zones(ctx context.Context) ([]provider.Zone, error) {
+	all, err := c.Provider.Zones(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("listing zones: %w", err)
+	}
+	var out []provider.Zone
+	for _, z := range all {
+		if len(c.Config.ZoneIDFilter) > 0 && !slices.Contains(c.Config.ZoneIDFilter, z.ID) {
+			continue
+		}
+		if c.Config.DomainFilter.MatchZone(z.Name) {
+			out = append(out, z)
+		}
+	}
+	return out, nil
+}
+
+func (c *Controller) applyMinTTL(eps []*endpoint.Endpoint) {
+	if c.Config.MinTTL <= 0 {
+		return
+	}
+	for _, e := range eps {
+		if e.RecordTTL < c.Config.MinTTL {
+			e.RecordTTL = c.Config.MinTTL
+		}
+	}
+}
+
+// assignZones puts each desired endpoint in the zone that is the longest label-wise
+// suffix of its name. A managed name that no zone holds is reported on its objects.
+func assignZones(desired []*endpoint.Endpoint, zones []provider.Zone, filter endpoint.DomainFilter) (map[string][]*endpoint.Endpoint, []endpoint.Problem) {
+	byZone := make(map[string][]*endpoint.Endpoint, len(zones))
+	var problems []endpoint.Problem
+	for _, e := range desired {
+		z, ok := provider.ZoneFor(e.DNSName, zones)
+		if ok {
+			byZone[z.Name] = append(byZone[z.Name], e)
+			continue
+		}
+		if !filter.Match(e.DNSName) {
+			continue
+		}
+		for _, ref := range e.Refs {
+			problems = append(problems, endpoint.Problem{
+				Ref: ref, DNSName: e.DNSName, Warning: true,
+				Err: errors.New("no managed zone holds this name; the record is not published"),
+			})
+		}
+	}
+	return byZone, problems
+}
+
+// objectsWithErrors lists the objects whose input was rejected. Their records stay as
+// they are: a typo in an annotation must not delete a live record.
+func objectsWithErrors(problems []endpoint.Problem) map[string]bool {
+	out := map[string]bool{}
+	for _, p := range problems {
+		if !p.Warning {
+			out[p.Ref.String()] = true
+		}
+	}
+	return out
+}
+
+func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired []*endpoint.Endpoint, protected map[string]bool, sourceFailed bool) ZoneReport {
+	zr := ZoneReport{Zone: z}
+	records, err := c.Provider.Records(ctx, z)
+	if err != nil {
+		zr.Err = fmt.Errorf("reading records: %w", err)
+		return zr
+	}
+	owned := c.Registry.Load(z, records)
+	res := plan.Calculate(plan.Input{
+		Desired:      desired,
+		Current:      owned.Records(),
+		OwnerID:      c.Registry.OwnerID(),
+		Policy:       c.Config.Policy,
+		ManagedTypes: c.Config.ManagedTypes,
+		DomainFilter: c.Config.DomainFilter,
+	})
+	zr.Problems = res.Problems
+	res.Changes.Delete, zr.Withheld = withholdDeletions(res.Changes.Delete, protected, sourceFailed)
+
+	changes, problems := owned.Changes(res.Changes)
+	zr.Changes = changes
+	zr.Problems = append(zr.Problems, problems...)
+	if c.Config.DryRun || len(changes) == 0 {
+		return zr
+	}
+	if err := c.Provider.Apply(ctx, z, changes); err != nil {
+		if failed := provider.FailedChanges(err); failed != nil {
+			zr.Failed = failed
+		} else {
+			zr.Err = fmt.Errorf("applying changes: %w", err)
+		}
+	}
+	return zr
+}
+
+// withholdDeletions keeps the deletions that are safe to make. When a source could not be
+// read, every absent record may merely be unread, so nothing is deleted (safety
+// invariant 3); a record whose owning object was rejected is kept as it is.
+func withholdDeletions(deletes []*endpoint.Endpoint, protected map[string]bool, sourceFailed bool) (keep []*endpoint.Endpoint, withheld []Withheld) {
+	for _, d := range deletes {
+		switch {
+		case sourceFailed:
+			withheld = append(withheld, Withheld{Record: d, Reason: "a source could not be read"})
+		case protected[d.Labels[endpoint.ResourceLabelKey]]:
+			withheld = append(withheld, Withheld{Record: d, Reason: "its object " + d.Labels[endpoint.ResourceLabelKey] + " has invalid input"})
+		default:
+			keep = append(keep, d)
+		}
+	}
+	return keep, withheld
+}
+
+func (c *Controller) logZone(zr ZoneReport) {
+	if c.Logger == nil {
+		return
+	}
+	log := c.Logger.With("zone", zr.Zone.Name)
+	if zr.Err != nil {
+		log.Error("zone not reconciled", "err", zr.Err)
+	}
+	for _, w := range zr.Withheld {
+		log.Warn("deletion withheld", "record", w.Record.String(), "reason", w.Reason)
+	}
+	for _, f := range zr.Failed {
+		log.Error("change refused", "change", f.Change.String(), "err", f.Err)
+	}
+	for _, p := range zr.Problems {
+		log.Warn("object problem", "object", p.Ref.String(), "name", p.DNSName, "err", p.Err)
+	}
+	if !c.Config.DryRun && len(zr.Changes) > 0 {
+		log.Info("changes applied", "changes", len(zr.Changes)-len(zr.Failed), "failed", len(zr.Failed))
+	}
+}
