@@ -48,6 +48,7 @@ demo: build
 	@$(BIN) run --once $(DEMO_ARGS)
 	@echo; echo "== $(DEMO_DIR)/example.com.zone"
 	@cat $(DEMO_DIR)/example.com.zone
+	@if command -v named-checkzone >/dev/null; then echo; echo "== BIND's named-checkzone on it"; named-checkzone example.com $(DEMO_DIR)/example.com.zone; fi
 	@echo; echo "== zonekeeper plan --detailed-exitcode (0 means nothing left to change)"
 	@$(BIN) plan --detailed-exitcode $(DEMO_ARGS)
 

@@ -69,6 +69,18 @@ func TestManifest(t *testing.T) {
 		wantProblems []problemCheck
 	}{
 		{
+			name:   "only the kinds --source names are read",
+			files:  map[string]string{"app.yaml": webService + "---\n" + siteIngress},
+			config: Config{Kinds: []string{KindIngress}},
+			want:   []string{"shop.example.com CNAME lb.example.net"},
+		},
+		{
+			name:   "services only",
+			files:  map[string]string{"app.yaml": webService + "---\n" + siteIngress},
+			config: Config{Kinds: []string{KindService}},
+			want:   []string{"web.example.com A 192.0.2.1"},
+		},
+		{
 			name:  "multi-document YAML with empty documents and other kinds",
 			files: map[string]string{"app.yaml": "---\n" + webService + "---\n# only a comment\n---\n" + deployment + "---\n" + siteIngress},
 			want:  []string{"shop.example.com CNAME lb.example.net", "web.example.com A 192.0.2.1"},

@@ -290,6 +290,7 @@ func TestCompileErrors(t *testing.T) {
 		{Config{FQDNTemplate: "{{nosuchfunc .Name}}"}, "--fqdn-template"},
 		{Config{AnnotationPrefixes: []string{"Not A Domain/"}}, "--annotation-prefix"},
 		{Config{ServiceTypeFilter: []string{"loadbalancer"}}, "--service-type-filter"},
+		{Config{Kinds: []string{"gateway"}}, "--source"},
 	}
 	for _, tt := range tests {
 		_, err := tt.config.Compile()
