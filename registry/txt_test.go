@@ -336,6 +336,36 @@ func TestCreatedOwnershipRecord(t *testing.T) {
 	}
 }
 
+// The planner names the object that keeps a contested record in its resource label; the
+// ownership record must carry that choice, or the next run would pick another winner.
+func TestResourceLabelFromPlannerWins(t *testing.T) {
+	tests := []struct {
+		name     string
+		resource string
+		want     string
+	}{
+		{name: "planner's choice", resource: "service/default/z", want: "service/default/z"},
+		{name: "first ref when the planner chose none", resource: "", want: "service/default/a"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ep := wanted("app.example.com", "A", "a", "192.0.2.1")
+			ep.Refs = append(ep.Refs, endpoint.ObjectRef{Kind: "service", Namespace: "default", Name: "z"})
+			if tt.resource != "" {
+				ep.Labels[endpoint.ResourceLabelKey] = tt.resource
+			}
+			changes, _ := newTestTXT(t, TXTConfig{}).Load(testZone, nil).Changes(plan.Changes{Create: []*endpoint.Endpoint{ep}})
+			if len(changes) != 1 || len(changes[0].Records) != 2 {
+				t.Fatalf("changes %v", summaries(changes))
+			}
+			labels, ok := ParseOwnership(changes[0].Records[0].New.Targets[0])
+			if !ok || labels[endpoint.ResourceLabelKey] != tt.want {
+				t.Errorf("ownership labels %v, want resource %s", labels, tt.want)
+			}
+		})
+	}
+}
+
 func TestForeignOwnerProblemPerRef(t *testing.T) {
 	ep := wanted("app.example.com", "A", "a", "192.0.2.1")
 	ep.Refs = append(ep.Refs, endpoint.ObjectRef{Kind: "ingress", Namespace: "web", Name: "b"})

@@ -191,15 +191,16 @@ func (z *txtZone) missingChanges(touched map[endpoint.RecordKey]bool) ([]provide
 }
 
 // desiredLabels are the labels the ownership record of ep must hold: ep's own, our
-// owner id, and as resource the first object that asked for ep (Refs are sorted), as
-// upstream names it.
+// owner id, and as resource the object the planner chose, or else the first object that
+// asked for ep (Refs are sorted), as upstream names it. The planner's choice must win:
+// it is the conflict winner it keeps stable from one run to the next through this label.
 func (z *txtZone) desiredLabels(ep *endpoint.Endpoint) endpoint.Labels {
 	labels := maps.Clone(ep.Labels)
 	if labels == nil {
 		labels = endpoint.Labels{}
 	}
 	labels[endpoint.OwnerLabelKey] = z.reg.ownerID
-	if len(ep.Refs) > 0 {
+	if labels[endpoint.ResourceLabelKey] == "" && len(ep.Refs) > 0 {
 		labels[endpoint.ResourceLabelKey] = ep.Refs[0].String()
 	}
 	return labels
