@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 type result struct {
@@ -236,5 +238,34 @@ func TestVersionAndCompletion(t *testing.T) {
 	}
 	if r := runCLI(t, nil, "completion", "bash"); r.code != 0 || !strings.Contains(r.stdout, "zonekeeper") {
 		t.Errorf("completion bash: exit %d", r.code)
+	}
+}
+
+func TestRunUntilStopped(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan int)
+	var stderr bytes.Buffer
+	go func() {
+		done <- execute(ctx, append([]string{"run", "--interval=20ms"}, zoneArgs(dir)...), io.Discard, &stderr, func(string) (string, bool) { return "", false })
+	}()
+	zone := filepath.Join(dir, "example.com.zone")
+	for {
+		if _, err := os.Stat(zone); err == nil {
+			break
+		}
+		select {
+		case code := <-done:
+			t.Fatalf("run exited with %d before writing the zone: %s", code, stderr.String())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("run exit %d after the context ended, want 0: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "stopping") {
+		t.Errorf("no stop message in the log:\n%s", stderr.String())
 	}
 }
