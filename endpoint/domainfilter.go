@@ -90,14 +90,18 @@ func (f DomainFilter) Match(name string) bool {
 }
 
 // MatchZone reports whether a zone may hold managed names: the zone itself matches, or
-// an include entry lies below it (a filter "app.example.com" keeps zone "example.com").
+// an include entry lies below it (a filter "app.example.com" or ".example.com" keeps
+// zone "example.com"), and the zone is not excluded. With a regular expression set every
+// zone may hold managed names.
 func (f DomainFilter) MatchZone(zone string) bool {
 	z := NormalizeNameLoose(zone)
 	if f.usesRegex() || f.Match(z) {
 		return true
 	}
 	for _, d := range f.include {
-		if strings.HasSuffix(strings.TrimPrefix(d, "."), "."+z) && !matchAny(f.exclude, z) {
+		// d keeps the leading dot of a subdomain-only entry, so ".example.com" lies below
+		// "example.com" while "badexample.com" does not.
+		if strings.HasSuffix(d, "."+z) && !matchAny(f.exclude, z) {
 			return true
 		}
 	}

@@ -20,13 +20,35 @@ const (
 // rules of IDNA lookup: DNS names legitimately hold "_" (SRV, TXT) and a leading "*".
 var punycode = idna.New(idna.MapForLookup(), idna.Transitional(false), idna.StrictDomainName(false))
 
+// ideographicDots are the label separators IDNA accepts besides "." (RFC 3490 3.1), so
+// that "bücher。" ends in a trailing dot just as "bücher." does.
+var ideographicDots = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".")
+
 // NormalizeName returns name in the form zonekeeper compares and stores: surrounding
 // spaces and one trailing dot removed, lower case, Unicode labels in punycode. It
-// returns an error when name cannot be converted to ASCII; it does not check lengths or
-// characters (see ValidateName).
+// returns an error when name cannot be converted to ASCII, or when the result would
+// still end in a dot or white space ("a..", "a .", "a\u3002."): such a name is never
+// valid, and normalising the result again would change it. Apart from that it does not
+// check lengths or characters (see ValidateName). NormalizeName(n) == n for every n it
+// returns.
 func NormalizeName(name string) (string, error) {
-	n := strings.TrimSpace(name)
-	n = strings.TrimSuffix(n, ".")
+	n := ideographicDots.Replace(strings.TrimSpace(name))
+	n, err := labelsToASCII(strings.TrimSuffix(n, "."))
+	if err != nil {
+		return "", fmt.Errorf("name %q: %w", name, err)
+	}
+	if strings.HasSuffix(n, ".") {
+		return "", fmt.Errorf("name %q ends with an empty label", name)
+	}
+	if n != strings.TrimSpace(n) {
+		return "", fmt.Errorf("name %q has white space next to its trailing dot", name)
+	}
+	return n, nil
+}
+
+// labelsToASCII lower-cases ASCII labels and converts the others to punycode, one label
+// at a time so that an ASCII label is never subject to IDNA's rules.
+func labelsToASCII(n string) (string, error) {
 	if isASCII(n) {
 		return strings.ToLower(n), nil
 	}
@@ -38,7 +60,7 @@ func NormalizeName(name string) (string, error) {
 		}
 		a, err := punycode.ToASCII(l)
 		if err != nil {
-			return "", fmt.Errorf("name %q: label %q cannot be converted to punycode: %v", name, l, err)
+			return "", fmt.Errorf("label %q cannot be converted to punycode: %v", l, err)
 		}
 		labels[i] = a
 	}
@@ -126,12 +148,18 @@ func validateTarget(recordType, t string) error {
 	switch recordType {
 	case RecordTypeA:
 		a, err := netip.ParseAddr(t)
+		if err == nil && a.Is4In6() {
+			return fmt.Errorf("an IPv4-mapped IPv6 address: write it as %s", a.Unmap())
+		}
 		if err != nil || !a.Is4() {
 			return errors.New("not an IPv4 address")
 		}
 	case RecordTypeAAAA:
 		a, err := netip.ParseAddr(t)
-		if err != nil || !a.Is6() || a.Is4In6() {
+		if err == nil && a.Is4In6() {
+			return fmt.Errorf("an IPv4-mapped IPv6 address: publish it as %s in an A record", a.Unmap())
+		}
+		if err != nil || !a.Is6() {
 			return errors.New("not an IPv6 address")
 		}
 		if a.Zone() != "" {
@@ -182,7 +210,8 @@ func validateHost(h string) error {
 }
 
 // TargetTypeOf says which address record type a target calls for: A for an IPv4
-// address, AAAA for IPv6, CNAME for anything else.
+// address (also in its IPv4-mapped IPv6 spelling, which ValidateTargets accepts only
+// after netip.Addr.Unmap), AAAA for IPv6, CNAME for anything else.
 func TargetTypeOf(target string) string {
 	a, err := netip.ParseAddr(target)
 	switch {
