@@ -88,8 +88,9 @@ func (r *Report) Err() error {
 	return errors.Join(errs...)
 }
 
-// ChangeCount counts the planned record changes by operation, ownership records not
-// included.
+// ChangeCount counts the planned changes by the operation of their main record; the
+// ownership records travelling with a change are not counted. A change that only writes
+// a missing ownership record counts as a create: it is a write all the same.
 func (r *Report) ChangeCount() (create, update, del int) {
 	for _, z := range r.Zones {
 		for _, c := range z.Changes {
@@ -120,7 +121,7 @@ func (c *Controller) RunOnce(ctx context.Context) (*Report, error) {
 		desired = append(desired, res.Endpoints...)
 		rep.Problems = append(rep.Problems, res.Problems...)
 	}
-	c.applyMinTTL(desired)
+	desired = c.withMinTTL(desired)
 
 	zones, err := c.zones(ctx)
 	if err != nil {
@@ -155,15 +156,21 @@ func (c *Controller) zones(ctx context.Context) ([]provider.Zone, error) {
 	return out, nil
 }
 
-func (c *Controller) applyMinTTL(eps []*endpoint.Endpoint) {
+// withMinTTL raises every TTL in eps that is unset or below MinTTL. A raised endpoint is
+// replaced by a copy in eps, which must be the controller's own slice: the endpoints
+// themselves belong to the sources, which may hand out the same ones every cycle.
+func (c *Controller) withMinTTL(eps []*endpoint.Endpoint) []*endpoint.Endpoint {
 	if c.Config.MinTTL <= 0 {
-		return
+		return eps
 	}
-	for _, e := range eps {
+	for i, e := range eps {
 		if e.RecordTTL < c.Config.MinTTL {
-			e.RecordTTL = c.Config.MinTTL
+			raised := e.Clone()
+			raised.RecordTTL = c.Config.MinTTL
+			eps[i] = raised
 		}
 	}
+	return eps
 }
 
 // assignZones puts each desired endpoint in the zone that is the longest label-wise
@@ -220,6 +227,9 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	})
 	zr.Problems = res.Problems
 	res.Changes.Delete, zr.Withheld = withholdDeletions(res.Changes.Delete, protected, sourceFailed)
+	var waiting []endpoint.Problem
+	res.Changes.Create, waiting = withholdClashingCreates(res.Changes.Create, zr.Withheld)
+	zr.Problems = append(zr.Problems, waiting...)
 
 	changes, problems := owned.Changes(res.Changes)
 	zr.Changes = changes
@@ -252,6 +262,37 @@ func withholdDeletions(deletes []*endpoint.Endpoint, protected map[string]bool, 
 		}
 	}
 	return keep, withheld
+}
+
+// withholdClashingCreates leaves out the creates that could only live beside a record
+// whose deletion was withheld: a CNAME where another record of its name and set
+// identifier stays, or any record where a CNAME stays (RFC 1034 3.6.2). A provider would
+// have to refuse them. They are reported on their objects and made once the deletion
+// goes through.
+func withholdClashingCreates(creates []*endpoint.Endpoint, withheld []Withheld) (keep []*endpoint.Endpoint, waiting []endpoint.Problem) {
+	if len(withheld) == 0 {
+		return creates, nil
+	}
+	staying := make(map[endpoint.Key][]Withheld, len(withheld))
+	for _, w := range withheld {
+		staying[w.Record.Key()] = append(staying[w.Record.Key()], w)
+	}
+	for _, cr := range creates {
+		i := slices.IndexFunc(staying[cr.Key()], func(w Withheld) bool {
+			return w.Record.RecordType == endpoint.RecordTypeCNAME || cr.RecordType == endpoint.RecordTypeCNAME
+		})
+		if i < 0 {
+			keep = append(keep, cr)
+			continue
+		}
+		w := staying[cr.Key()][i]
+		err := fmt.Errorf("%s record not created yet: it cannot coexist with the %s record it replaces, whose deletion is withheld because %s",
+			cr.RecordType, w.Record.RecordType, w.Reason)
+		for _, ref := range cr.Refs {
+			waiting = append(waiting, endpoint.Problem{Ref: ref, DNSName: cr.DNSName, Warning: true, Err: err})
+		}
+	}
+	return keep, waiting
 }
 
 func (c *Controller) logZone(zr ZoneReport) {

@@ -43,9 +43,19 @@ type RRsetStore struct {
 func NewRRsetStore(zone string, check RecordCheck, records ...*endpoint.Endpoint) *RRsetStore {
 	s := &RRsetStore{zone: zone, check: check, sets: make(map[endpoint.RecordKey]*endpoint.Endpoint, len(records))}
 	for _, r := range records {
-		s.sets[r.RecordKey()] = r.Clone()
+		s.sets[r.RecordKey()] = asStored(r)
 	}
 	return s
+}
+
+// asStored copies e as a DNS service keeps it: the record data without zonekeeper's
+// labels and object references, which live only in ownership records. Keeping them would
+// let a record whose ownership record was removed still look owned.
+func asStored(e *endpoint.Endpoint) *endpoint.Endpoint {
+	c := e.Clone()
+	c.Labels = endpoint.Labels{}
+	c.Refs = nil
+	return c
 }
 
 // Zone returns the name of the store's zone.
@@ -110,7 +120,7 @@ func (s *RRsetStore) Apply(c Change) error {
 		if rc.Op == OpDelete {
 			pending[key] = nil
 		} else {
-			pending[key] = rc.New.Clone()
+			pending[key] = asStored(rc.New)
 		}
 	}
 	for k, e := range pending {

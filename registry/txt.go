@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
@@ -171,17 +172,23 @@ func (t *TXT) decodeValue(target string) (labels endpoint.Labels, nonce []byte, 
 // records are not modified. The Zone returned is never modified after Load, so its
 // methods are safe for concurrent use.
 func (t *TXT) Load(zone provider.Zone, records []*endpoint.Endpoint) Zone {
-	z := &txtZone{reg: t, zone: zone, owners: map[txtKey]*ownershipRecord{}}
+	z := &txtZone{reg: t, zone: zone, owners: map[txtKey]*ownershipRecord{}, otherTXT: map[txtKey]bool{}}
 	var others []*endpoint.Endpoint
 	for _, r := range records {
 		if o := t.ownershipRecordOf(r); o != nil {
 			z.owners[txtKey{r.DNSName, r.SetIdentifier}] = o
 			continue
 		}
+		if r.RecordType == endpoint.RecordTypeTXT {
+			z.otherTXT[txtKey{r.DNSName, r.SetIdentifier}] = true
+		}
 		others = append(others, r)
 	}
 	for _, r := range others {
 		lr := loadedRecord{ep: r.Clone()}
+		// Ownership comes only from ownership records: labels a provider handed back are
+		// not evidence that the record is ours.
+		lr.ep.Labels = endpoint.Labels{}
 		for _, k := range t.ownershipCandidates(r) {
 			if o := z.owners[k]; o != nil {
 				lr.via, lr.owned = k, true
@@ -200,9 +207,10 @@ func (t *TXT) ownershipRecordOf(r *endpoint.Endpoint) *ownershipRecord {
 	if r.RecordType != endpoint.RecordTypeTXT {
 		return nil
 	}
-	for _, target := range r.Targets {
+	for i, target := range r.Targets {
 		if labels, nonce, ok := t.decodeValue(target); ok {
-			return &ownershipRecord{ep: r, labels: labels, nonce: nonce}
+			others := slices.Concat(r.Targets[:i], r.Targets[i+1:])
+			return &ownershipRecord{ep: r, labels: labels, nonce: nonce, others: others}
 		}
 	}
 	return nil

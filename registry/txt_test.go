@@ -479,3 +479,47 @@ func incompressibleName() string {
 	}
 	return b.String()[:253]
 }
+
+// Values that are not ours in an RRset holding a legacy ownership value survive the
+// removal of that value, and no ownership record is written over a TXT record someone
+// else put at its name.
+func TestOthersTXTValuesAreKept(t *testing.T) {
+	ownValue := FormatOwnership(endpoint.Labels{"owner": "default", "resource": "service/default/web"})
+	shared := record("web.example.com", "TXT", ownValue, `"v=spf1 -all"`)
+	t.Run("legacy value removed, SPF kept", func(t *testing.T) {
+		web := record("web.example.com", "A", "192.0.2.1")
+		z := newTestTXT(t, TXTConfig{}).Load(testZone, []*endpoint.Endpoint{web, shared})
+		current := z.Records()
+		if len(current) != 1 || current[0].Labels[endpoint.OwnerLabelKey] != "default" {
+			t.Fatalf("records %v: want web owned through the legacy value", current)
+		}
+		changes, problems := z.Changes(plan.Changes{Delete: current})
+		if len(problems) != 0 || len(changes) != 1 || len(changes[0].Records) != 2 {
+			t.Fatalf("changes %v, problems %v", summaries(changes), problems)
+		}
+		txt := changes[0].Records[1]
+		if txt.Op != provider.OpUpdate || !slices.Equal(txt.New.Targets, endpoint.Targets{`"v=spf1 -all"`}) {
+			t.Errorf("ownership change %v, want an update keeping only the SPF value", txt)
+		}
+	})
+	t.Run("no ownership record over another TXT", func(t *testing.T) {
+		verification := record("a-app.example.com", "TXT", `"site-verification=1"`)
+		changes, problems := newTestTXT(t, TXTConfig{}).Load(testZone, []*endpoint.Endpoint{verification}).
+			Changes(plan.Changes{Create: []*endpoint.Endpoint{wanted("app.example.com", "A", "app", "192.0.2.1")}})
+		var occupied *OccupiedError
+		if len(changes) != 0 || len(problems) != 1 || !errors.As(problems[0].Err, &occupied) {
+			t.Errorf("changes %v, problems %v: want the create refused with an OccupiedError", summaries(changes), problems)
+		}
+	})
+}
+
+// A provider handing back zonekeeper's labels on a record (as a careless store might)
+// does not make the record owned: only an ownership record does.
+func TestLabelsFromProviderDoNotOwn(t *testing.T) {
+	web := record("web.example.com", "A", "192.0.2.1")
+	web.Labels[endpoint.OwnerLabelKey] = "default"
+	got := loadRecords(t, newTestTXT(t, TXTConfig{}), web)
+	if !slices.Equal(got, []string{"web.example.com A"}) {
+		t.Errorf("records %q: want web unowned", got)
+	}
+}

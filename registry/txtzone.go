@@ -23,6 +23,9 @@ type ownershipRecord struct {
 	labels endpoint.Labels
 	// nonce is the AES-GCM nonce the value was sealed with; nil for a plain value.
 	nonce []byte
+	// others are the RRset's other values (an SPF or site-verification string beside a
+	// legacy ownership value): not ours to remove.
+	others []string
 }
 
 func (o *ownershipRecord) owner() string { return o.labels[endpoint.OwnerLabelKey] }
@@ -36,10 +39,14 @@ type loadedRecord struct {
 
 // txtZone is one zone as the TXT registry read it. It is not modified after Load.
 type txtZone struct {
-	reg     *TXT
-	zone    provider.Zone
-	owners  map[txtKey]*ownershipRecord
-	records []loadedRecord
+	reg    *TXT
+	zone   provider.Zone
+	owners map[txtKey]*ownershipRecord
+	// otherTXT are TXT RRsets holding no ownership value. An ownership record is never
+	// written over one: creating it would fail, and merging into it would claim data
+	// someone else put there.
+	otherTXT map[txtKey]bool
+	records  []loadedRecord
 }
 
 // Records returns copies of the zone's records other than ownership records, in the
@@ -115,9 +122,20 @@ func (z *txtZone) deleteChange(i int, rc provider.RecordChange, stillNeeded map[
 		if o == nil || o.owner() != z.reg.ownerID || stillNeeded[k] || lastDeleter[k] != i {
 			continue
 		}
-		c.Records = append(c.Records, provider.RecordChange{Op: provider.OpDelete, Old: o.ep})
+		c.Records = append(c.Records, o.removal())
 	}
 	return c
+}
+
+// removal deletes the ownership record, or, when its RRset holds values of others, updates
+// the RRset to just those.
+func (o *ownershipRecord) removal() provider.RecordChange {
+	if len(o.others) == 0 {
+		return provider.RecordChange{Op: provider.OpDelete, Old: o.ep}
+	}
+	kept := o.ep.Clone()
+	kept.Targets = slices.Clone(o.others)
+	return provider.RecordChange{Op: provider.OpUpdate, Old: o.ep, New: kept}
 }
 
 // writeChange puts the new-format ownership record of a created or updated record in
@@ -130,7 +148,11 @@ func (z *txtZone) writeChange(rc provider.RecordChange) (provider.Change, error)
 		return provider.Change{}, &OutsideZoneError{Record: ep.DNSName, OwnershipName: name, Zone: z.zone.Name}
 	}
 	labels := z.desiredLabels(ep)
-	existing := z.owners[txtKey{name, ep.SetIdentifier}]
+	key := txtKey{name, ep.SetIdentifier}
+	existing := z.owners[key]
+	if existing == nil && z.otherTXT[key] {
+		return provider.Change{}, &OccupiedError{OwnershipName: name}
+	}
 	if existing == nil {
 		txt, err := z.ownershipEndpoint(name, ep, labels, nil)
 		if err != nil {
@@ -154,6 +176,7 @@ func (z *txtZone) writeChange(rc provider.RecordChange) (provider.Change, error)
 	if err != nil {
 		return provider.Change{}, err
 	}
+	txt.Targets = append(txt.Targets, existing.others...)
 	return withOwnership(rc, provider.RecordChange{Op: provider.OpUpdate, Old: existing.ep, New: txt}), nil
 }
 
@@ -170,7 +193,8 @@ func (z *txtZone) missingChanges(touched map[endpoint.RecordKey]bool) ([]provide
 			continue
 		}
 		name := z.reg.OwnershipName(ep.DNSName, ep.RecordType)
-		if z.owners[txtKey{name, ep.SetIdentifier}] != nil || !endpoint.IsSubdomain(name, z.zone.Name) {
+		key := txtKey{name, ep.SetIdentifier}
+		if z.owners[key] != nil || z.otherTXT[key] || !endpoint.IsSubdomain(name, z.zone.Name) {
 			continue
 		}
 		missing = append(missing, ep)
@@ -262,4 +286,15 @@ type ForeignOwnerError struct {
 
 func (e *ForeignOwnerError) Error() string {
 	return fmt.Sprintf("ownership record %s belongs to owner %q", e.OwnershipName, e.Owner)
+}
+
+// OccupiedError reports a TXT record that is not an ownership record standing where
+// ours would go: the record is not written, since it could not be owned.
+type OccupiedError struct {
+	OwnershipName string
+}
+
+func (e *OccupiedError) Error() string {
+	return fmt.Sprintf("a TXT record that is not an ownership record already stands at %s, where this record's ownership record goes; "+
+		"remove it or choose another --txt-prefix", e.OwnershipName)
 }
