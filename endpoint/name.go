@@ -32,7 +32,10 @@ var ideographicDots = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61"
 // check lengths or characters (see ValidateName). NormalizeName(n) == n for every n it
 // returns.
 func NormalizeName(name string) (string, error) {
-	n := ideographicDots.Replace(strings.TrimSpace(name))
+	n := strings.TrimSpace(name)
+	if !isASCII(n) {
+		n = ideographicDots.Replace(n)
+	}
 	n, err := labelsToASCII(strings.TrimSuffix(n, "."))
 	if err != nil {
 		return "", fmt.Errorf("name %q: %w", name, err)
