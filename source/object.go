@@ -73,7 +73,8 @@ func (r *objectResult) hostnames(origin string, raw []string) []string {
 			err = endpoint.ValidateName(n)
 		}
 		if err != nil {
-			r.fail("", fmt.Errorf("%s: hostname %q: %v", origin, h, err))
+			// Both errors name the hostname already.
+			r.fail("", fmt.Errorf("%s: %v", origin, err))
 			continue
 		}
 		out = append(out, n)
