@@ -135,7 +135,7 @@ func buildRegistry(o *options, cfg controller.Config) (registry.Registry, error)
 		if o.txtEncryptEnabled {
 			var err error
 			if key, err = registry.ParseAESKey(o.txtEncryptAESKey); err != nil {
-				return nil, fmt.Errorf("--txt-encrypt-aes-key: %w", err)
+				return nil, err
 			}
 		}
 		return registry.NewTXT(registry.TXTConfig{

@@ -269,3 +269,30 @@ func TestRunUntilStopped(t *testing.T) {
 		t.Errorf("no stop message in the log:\n%s", stderr.String())
 	}
 }
+
+// Encrypted ownership records read back from the zone file must plan as unchanged: a
+// value that churned would be rewritten on every run.
+func TestEncryptedOwnershipConverges(t *testing.T) {
+	dir := t.TempDir()
+	env := map[string]string{"EXTERNAL_DNS_TXT_ENCRYPT_AES_KEY": "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="}
+	args := zoneArgs(dir, "--txt-encrypt-enabled")
+	if r := runCLI(t, env, append([]string{"run", "--once"}, args...)...); r.code != 0 {
+		t.Fatalf("run --once exit %d: %s", r.code, r.stderr)
+	}
+	zone, err := os.ReadFile(filepath.Join(dir, "example.com.zone"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(zone), "heritage=") {
+		t.Fatalf("ownership values are not encrypted:\n%s", zone)
+	}
+	again := runCLI(t, env, append([]string{"plan", "--detailed-exitcode"}, args...)...)
+	if again.code != 0 {
+		t.Fatalf("plan after an encrypted run: exit %d, want 0 (no changes)\n%s%s", again.code, again.stdout, again.stderr)
+	}
+	other := runCLI(t, map[string]string{"EXTERNAL_DNS_TXT_ENCRYPT_AES_KEY": "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="}, append([]string{"plan"}, args...)...)
+	if !strings.Contains(other.stdout, "www.example.com: A record exists and is not owned by zonekeeper") ||
+		!strings.Contains(other.stdout, "0 to create, 0 to update, 0 to delete.") {
+		t.Errorf("with another key the records must not count as ours:\n%s", other.stdout)
+	}
+}
