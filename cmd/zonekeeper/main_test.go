@@ -296,3 +296,54 @@ func TestEncryptedOwnershipConverges(t *testing.T) {
 		t.Errorf("with another key the records must not count as ours:\n%s", other.stdout)
 	}
 }
+
+// A zone written by an external-dns release that still used the legacy ownership format
+// (the TXT at the record's own name) is taken over without touching a record: the only
+// change is writing the new-format ownership record next to the legacy one.
+func TestTakeOverLegacyOwnership(t *testing.T) {
+	dir := t.TempDir()
+	zone := `$ORIGIN example.com.
+$TTL 300
+@ 300 IN SOA ns1 hostmaster 41 3600 600 604800 300
+@ 300 IN NS localhost.
+www 120 IN A 192.0.2.10
+www 300 IN TXT "heritage=external-dns,external-dns/owner=default,external-dns/resource=ingress/shop/web"
+`
+	if err := os.WriteFile(filepath.Join(dir, "example.com.zone"), []byte(zone), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	manifest := filepath.Join(dir, "web.yaml")
+	if err := os.WriteFile(manifest, []byte(`apiVersion: networking.k8s.io/v1
+kind: Ingress
+metadata: {name: web, namespace: shop}
+spec:
+  rules: [{host: www.example.com}]
+status:
+  loadBalancer:
+    ingress: [{ip: 192.0.2.10}]
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"--source=ingress", "--manifest=" + manifest, "--zonefile-dir=" + dir}
+	r := runCLI(t, nil, append([]string{"plan", "--output=json"}, args...)...)
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var doc jsonPlan
+	if err := json.Unmarshal([]byte(r.stdout), &doc); err != nil {
+		t.Fatal(err)
+	}
+	if len(doc.Zones) != 1 || len(doc.Zones[0].Changes) != 1 {
+		t.Fatalf("changes %+v: want exactly one", doc.Zones)
+	}
+	c := doc.Zones[0].Changes[0]
+	if c.Op != "create" || c.Record.Name != "a-www.example.com" || c.Record.Type != "TXT" {
+		t.Errorf("change %+v %+v: want the new-format ownership record of www created", c, c.Record)
+	}
+	if r := runCLI(t, nil, append([]string{"run", "--once"}, args...)...); r.code != 0 {
+		t.Fatalf("run --once exit %d: %s", r.code, r.stderr)
+	}
+	if r := runCLI(t, nil, append([]string{"plan", "--detailed-exitcode"}, args...)...); r.code != 0 {
+		t.Errorf("plan after the take-over: exit %d, want 0\n%s", r.code, r.stdout)
+	}
+}
