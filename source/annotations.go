@@ -1,14 +1,10 @@
 package source
 
 import (
-	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 )
@@ -94,29 +90,6 @@ func splitList(s string) []string {
 	return out
 }
 
-// parseTTL reads a TTL in seconds ("60") or as a Go duration ("1m", "1.5s" → 1 second).
-func parseTTL(s string) (endpoint.TTL, error) {
-	s = strings.TrimSpace(s)
-	var seconds int64
-	n, err := strconv.ParseInt(s, 10, 64)
-	switch {
-	case err == nil:
-		seconds = n
-	case errors.Is(err, strconv.ErrRange):
-		return 0, errors.New("out of range 1..2147483647")
-	default:
-		d, derr := time.ParseDuration(s)
-		if derr != nil {
-			return 0, errors.New("neither a number of seconds nor a duration such as 1m")
-		}
-		seconds = int64(d / time.Second)
-	}
-	if seconds < 1 || seconds > math.MaxInt32 {
-		return 0, fmt.Errorf("%d seconds is out of range 1..2147483647", seconds)
-	}
-	return endpoint.TTL(seconds), nil
-}
-
 // recordSettings are what an object's annotations say about each of its records.
 type recordSettings struct {
 	ttl           endpoint.TTL
@@ -129,7 +102,7 @@ type recordSettings struct {
 func (r *objectResult) readSettings(ann map[string]annotation) {
 	s := &r.settings
 	if a, ok := ann[keyTTL]; ok {
-		ttl, err := parseTTL(a.value)
+		ttl, err := endpoint.ParseTTL(a.value)
 		if err != nil {
 			r.warn(fmt.Errorf("annotation %s: TTL %q ignored: %v", a.key, a.value, err))
 		}

@@ -6,9 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/zonekeeper/zonekeeper/controller"
 	"github.com/zonekeeper/zonekeeper/endpoint"
@@ -57,7 +55,7 @@ func controllerConfig(o *options) (controller.Config, error) {
 	if err != nil {
 		return controller.Config{}, err
 	}
-	minTTL, err := parseTTL(o.minTTL)
+	minTTL, err := parseMinTTL(o.minTTL)
 	if err != nil {
 		return controller.Config{}, fmt.Errorf("--min-ttl: %w", err)
 	}
@@ -82,19 +80,12 @@ func managedTypes(managed, excluded []string) []string {
 	return out
 }
 
-// parseTTL reads seconds ("60") or a Go duration ("1m"); empty means unset.
-func parseTTL(s string) (endpoint.TTL, error) {
+// parseMinTTL reads --min-ttl: empty means unset.
+func parseMinTTL(s string) (endpoint.TTL, error) {
 	if s == "" {
 		return 0, nil
 	}
-	if n, err := strconv.ParseInt(s, 10, 32); err == nil && n >= 0 {
-		return endpoint.TTL(n), nil
-	}
-	d, err := time.ParseDuration(s)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%q is neither seconds nor a duration such as 1m", s)
-	}
-	return endpoint.TTL(d / time.Second), nil
+	return endpoint.ParseTTL(s)
 }
 
 // sourceKinds maps --source values to the object kinds the manifest source reads.

@@ -347,3 +347,24 @@ status:
 		t.Errorf("plan after the take-over: exit %d, want 0\n%s", r.code, r.stdout)
 	}
 }
+
+func TestMinTTL(t *testing.T) {
+	tests := []struct {
+		flag string
+		code int
+		want string
+	}{
+		{flag: "--min-ttl=1m", want: "+ docs.example.com 60 CNAME shop-docs.example.net"},
+		{flag: "--min-ttl=90", want: "+ api.example.com 90 A 192.0.2.20"},
+		{flag: "--min-ttl=0", code: 1, want: "--min-ttl"},
+		{flag: "--min-ttl=soon", code: 1, want: "--min-ttl"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.flag, func(t *testing.T) {
+			r := runCLI(t, nil, append([]string{"plan", tt.flag}, zoneArgs(t.TempDir())...)...)
+			if r.code != tt.code || !strings.Contains(r.stdout+r.stderr, tt.want) {
+				t.Errorf("exit %d, want %d and %q in\n%s%s", r.code, tt.code, tt.want, r.stdout, r.stderr)
+			}
+		})
+	}
+}
