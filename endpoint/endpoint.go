@@ -26,6 +26,12 @@ const (
 	RecordTypeSRV   = "SRV"
 )
 
+// DefaultManagedTypes returns the record types managed when --managed-record-types is not
+// given, as upstream: A, AAAA and CNAME. Each call returns a new slice.
+func DefaultManagedTypes() []string {
+	return []string{RecordTypeA, RecordTypeAAAA, RecordTypeCNAME}
+}
+
 // Label keys carried by endpoints. On the wire they become external-dns/<key> in the
 // ownership TXT value (see package registry).
 const (

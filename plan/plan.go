@@ -46,8 +46,6 @@ type Result struct {
 	Problems []endpoint.Problem
 }
 
-var defaultManagedTypes = []string{endpoint.RecordTypeA, endpoint.RecordTypeAAAA, endpoint.RecordTypeCNAME}
-
 // Calculate compares desired with current records and returns the changes that make the
 // zone hold what is desired, as far as ownership and policy allow.
 //
@@ -125,7 +123,7 @@ func Calculate(in Input) Result {
 		slots:        make([]slot, 0, max(len(in.Desired), len(in.Current))),
 	}
 	if len(p.managedTypes) == 0 {
-		p.managedTypes = defaultManagedTypes
+		p.managedTypes = endpoint.DefaultManagedTypes()
 	}
 	// The one-element slices of Input below have their capacity capped so that a later
 	// append copies rather than writing into Input; most keys never need that append.

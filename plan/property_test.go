@@ -185,7 +185,7 @@ func describeInput(in Input) string {
 func checkInvariants(in Input, res Result) error {
 	managed := in.ManagedTypes
 	if len(managed) == 0 {
-		managed = defaultManagedTypes
+		managed = endpoint.DefaultManagedTypes()
 	}
 	visible := func(e *endpoint.Endpoint) bool {
 		return slices.Contains(managed, e.RecordType) && in.DomainFilter.Match(e.DNSName)

@@ -67,14 +67,13 @@ func NewTXT(cfg TXTConfig) (*TXT, error) {
 	case cfg.EncryptionKey != nil && len(cfg.EncryptionKey) != AESKeySize:
 		return nil, fmt.Errorf("--txt-encrypt-aes-key: the key is %d bytes, want %d (AES-256)", len(cfg.EncryptionKey), AESKeySize)
 	}
-	managed := map[string]bool{}
-	for _, t := range cfg.ManagedTypes {
-		managed[strings.ToUpper(t)] = true
+	types := cfg.ManagedTypes
+	if len(types) == 0 {
+		types = endpoint.DefaultManagedTypes()
 	}
-	if len(managed) == 0 {
-		for _, t := range []string{endpoint.RecordTypeA, endpoint.RecordTypeAAAA, endpoint.RecordTypeCNAME} {
-			managed[t] = true
-		}
+	managed := map[string]bool{}
+	for _, t := range types {
+		managed[strings.ToUpper(t)] = true
 	}
 	return &TXT{
 		ownerID:             cfg.OwnerID,

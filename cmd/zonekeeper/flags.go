@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/source"
 )
 
@@ -86,7 +87,7 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.regexDomainFilter, "regex-domain-filter", "", "manage only names matching this regular expression")
 	fs.StringVar(&o.regexDomainExclusion, "regex-domain-exclusion", "", "never manage names matching this regular expression")
 	fs.StringSliceVar(&o.zoneIDFilter, "zone-id-filter", nil, "manage only zones with these provider ids (repeatable)")
-	fs.StringSliceVar(&o.managedRecordTypes, "managed-record-types", []string{"A", "AAAA", "CNAME"}, "record types to manage")
+	fs.StringSliceVar(&o.managedRecordTypes, "managed-record-types", endpoint.DefaultManagedTypes(), "record types to manage")
 	fs.StringSliceVar(&o.excludeRecordTypes, "exclude-record-types", nil, "record types never to manage")
 	fs.StringVar(&o.minTTL, "min-ttl", "", "lowest TTL to publish, in seconds or as a duration (1m); raises unset and lower TTLs")
 
