@@ -67,33 +67,34 @@ func groupZone(zone string, rrs []dns.RR) (*zoneData, error) {
 	z := &zoneData{name: zone, sets: map[endpoint.RecordKey]rrset{}}
 	for _, rr := range rrs {
 		h := rr.Header()
+		text := rr.String()
 		name := endpoint.NormalizeNameLoose(h.Name)
 		if !endpoint.IsSubdomain(name, zone) {
-			return nil, fmt.Errorf("record %q lies outside the zone %s", rr.String(), zone)
+			return nil, fmt.Errorf("record %q lies outside the zone %s", text, zone)
 		}
 		if h.Class != dns.ClassINET {
-			return nil, fmt.Errorf("record %q: only class IN is supported", rr.String())
+			return nil, fmt.Errorf("record %q: only class IN is supported", text)
 		}
 		// miekg/dns accepts a record without data, as UPDATE messages need; in a zone
 		// file it is a mistake, and it could not be written back as it was read.
-		if strings.TrimSpace(strings.TrimPrefix(rr.String(), h.String())) == "" {
-			return nil, fmt.Errorf("record %q has no data", rr.String())
+		if strings.TrimSpace(strings.TrimPrefix(text, h.String())) == "" {
+			return nil, fmt.Errorf("record %q has no data", text)
 		}
 		// The parser accepts a few records its printer cannot write back in a form it
 		// reads again (a CAA record with an empty tag); refuse them here rather than
 		// write a zone file that no longer loads.
-		if _, err := dns.NewRR(rr.String()); err != nil {
-			return nil, fmt.Errorf("record %q cannot be written back: %v", rr.String(), err)
+		if _, err := dns.NewRR(text); err != nil {
+			return nil, fmt.Errorf("record %q cannot be written back: %v", text, err)
 		}
 		if soa, ok := rr.(*dns.SOA); ok {
 			if name != zone {
-				return nil, fmt.Errorf("SOA record %q is not at the zone apex %s", rr.String(), zone)
+				return nil, fmt.Errorf("SOA record %q is not at the zone apex %s", text, zone)
 			}
 			if z.soa != nil {
 				return nil, fmt.Errorf("more than one SOA record for %s", zone)
 			}
 			if soa.Ns == "" || soa.Mbox == "" {
-				return nil, fmt.Errorf("SOA record %q lacks its name server or mailbox", rr.String())
+				return nil, fmt.Errorf("SOA record %q lacks its name server or mailbox", text)
 			}
 			z.soa = soa
 		}
