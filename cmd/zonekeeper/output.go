@@ -27,8 +27,8 @@ func writePlanText(w io.Writer, rep *controller.Report) error {
 		for _, c := range z.Changes {
 			main := c.Main()
 			fmt.Fprintf(w, "  %s %s", opSymbols[main.Op], describe(main))
-			if objects := objectsOf(main); objects != "" {
-				fmt.Fprintf(w, "   (%s)", objects)
+			if objects := objectsOf(main); len(objects) > 0 {
+				fmt.Fprintf(w, "   (%s)", strings.Join(objects, ", "))
 			}
 			fmt.Fprintln(w)
 			for i, rc := range c.Records {
@@ -65,15 +65,18 @@ func describe(rc provider.RecordChange) string {
 
 // objectsOf names the objects behind a change: those that asked for the new record, or,
 // for a deletion, the one its ownership record names.
-func objectsOf(rc provider.RecordChange) string {
+func objectsOf(rc provider.RecordChange) []string {
 	if rc.New != nil && len(rc.New.Refs) > 0 {
 		names := make([]string, len(rc.New.Refs))
 		for i, r := range rc.New.Refs {
 			names[i] = r.String()
 		}
-		return strings.Join(names, ", ")
+		return names
 	}
-	return rc.Endpoint().Labels[endpoint.ResourceLabelKey]
+	if owner := rc.Endpoint().Labels[endpoint.ResourceLabelKey]; owner != "" {
+		return []string{owner}
+	}
+	return nil
 }
 
 func allProblems(rep *controller.Report) []endpoint.Problem {
@@ -149,9 +152,7 @@ func writePlanJSON(w io.Writer, rep *controller.Report) error {
 					jc.Old = toJSONRecord(rc.Old)
 				}
 				if !jc.Ownership {
-					if o := objectsOf(rc); o != "" {
-						jc.Objects = strings.Split(o, ", ")
-					}
+					jc.Objects = objectsOf(rc)
 				}
 				jz.Changes = append(jz.Changes, jc)
 			}
