@@ -8,10 +8,10 @@
 package endpoint
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
-	"sort"
 	"strings"
 )
 
@@ -187,20 +187,19 @@ func (e *Endpoint) String() string {
 }
 
 // SortEndpoints orders endpoints by name, type and set identifier, for deterministic output.
-func SortEndpoints(eps []*Endpoint) {
-	sort.SliceStable(eps, func(i, j int) bool { return Less(eps[i], eps[j]) })
+func SortEndpoints(eps []*Endpoint) { slices.SortStableFunc(eps, Compare) }
+
+// Compare orders endpoints by name, type and set identifier, as slices.SortFunc wants.
+func Compare(a, b *Endpoint) int {
+	return cmp.Or(
+		strings.Compare(a.DNSName, b.DNSName),
+		strings.Compare(a.RecordType, b.RecordType),
+		strings.Compare(a.SetIdentifier, b.SetIdentifier),
+	)
 }
 
 // Less orders endpoints by name, type and set identifier.
-func Less(a, b *Endpoint) bool {
-	if a.DNSName != b.DNSName {
-		return a.DNSName < b.DNSName
-	}
-	if a.RecordType != b.RecordType {
-		return a.RecordType < b.RecordType
-	}
-	return a.SetIdentifier < b.SetIdentifier
-}
+func Less(a, b *Endpoint) bool { return Compare(a, b) < 0 }
 
 // Problem is something wrong with what one object asked for. It affects only that object:
 // the object's records (or the one record named) are left out, everything else proceeds.

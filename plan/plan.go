@@ -558,19 +558,11 @@ func (p *planner) warn(refs []endpoint.ObjectRef, name, msg string) {
 	}
 }
 
-func compareEndpoints(a, b *endpoint.Endpoint) int {
-	return cmp.Or(
-		strings.Compare(a.DNSName, b.DNSName),
-		strings.Compare(a.RecordType, b.RecordType),
-		strings.Compare(a.SetIdentifier, b.SetIdentifier),
-	)
-}
-
 func (p *planner) sortResult() {
 	c := &p.result.Changes
-	slices.SortFunc(c.Create, compareEndpoints)
-	slices.SortFunc(c.Delete, compareEndpoints)
-	slices.SortFunc(c.Update, func(a, b Update) int { return compareEndpoints(a.Old, b.Old) })
+	slices.SortFunc(c.Create, endpoint.Compare)
+	slices.SortFunc(c.Delete, endpoint.Compare)
+	slices.SortFunc(c.Update, func(a, b Update) int { return endpoint.Compare(a.Old, b.Old) })
 	p.result.Problems = sortedProblems(p.result.Problems)
 }
 

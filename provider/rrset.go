@@ -3,7 +3,6 @@ package provider
 import (
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 )
@@ -67,18 +66,8 @@ func (s *RRsetStore) List() []*endpoint.Endpoint {
 	for _, e := range s.sets {
 		out = append(out, e.Clone())
 	}
-	slices.SortFunc(out, compareEndpoints)
+	endpoint.SortEndpoints(out)
 	return out
-}
-
-func compareEndpoints(a, b *endpoint.Endpoint) int {
-	switch {
-	case endpoint.Less(a, b):
-		return -1
-	case endpoint.Less(b, a):
-		return 1
-	}
-	return 0
 }
 
 // Apply applies every record change of c in order, or none of them: each is checked
