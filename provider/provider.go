@@ -117,7 +117,9 @@ func (e ChangeError) Error() string { return e.Change.String() + ": " + e.Err.Er
 
 // ApplyError reports the changes of one Apply call that failed; the others were applied.
 type ApplyError struct {
-	Zone   string
+	Zone string
+	// Failed holds each failed Change as it was passed to Apply (the same record
+	// pointers), so that callers can tell which of theirs failed.
 	Failed []ChangeError
 }
 

@@ -1,0 +1,130 @@
+package provider
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+)
+
+// Cached is a Provider that remembers each zone's records between reconciles, so that a
+// zone nobody else has touched is not read again in full (DESIGN.md, performance model).
+//
+// A zone's records are reused only when all of these hold: they were read less than
+// MaxAge ago; every Apply since then either succeeded or failed change by change (an
+// *ApplyError), and the changes that succeeded were applied to the cached copy; and the
+// wrapped provider implements ChangeDetector and says the zone is unchanged. Anything
+// else — a provider without ChangeDetector, a detector error, an Apply that failed as a
+// whole, a cached copy that refuses a change the service accepted — drops the cached
+// copy, and the next Records reads the zone again.
+//
+// Cached is safe for concurrent use. Calls for one zone are serialised; calls for
+// different zones run in parallel.
+type Cached struct {
+	next   Provider
+	maxAge time.Duration
+	now    func() time.Time
+
+	mu    sync.Mutex
+	zones map[string]*cachedZone // by Zone.ID
+}
+
+type cachedZone struct {
+	mu     sync.Mutex
+	store  *RRsetStore // nil: nothing cached
+	readAt time.Time
+}
+
+// NewCached wraps next. maxAge bounds how long a zone's records are reused before they
+// are read in full again, whatever the change detector says; zonekeeper sets it to the
+// resync interval. A maxAge of zero or less disables reuse.
+func NewCached(next Provider, maxAge time.Duration) *Cached {
+	return &Cached{next: next, maxAge: maxAge, now: time.Now, zones: map[string]*cachedZone{}}
+}
+
+// Zones lists the wrapped provider's zones; the list itself is not cached.
+func (c *Cached) Zones(ctx context.Context) ([]Zone, error) { return c.next.Zones(ctx) }
+
+// Records returns the cached records of zone when they can be trusted (see Cached), and
+// otherwise reads them from the wrapped provider and caches them.
+func (c *Cached) Records(ctx context.Context, zone Zone) ([]*endpoint.Endpoint, error) {
+	z := c.zone(zone)
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	if z.store != nil && c.fresh(ctx, zone, z) {
+		return z.store.List(), nil
+	}
+	z.store = nil
+	records, err := c.next.Records(ctx, zone)
+	if err != nil {
+		return nil, err
+	}
+	z.store = NewRRsetStore(zone.Name, nil, records...)
+	z.readAt = c.now()
+	return records, nil
+}
+
+// fresh reports whether z's cached records may be reused.
+func (c *Cached) fresh(ctx context.Context, zone Zone, z *cachedZone) bool {
+	detector, ok := c.next.(ChangeDetector)
+	if !ok || c.now().Sub(z.readAt) >= c.maxAge {
+		return false
+	}
+	unchanged, err := detector.Unchanged(ctx, zone)
+	return err == nil && unchanged
+}
+
+// Apply applies changes through the wrapped provider, then mirrors the changes it
+// accepted in the cached copy of the zone.
+func (c *Cached) Apply(ctx context.Context, zone Zone, changes []Change) error {
+	z := c.zone(zone)
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	err := c.next.Apply(ctx, zone, changes)
+	if z.store == nil {
+		return err
+	}
+	failed := FailedChanges(err)
+	if err != nil && failed == nil {
+		z.store = nil
+		return err
+	}
+	for _, ch := range succeeded(changes, failed) {
+		if z.store.Apply(ch) != nil {
+			z.store = nil
+			break
+		}
+	}
+	return err
+}
+
+func (c *Cached) zone(zone Zone) *cachedZone {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	z, ok := c.zones[zone.ID]
+	if !ok {
+		z = &cachedZone{}
+		c.zones[zone.ID] = z
+	}
+	return z
+}
+
+// succeeded returns the changes not listed in failed, in order. A failed change is
+// recognised by its first record change's identity, which Apply implementations keep.
+func succeeded(changes []Change, failed []ChangeError) []Change {
+	if len(failed) == 0 {
+		return changes
+	}
+	bad := make(map[*endpoint.Endpoint]bool, len(failed))
+	for _, f := range failed {
+		bad[f.Change.Main().Endpoint()] = true
+	}
+	out := make([]Change, 0, len(changes)-len(failed))
+	for _, ch := range changes {
+		if !bad[ch.Main().Endpoint()] {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
