@@ -1,0 +1,62 @@
+package dnsserver
+
+import (
+	"fmt"
+	"os"
+	"strings"
+)
+
+// bind9Config renders named.conf: one key, no recursion, no NOTIFY, no control channel, nothing
+// listening beyond 127.0.0.1, every file inside the instance folder.
+func bind9Config(inst instance) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, `key %q {
+	algorithm %s;
+	secret %q;
+};
+options {
+	directory %q;
+	pid-file %q;
+	session-keyfile %q;
+	listen-on port %d { 127.0.0.1; };
+	listen-on-v6 { none; };
+	recursion no;
+	notify no;
+	dnssec-validation no;
+	allow-transfer { none; };
+`, KeyName, inst.algorithm, inst.secret, inst.dir, inst.path("named.pid"), inst.path("session.key"), inst.port)
+	switch {
+	case inst.maxRecordsPerType < 0:
+		b.WriteString("\tmax-records-per-type 0;\n")
+	case inst.maxRecordsPerType > 0:
+		fmt.Fprintf(&b, "\tmax-records-per-type %d;\n", inst.maxRecordsPerType)
+	}
+	b.WriteString("};\ncontrols { };\n")
+	for _, z := range inst.zones {
+		transfer := "none;"
+		if z.transfer {
+			transfer = fmt.Sprintf("key %q;", KeyName)
+		}
+		fmt.Fprintf(&b, `zone %q {
+	type primary;
+	file %q;
+	update-policy { grant %s zonesub ANY; };
+	allow-transfer { %s };
+};
+`, z.name, z.fileName(), KeyName, transfer)
+	}
+	return b.String()
+}
+
+func prepareBIND9(inst instance) ([]string, error) {
+	conf := inst.path("named.conf")
+	if err := os.WriteFile(conf, []byte(bind9Config(inst)), 0o600); err != nil {
+		return nil, err
+	}
+	named, err := findBinary("named")
+	if err != nil {
+		return nil, err
+	}
+	// -g: foreground, log to stderr (the instance's log file).
+	return []string{named, "-g", "-c", conf}, nil
+}
