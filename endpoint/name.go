@@ -107,6 +107,35 @@ func ValidateName(name string) error {
 	return nil
 }
 
+// ValidateOwnerName checks a normalised name that needs to be a valid DNS name but not a
+// host name, such as the name of an ownership TXT record: upstream external-dns names the
+// TXT of "*.app.example.com" "a-*.app.example.com", whose first label holds a literal "*".
+// It allows any printable ASCII in labels except the characters zone files treat
+// specially (`\ " ; ( ) @ $`), so the name is written unescaped everywhere, with the length
+// limits of ValidateName.
+func ValidateOwnerName(name string) error {
+	if name == "" {
+		return errors.New("empty name")
+	}
+	if len(name) > MaxNameLength {
+		return fmt.Errorf("name %q is %d bytes long, the limit is %d", name, len(name), MaxNameLength)
+	}
+	for _, l := range strings.Split(name, ".") {
+		switch {
+		case l == "":
+			return fmt.Errorf("name %q: empty label", name)
+		case len(l) > MaxLabelLength:
+			return fmt.Errorf("name %q: label %q is %d bytes long, the limit is %d", name, l, len(l), MaxLabelLength)
+		}
+		for _, c := range []byte(l) {
+			if c <= ' ' || c >= 0x7f || c == '\\' || c == '"' || c == ';' || c == '(' || c == ')' || c == '@' || c == '$' {
+				return fmt.Errorf("name %q: label %q holds the character %q", name, l, c)
+			}
+		}
+	}
+	return nil
+}
+
 func validateLabel(l string, leftmost bool) error {
 	switch {
 	case l == "":

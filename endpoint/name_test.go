@@ -292,3 +292,26 @@ func FuzzNormalizeName(f *testing.F) {
 		}
 	})
 }
+
+func TestValidateOwnerName(t *testing.T) {
+	tests := []struct {
+		name    string
+		wantErr bool
+	}{
+		{"a-*.apps.example.com", false},
+		{"a-www.example.com", false},
+		{"_zk-a.example.com", false},
+		{"", true},
+		{"a..example.com", true},
+		{"a b.example.com", true},
+		{`a"b.example.com`, true},
+		{"a;b.example.com", true},
+		{strings.Repeat("a", 64) + ".example.com", true},
+		{strings.Repeat("a.", 127) + "com", true},
+	}
+	for _, tt := range tests {
+		if err := ValidateOwnerName(tt.name); (err != nil) != tt.wantErr {
+			t.Errorf("ValidateOwnerName(%q) = %v, want error %v", tt.name, err, tt.wantErr)
+		}
+	}
+}

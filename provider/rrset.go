@@ -75,9 +75,9 @@ func (s *RRsetStore) List() []*endpoint.Endpoint {
 // only when all of them pass. Besides the existence and target rules of RRsetStore, a
 // record change fails when the operation lacks the endpoint it needs, when an update
 // changes the name, type or set identifier, when a record lies outside the zone, when a
-// new record has an invalid name or targets (endpoint.ValidateName,
-// endpoint.ValidateTargets), or when the store's RecordCheck rejects it. The error names
-// the record.
+// new record has an invalid name or targets (endpoint.ValidateName, or for TXT records
+// endpoint.ValidateOwnerName; endpoint.ValidateTargets), or when the store's RecordCheck
+// rejects it. The error names the record.
 func (s *RRsetStore) Apply(c Change) error {
 	pending := map[endpoint.RecordKey]*endpoint.Endpoint{} // nil value: deleted
 	lookup := func(k endpoint.RecordKey) *endpoint.Endpoint {
@@ -148,7 +148,7 @@ func (s *RRsetStore) validate(rc RecordChange) error {
 		return fmt.Errorf("%s %s: %w %s", rc.Op, describeKey(key), ErrOutsideZone, s.zone)
 	}
 	if rc.New != nil {
-		if err := endpoint.ValidateName(rc.New.DNSName); err != nil {
+		if err := validateRecordName(rc.New); err != nil {
 			return fmt.Errorf("%s %s: %w", rc.Op, describeKey(key), err)
 		}
 		if err := endpoint.ValidateTargets(rc.New.RecordType, rc.New.Targets); err != nil {
@@ -178,6 +178,15 @@ func (s *RRsetStore) ApplyAll(changes []Change) error {
 		return &ApplyError{Zone: s.zone, Failed: failed}
 	}
 	return nil
+}
+
+// validateRecordName checks a new record's name: a host name, except for TXT records,
+// whose names need only be DNS names (ownership records of wildcards hold a literal "*").
+func validateRecordName(e *endpoint.Endpoint) error {
+	if e.RecordType == endpoint.RecordTypeTXT {
+		return endpoint.ValidateOwnerName(e.DNSName)
+	}
+	return endpoint.ValidateName(e.DNSName)
 }
 
 func describeKey(k endpoint.RecordKey) string {
