@@ -43,6 +43,9 @@ type Controller struct {
 
 // Report says what one reconcile found, planned and did.
 type Report struct {
+	// Desired are the endpoints the readable sources asked for, one per object and
+	// record as the sources returned them (not merged), TTLs raised to Config.MinTTL.
+	Desired []*endpoint.Endpoint
 	// Problems are per-object troubles from the sources and the zone assignment.
 	Problems []endpoint.Problem
 	// SourceErrors are sources that could not be read; while there are any, the
@@ -50,6 +53,9 @@ type Report struct {
 	SourceErrors []error
 	Zones        []ZoneReport
 	DryRun       bool
+	// Interrupted is set when RunOnce's context ended before every zone was reconciled;
+	// Zones then lists only the zones that were.
+	Interrupted bool
 }
 
 // ZoneReport is one zone's part of a reconcile.
@@ -61,6 +67,12 @@ type ZoneReport struct {
 	Withheld []Withheld
 	// Problems are the planner's and registry's per-object warnings.
 	Problems []endpoint.Problem
+	// Conflicts are the names that several objects ask for with wishes that could not
+	// all be kept; each object that lost has a Problem. Sorted.
+	Conflicts []string
+	// Owned counts the zone's records that are ours (ownership records not counted),
+	// as read before the changes; 0 when the zone could not be read.
+	Owned int
 	// Failed are changes the provider refused; the others were applied.
 	Failed []provider.ChangeError
 	// Err is set when the zone could not be read or written at all.
@@ -70,22 +82,62 @@ type ZoneReport struct {
 // Withheld is a planned deletion that was not carried out.
 type Withheld struct {
 	Record *endpoint.Endpoint
+	// Cause is why, as a fixed word fit for a metric label; Reason says it in full.
+	Cause  WithholdCause
 	Reason string
 }
 
-// Err summarises what went wrong in the reconcile: unreadable sources, unreachable zones
-// and refused changes. Per-object problems are not errors of the reconcile.
+// WithholdCause is the kind of safety check that withheld a deletion.
+type WithholdCause string
+
+// The safety checks that withhold deletions.
+const (
+	// CauseSourceError: a source could not be read, so the record may merely be unread
+	// (safety invariant 3).
+	CauseSourceError WithholdCause = "source_error"
+	// CauseObjectError: the object owning the record has invalid input (safety
+	// invariant 7).
+	CauseObjectError WithholdCause = "object_error"
+)
+
+// errInterrupted says that a reconcile left zones out because its context ended.
+var errInterrupted = errors.New("the reconcile was stopped before every zone was reconciled")
+
+// Err summarises what went wrong in the reconcile: unreadable sources, unreachable zones,
+// refused changes, and zones left out because the reconcile was stopped. Per-object
+// problems are not errors of the reconcile.
 func (r *Report) Err() error {
-	errs := slices.Clone(r.SourceErrors)
+	errs := slices.Concat(r.SourceErrors, r.zoneErrors())
+	if r.Interrupted {
+		errs = append(errs, errInterrupted)
+	}
 	for _, z := range r.Zones {
-		if z.Err != nil {
-			errs = append(errs, fmt.Errorf("zone %s: %w", z.Zone.Name, z.Err))
-		}
 		for _, f := range z.Failed {
 			errs = append(errs, fmt.Errorf("zone %s: %w", z.Zone.Name, f))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// zoneErrors lists the errors of the zones that could not be read or written at all.
+func (r *Report) zoneErrors() []error {
+	var errs []error
+	for _, z := range r.Zones {
+		if z.Err != nil {
+			errs = append(errs, fmt.Errorf("zone %s: %w", z.Zone.Name, z.Err))
+		}
+	}
+	return errs
+}
+
+// refused says, by Change.String(), which of the zone's changes the provider refused.
+// Providers may hand back copies of the changes, so identity cannot tell.
+func (z ZoneReport) refused() map[string]bool {
+	out := make(map[string]bool, len(z.Failed))
+	for _, f := range z.Failed {
+		out[f.Change.String()] = true
+	}
+	return out
 }
 
 // ChangeCount counts the planned changes by the operation of their main record; the
@@ -109,8 +161,14 @@ func (r *Report) ChangeCount() (create, update, del int) {
 
 // RunOnce reconciles every zone once. It returns an error only when the reconcile could
 // not start (the provider's zones could not be listed); everything else is in the Report.
+//
+// The end of ctx stops RunOnce between zones, never inside one: the provider is called
+// with a context that ctx does not cancel, so that a zone being written is written
+// wholly (a change half sent is worse than a second's delay on shutdown). The sources
+// are read with ctx itself.
 func (c *Controller) RunOnce(ctx context.Context) (*Report, error) {
 	rep := &Report{DryRun: c.Config.DryRun}
+	providerCtx := context.WithoutCancel(ctx)
 	var desired []*endpoint.Endpoint
 	for _, s := range c.Sources {
 		res, err := s.Endpoints(ctx)
@@ -122,8 +180,9 @@ func (c *Controller) RunOnce(ctx context.Context) (*Report, error) {
 		rep.Problems = append(rep.Problems, res.Problems...)
 	}
 	desired = c.withMinTTL(desired)
+	rep.Desired = desired
 
-	zones, err := c.zones(ctx)
+	zones, err := c.zones(providerCtx)
 	if err != nil {
 		return rep, err
 	}
@@ -131,8 +190,13 @@ func (c *Controller) RunOnce(ctx context.Context) (*Report, error) {
 	rep.Problems = append(rep.Problems, unplaced...)
 
 	protected := objectsWithErrors(rep.Problems)
+	logProblems(c.Logger, rep.Problems)
 	for _, z := range zones {
-		zr := c.reconcileZone(ctx, z, byZone[z.Name], protected, len(rep.SourceErrors) > 0)
+		if ctx.Err() != nil {
+			rep.Interrupted = true
+			break
+		}
+		zr := c.reconcileZone(providerCtx, z, byZone[z.Name], protected, len(rep.SourceErrors) > 0)
 		c.logZone(zr)
 		rep.Zones = append(rep.Zones, zr)
 	}
@@ -217,15 +281,18 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 		return zr
 	}
 	owned := c.Registry.Load(z, records)
+	current := owned.Records()
+	zr.Owned = countOwned(current, c.Registry.OwnerID())
 	res := plan.Calculate(plan.Input{
 		Desired:      desired,
-		Current:      owned.Records(),
+		Current:      current,
 		OwnerID:      c.Registry.OwnerID(),
 		Policy:       c.Config.Policy,
 		ManagedTypes: c.Config.ManagedTypes,
 		DomainFilter: c.Config.DomainFilter,
 	})
 	zr.Problems = res.Problems
+	zr.Conflicts = conflicts(desired, res.Problems)
 	res.Changes.Delete, zr.Withheld = withholdDeletions(res.Changes.Delete, protected, sourceFailed)
 	var waiting []endpoint.Problem
 	res.Changes.Create, waiting = withholdClashingCreates(res.Changes.Create, zr.Withheld)
@@ -254,9 +321,10 @@ func withholdDeletions(deletes []*endpoint.Endpoint, protected map[string]bool, 
 	for _, d := range deletes {
 		switch {
 		case sourceFailed:
-			withheld = append(withheld, Withheld{Record: d, Reason: "a source could not be read"})
+			withheld = append(withheld, Withheld{Record: d, Cause: CauseSourceError, Reason: "a source could not be read"})
 		case protected[d.Labels[endpoint.ResourceLabelKey]]:
-			withheld = append(withheld, Withheld{Record: d, Reason: "its object " + d.Labels[endpoint.ResourceLabelKey] + " has invalid input"})
+			withheld = append(withheld, Withheld{Record: d, Cause: CauseObjectError,
+				Reason: "its object " + d.Labels[endpoint.ResourceLabelKey] + " has invalid input"})
 		default:
 			keep = append(keep, d)
 		}
@@ -295,24 +363,98 @@ func withholdClashingCreates(creates []*endpoint.Endpoint, withheld []Withheld) 
 	return keep, waiting
 }
 
+// countOwned counts the records of current (as the registry labelled them) that are
+// ours, by the planner's rule.
+func countOwned(current []*endpoint.Endpoint, ownerID string) int {
+	n := 0
+	for _, r := range current {
+		if r.Labels[endpoint.OwnerLabelKey] == ownerID {
+			n++
+		}
+	}
+	return n
+}
+
+// conflicts names the records that several objects want and on which the planner warned:
+// the planner reports a lost conflict only as a warning on the loser, so a warning on a
+// name no other object wants is about something else (a record held by another owner).
+func conflicts(desired []*endpoint.Endpoint, planned []endpoint.Problem) []string {
+	objects := map[string]map[string]bool{}
+	for _, e := range desired {
+		for _, r := range e.Refs {
+			if objects[e.DNSName] == nil {
+				objects[e.DNSName] = map[string]bool{}
+			}
+			objects[e.DNSName][r.String()] = true
+		}
+	}
+	var names []string
+	for _, p := range planned {
+		if p.Warning && len(objects[p.DNSName]) > 1 {
+			names = append(names, p.DNSName)
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// logZone logs what happened in one zone: one line per change, naming the record and the
+// objects that asked for it. Only main records are logged, never ownership records: their
+// values are the registry's business (and encrypted when a key is set).
 func (c *Controller) logZone(zr ZoneReport) {
 	if c.Logger == nil {
 		return
 	}
 	log := c.Logger.With("zone", zr.Zone.Name)
-	if zr.Err != nil {
-		log.Error("zone not reconciled", "err", zr.Err)
-	}
 	for _, w := range zr.Withheld {
-		log.Warn("deletion withheld", "record", w.Record.String(), "reason", w.Reason)
+		log.Warn("deletion withheld", recordAttrs(w.Record), "cause", string(w.Cause), "reason", w.Reason)
 	}
+	logProblems(log, zr.Problems)
 	for _, f := range zr.Failed {
-		log.Error("change refused", "change", f.Change.String(), "err", f.Err)
+		main := f.Change.Main()
+		log.Warn("change refused", "op", main.Op.String(), recordAttrs(main.Endpoint()), "err", f.Err)
 	}
-	for _, p := range zr.Problems {
-		log.Warn("object problem", "object", p.Ref.String(), "name", p.DNSName, "err", p.Err)
+	if zr.Err != nil {
+		log.Error("zone not reconciled", "err", zr.Err, "changesNotApplied", len(zr.Changes))
+		return
 	}
-	if !c.Config.DryRun && len(zr.Changes) > 0 {
-		log.Info("changes applied", "changes", len(zr.Changes)-len(zr.Failed), "failed", len(zr.Failed))
+	msg := "change applied"
+	if c.Config.DryRun {
+		msg = "change planned (dry run)"
 	}
+	refused := zr.refused()
+	for _, ch := range zr.Changes {
+		if !refused[ch.String()] {
+			main := ch.Main()
+			log.Info(msg, "op", main.Op.String(), recordAttrs(main.Endpoint()))
+		}
+	}
+}
+
+// logProblems logs each per-object problem to log, which may be nil.
+func logProblems(log *slog.Logger, problems []endpoint.Problem) {
+	if log == nil {
+		return
+	}
+	for _, p := range problems {
+		log.Warn("object problem", "object", p.Ref.String(), "source", p.Ref.Source, "name", p.DNSName, "err", p.Err, "warning", p.Warning)
+	}
+}
+
+// recordAttrs describes a record for a log line: name, type, targets, set identifier, and
+// the objects that asked for it (from Refs, or the resource label of a record read back
+// from the provider).
+func recordAttrs(e *endpoint.Endpoint) slog.Attr {
+	objects := make([]string, 0, len(e.Refs))
+	for _, r := range e.Refs {
+		objects = append(objects, r.String())
+	}
+	if len(objects) == 0 && e.Labels[endpoint.ResourceLabelKey] != "" {
+		objects = append(objects, e.Labels[endpoint.ResourceLabelKey])
+	}
+	attrs := []any{"name", e.DNSName, "type", e.RecordType, "targets", []string(e.Targets), "objects", objects}
+	if e.SetIdentifier != "" {
+		attrs = append(attrs, "setIdentifier", e.SetIdentifier)
+	}
+	return slog.Group("record", attrs...)
 }

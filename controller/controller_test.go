@@ -2,6 +2,8 @@ package controller
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -594,5 +596,68 @@ func TestRunOnceRecordWhoseOwnershipWasRemoved(t *testing.T) {
 	want := []string{"web.example.com A 192.0.2.1"}
 	if got := lines(records(t, p, "example.com")); !slices.Equal(got, want) {
 		t.Errorf("zone holds %q, want %q: without its ownership record the record is not ours; changes %v", got, want, rep.Zones[0].Changes)
+	}
+}
+
+// One log line per change names the record and the objects that asked for it; refused
+// changes are warnings with the reason; neither the encryption key nor ownership values
+// ever reach the log.
+func TestRunOnceLogsEachChange(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	reg, err := registry.NewTXT(registry.TXTConfig{OwnerID: ourOwner, EncryptionKey: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden := rec("hidden.example.com", endpoint.RecordTypeA, 0, "192.0.2.1")
+	p := &faultyProvider{hidden: hidden.RecordKey(), Provider: seeded(t, []string{"example.com"}, map[string][]*endpoint.Endpoint{"example.com": {hidden}})}
+	var out strings.Builder
+	c := &Controller{
+		Sources: []source.Source{fixedSource{result: source.Result{Endpoints: []*endpoint.Endpoint{
+			wanted(svc("hidden"), "hidden.example.com", endpoint.RecordTypeA, 0, "192.0.2.9"),
+			wanted(svc("web"), "web.example.com", endpoint.RecordTypeA, 0, "192.0.2.2", "192.0.2.3"),
+		}}}},
+		Registry: reg,
+		Provider: p,
+		Config:   Config{Policy: plan.PolicySync},
+		Logger:   slog.New(slog.NewJSONHandler(&out, nil)),
+	}
+	runOnce(t, c)
+	// The stale record goes; its deletion names the object from its ownership record.
+	c.Sources = []source.Source{fixedSource{result: source.Result{Endpoints: []*endpoint.Endpoint{
+		wanted(svc("hidden"), "hidden.example.com", endpoint.RecordTypeA, 0, "192.0.2.9"),
+	}}}}
+	runOnce(t, c)
+
+	var got []string
+	for line := range strings.Lines(out.String()) {
+		var entry struct {
+			Level, Msg, Zone, Op, Err string
+			Record                    struct {
+				Name, Type       string
+				Targets, Objects []string
+			}
+		}
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Fatalf("log line %q: %v", line, err)
+		}
+		if entry.Record.Name == "" {
+			continue
+		}
+		got = append(got, fmt.Sprintf("%s %s zone=%s op=%s %s %s %q %q err=%q", entry.Level, entry.Msg, entry.Zone, entry.Op,
+			entry.Record.Name, entry.Record.Type, entry.Record.Targets, entry.Record.Objects, entry.Err))
+	}
+	want := []string{
+		`WARN change refused zone=example.com op=create hidden.example.com A ["192.0.2.9"] ["service/ns/hidden"] err="create hidden.example.com A: RRset already exists"`,
+		`INFO change applied zone=example.com op=create web.example.com A ["192.0.2.2" "192.0.2.3"] ["service/ns/web"] err=""`,
+		`WARN change refused zone=example.com op=create hidden.example.com A ["192.0.2.9"] ["service/ns/hidden"] err="create hidden.example.com A: RRset already exists"`,
+		`INFO change applied zone=example.com op=delete web.example.com A ["192.0.2.2" "192.0.2.3"] ["service/ns/web"] err=""`,
+	}
+	if !matchEach(got, want) {
+		t.Errorf("log lines about records\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	for _, secret := range []string{string(key), base64.StdEncoding.EncodeToString(key), "heritage="} {
+		if strings.Contains(out.String(), secret) {
+			t.Errorf("the log holds %q:\n%s", secret, out.String())
+		}
 	}
 }

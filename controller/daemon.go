@@ -1,0 +1,171 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// The defaults of DaemonConfig.
+const (
+	DefaultInterval         = time.Minute
+	DefaultMinEventInterval = time.Second
+)
+
+// DaemonConfig says how often the daemon reconciles.
+type DaemonConfig struct {
+	// Interval is the time from the start of one reconcile to the full resync that
+	// follows when nothing triggers one sooner. Zero or less means DefaultInterval.
+	Interval time.Duration
+	// MinEventInterval is the least time between the starts of two reconciles, however
+	// many triggers arrive. Zero or less means DefaultMinEventInterval.
+	MinEventInterval time.Duration
+}
+
+// Daemon runs a Controller's reconcile at startup, after changes (Trigger) and on a resync
+// interval, and tells whether the last one went well (Ready).
+//
+// Trigger and Ready are safe for concurrent use with each other and with Run; Run must
+// not be called twice at once.
+type Daemon struct {
+	controller *Controller
+	cfg        DaemonConfig
+	metrics    *Metrics
+	logger     *slog.Logger
+	// wake holds at most one pending trigger, so any number of triggers between two
+	// reconciles ask for one reconcile.
+	wake chan struct{}
+	now  func() time.Time
+
+	mu   sync.Mutex
+	last reconcileStatus
+}
+
+// reconcileStatus is what Ready needs to know about the last finished reconcile.
+type reconcileStatus struct {
+	finished time.Time // zero until a reconcile finished
+	unready  error
+}
+
+// NewDaemon returns a daemon running c. m may be nil (no metrics); logger may be nil (no
+// logs). Zero durations in cfg take their defaults.
+func NewDaemon(c *Controller, cfg DaemonConfig, m *Metrics, logger *slog.Logger) *Daemon {
+	if cfg.Interval <= 0 {
+		cfg.Interval = DefaultInterval
+	}
+	if cfg.MinEventInterval <= 0 {
+		cfg.MinEventInterval = DefaultMinEventInterval
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	return &Daemon{controller: c, cfg: cfg, metrics: m, logger: logger, wake: make(chan struct{}, 1), now: time.Now}
+}
+
+// Trigger asks for a reconcile because something changed. It never blocks: triggers that
+// arrive before the next reconcile starts are coalesced into that one, and triggers that
+// arrive while a reconcile runs cause exactly one more after it.
+func (d *Daemon) Trigger() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run reconciles once at once, then after each Trigger and every Interval, never starting
+// two reconciles less than MinEventInterval apart, until ctx ends. A steady stream of
+// triggers yields one reconcile per MinEventInterval: the wait is counted from the last
+// start, not reset by each trigger.
+//
+// A failed reconcile is logged and counted, and retried on the next trigger or interval;
+// it never ends Run. When ctx ends during a reconcile, that reconcile finishes the zone
+// it is in (see Controller.RunOnce) and stops; Run then returns nil.
+func (d *Daemon) Run(ctx context.Context) error {
+	resync := time.NewTimer(d.cfg.Interval)
+	defer resync.Stop()
+loop:
+	for {
+		start := d.now()
+		resync.Reset(d.cfg.Interval)
+		// Triggers that came before this start are served by this reconcile.
+		select {
+		case <-d.wake:
+		default:
+		}
+		d.reconcile(ctx)
+
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-d.wake:
+		case <-resync.C:
+		}
+		gap := time.NewTimer(start.Add(d.cfg.MinEventInterval).Sub(d.now()))
+		select {
+		case <-ctx.Done():
+			gap.Stop()
+			break loop
+		case <-gap.C:
+		}
+	}
+	d.logger.Info("stopping")
+	return nil
+}
+
+// reconcile runs one reconcile and records its outcome.
+func (d *Daemon) reconcile(ctx context.Context) {
+	start := d.now()
+	rep, err := d.controller.RunOnce(ctx)
+	end := d.now()
+	d.metrics.observeReconcile(rep, err, end.Sub(start), end)
+	result, unready := outcome(rep, err)
+
+	d.mu.Lock()
+	d.last = reconcileStatus{finished: end, unready: unready}
+	d.mu.Unlock()
+
+	attrs := []any{"result", result, "duration", end.Sub(start)}
+	if rep != nil {
+		create, update, del := rep.ChangeCount()
+		attrs = append(attrs, "create", create, "update", update, "delete", del, "dryRun", rep.DryRun)
+	}
+	if unready != nil {
+		d.logger.Error("reconcile failed", append(attrs, "err", unready)...)
+		return
+	}
+	d.logger.Info("reconcile finished", attrs...)
+}
+
+// Synced is implemented by sources that fill a cache before they can answer (the
+// informer-backed live sources); Ready waits for it.
+type Synced interface {
+	Synced() bool
+}
+
+// Ready returns nil when the daemon is doing its job: the last reconcile read every
+// source and reached every zone (changes the provider refused one by one do not count),
+// it finished less than three Intervals ago, and every source that implements Synced has
+// synced. Otherwise the error says why not.
+func (d *Daemon) Ready() error {
+	d.mu.Lock()
+	last := d.last
+	d.mu.Unlock()
+	if last.finished.IsZero() {
+		return errors.New("no reconcile has finished yet")
+	}
+	if last.unready != nil {
+		return fmt.Errorf("the last reconcile failed: %w", last.unready)
+	}
+	if age, limit := d.now().Sub(last.finished), 3*d.cfg.Interval; age > limit {
+		return fmt.Errorf("the last reconcile finished %s ago, more than 3 resync intervals (%s)", age.Round(time.Second), limit)
+	}
+	for i, s := range d.controller.Sources {
+		if synced, ok := s.(Synced); ok && !synced.Synced() {
+			return fmt.Errorf("source %d (%T) has not synced its cache yet", i+1, s)
+		}
+	}
+	return nil
+}

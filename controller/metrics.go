@@ -1,0 +1,242 @@
+package controller
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/zonekeeper/zonekeeper/provider"
+)
+
+// The results of a reconcile, as the "result" label of zonekeeper_reconciles_total says
+// them. One reconcile has one result: the first of these, in this order, that applies.
+const (
+	// ResultProviderError: the provider's zones could not be listed; nothing was done.
+	ResultProviderError = "provider_error"
+	// ResultInterrupted: the daemon was stopping; some zones were not reconciled.
+	ResultInterrupted = "interrupted"
+	// ResultSourceError: a source could not be read; deletions were withheld.
+	ResultSourceError = "source_error"
+	// ResultZoneError: a zone could not be read or written at all.
+	ResultZoneError = "zone_error"
+	// ResultChangeFailed: the provider refused some changes; the others were applied.
+	ResultChangeFailed = "change_failed"
+	// ResultSuccess: everything planned was applied (or, in a dry run, planned).
+	ResultSuccess = "success"
+)
+
+// Metrics are zonekeeper's Prometheus metrics, all named zonekeeper_*; docs/metrics.md
+// describes each. They are registered with the Registerer given to NewMetrics, never with
+// a global one.
+//
+// A *Metrics is safe for concurrent use. A nil *Metrics records nothing.
+type Metrics struct {
+	reconcileDuration prometheus.Histogram
+	reconciles        *prometheus.CounterVec
+	lastSuccess       prometheus.Gauge
+	sourceErrors      prometheus.Counter
+	changes           *prometheus.CounterVec
+	withheld          *prometheus.CounterVec
+	providerCalls     *prometheus.CounterVec
+
+	// The gauges below describe the last reconcile; series that reconcile did not
+	// produce are removed.
+	desired   *snapshotGauge
+	owned     *snapshotGauge
+	conflicts *snapshotGauge
+}
+
+// NewMetrics creates the metrics and registers them with reg. It panics, as
+// prometheus.MustRegister does, when reg already holds metrics of these names: that is a
+// programming error, not bad input.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		reconcileDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "zonekeeper_reconcile_duration_seconds",
+			Help:    "How long one reconcile took, from reading the sources to the last zone applied.",
+			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300},
+		}),
+		reconciles: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zonekeeper_reconciles_total",
+			Help: "Reconciles by result: success, change_failed, zone_error, source_error, interrupted, provider_error.",
+		}, []string{"result"}),
+		lastSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "zonekeeper_last_successful_sync_timestamp_seconds",
+			Help: "Unix time at which the last reconcile without source or zone errors finished.",
+		}),
+		sourceErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "zonekeeper_source_errors_total",
+			Help: "Times a source could not be read during a reconcile.",
+		}),
+		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zonekeeper_changes_total",
+			Help: "Record changes by zone, kind (create, update, delete) and result (applied, failed, withheld, dry_run).",
+		}, []string{"zone", "kind", "result"}),
+		withheld: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zonekeeper_deletions_withheld_total",
+			Help: "Deletions the safety checks held back, by zone and reason (source_error, object_error).",
+		}, []string{"zone", "reason"}),
+		providerCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zonekeeper_provider_calls_total",
+			Help: "Requests sent to DNS services, by provider, operation and result (success, error).",
+		}, []string{"provider", "operation", "result"}),
+		desired: newSnapshotGauge(prometheus.GaugeOpts{
+			Name: "zonekeeper_desired_endpoints",
+			Help: "Endpoints the sources asked for in the last reconcile, by object kind and record type.",
+		}, "kind", "type"),
+		owned: newSnapshotGauge(prometheus.GaugeOpts{
+			Name: "zonekeeper_owned_records",
+			Help: "Records zonekeeper owned in each zone at the last reconcile, ownership records not counted.",
+		}, "zone"),
+		conflicts: newSnapshotGauge(prometheus.GaugeOpts{
+			Name: "zonekeeper_conflicts",
+			Help: "Names several objects asked for with wishes that could not all be kept, at the last reconcile.",
+		}, "zone"),
+	}
+	reg.MustRegister(m.reconcileDuration, m.reconciles, m.lastSuccess, m.sourceErrors, m.changes, m.withheld,
+		m.providerCalls, m.desired.vec, m.owned.vec, m.conflicts.vec)
+	return m
+}
+
+// ProviderCalls returns the observer a provider named providerName reports its requests
+// to. It returns nil for a nil *Metrics, which provider.ObserveCall accepts.
+func (m *Metrics) ProviderCalls(providerName string) provider.CallObserver {
+	if m == nil {
+		return nil
+	}
+	return callObserver{calls: m.providerCalls.MustCurryWith(prometheus.Labels{"provider": providerName})}
+}
+
+type callObserver struct{ calls *prometheus.CounterVec }
+
+func (o callObserver) ObserveCall(operation string, err error) {
+	result := "success"
+	if err != nil {
+		result = "error"
+	}
+	o.calls.WithLabelValues(operation, result).Inc()
+}
+
+// observeReconcile records one reconcile, which took took and ended at end; rep and err
+// are what RunOnce returned.
+func (m *Metrics) observeReconcile(rep *Report, err error, took time.Duration, end time.Time) {
+	if m == nil {
+		return
+	}
+	result, _ := outcome(rep, err)
+	m.reconcileDuration.Observe(took.Seconds())
+	m.reconciles.WithLabelValues(result).Inc()
+	if result == ResultSuccess || result == ResultChangeFailed {
+		m.lastSuccess.Set(float64(end.UnixNano()) / 1e9)
+	}
+	if rep == nil {
+		return
+	}
+	m.sourceErrors.Add(float64(len(rep.SourceErrors)))
+	for _, z := range rep.Zones {
+		m.observeZone(z, rep.DryRun)
+	}
+	if err != nil || rep.Interrupted {
+		// A partial picture would make the gauges drop; keep the last whole one.
+		return
+	}
+	desired := map[string]float64{}
+	for _, e := range rep.Desired {
+		kind := "unknown"
+		if len(e.Refs) > 0 {
+			kind = e.Refs[0].Kind
+		}
+		desired[labelKey(kind, e.RecordType)]++
+	}
+	owned := make(map[string]float64, len(rep.Zones))
+	conflicts := make(map[string]float64, len(rep.Zones))
+	for _, z := range rep.Zones {
+		if z.Err == nil {
+			owned[labelKey(z.Zone.Name)] = float64(z.Owned)
+			conflicts[labelKey(z.Zone.Name)] = float64(len(z.Conflicts))
+		}
+	}
+	m.desired.replace(desired)
+	m.owned.replace(owned)
+	m.conflicts.replace(conflicts)
+}
+
+func (m *Metrics) observeZone(z ZoneReport, dryRun bool) {
+	refused := z.refused()
+	for _, c := range z.Changes {
+		result := "applied"
+		switch {
+		case dryRun:
+			result = "dry_run"
+		case z.Err != nil || refused[c.String()]:
+			result = "failed"
+		}
+		m.changes.WithLabelValues(z.Zone.Name, c.Main().Op.String(), result).Inc()
+	}
+	for _, w := range z.Withheld {
+		m.changes.WithLabelValues(z.Zone.Name, "delete", "withheld").Inc()
+		m.withheld.WithLabelValues(z.Zone.Name, string(w.Cause)).Inc()
+	}
+}
+
+// outcome classifies a reconcile by its result label, with the error that makes the
+// daemon unready, nil for success and for changes refused one by one.
+func outcome(rep *Report, err error) (result string, unready error) {
+	switch {
+	case err != nil:
+		return ResultProviderError, err
+	case rep.Interrupted:
+		return ResultInterrupted, errInterrupted
+	case len(rep.SourceErrors) > 0:
+		return ResultSourceError, fmt.Errorf("a source could not be read: %w", errors.Join(rep.SourceErrors...))
+	}
+	if zoneErrs := rep.zoneErrors(); len(zoneErrs) > 0 {
+		return ResultZoneError, errors.Join(zoneErrs...)
+	}
+	if slices.ContainsFunc(rep.Zones, func(z ZoneReport) bool { return len(z.Failed) > 0 }) {
+		return ResultChangeFailed, nil
+	}
+	return ResultSuccess, nil
+}
+
+// snapshotGauge is a gauge vector that shows exactly the series of the last replace.
+type snapshotGauge struct {
+	vec *prometheus.GaugeVec
+
+	mu    sync.Mutex
+	shown map[string]bool // label keys (labelKey) currently exported
+}
+
+func newSnapshotGauge(opts prometheus.GaugeOpts, labels ...string) *snapshotGauge {
+	return &snapshotGauge{vec: prometheus.NewGaugeVec(opts, labels), shown: map[string]bool{}}
+}
+
+// replace sets the series in values (keyed by labelKey) and removes every other series.
+// Series are set before stale ones are removed, so a scrape never sees a known series
+// missing.
+func (g *snapshotGauge) replace(values map[string]float64) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for key, v := range values {
+		g.vec.WithLabelValues(strings.Split(key, labelSeparator)...).Set(v)
+	}
+	for key := range g.shown {
+		if _, ok := values[key]; !ok {
+			g.vec.DeleteLabelValues(strings.Split(key, labelSeparator)...)
+		}
+	}
+	g.shown = make(map[string]bool, len(values))
+	for key := range values {
+		g.shown[key] = true
+	}
+}
+
+// labelSeparator cannot occur in a zone name, object kind or record type.
+const labelSeparator = "\x00"
+
+func labelKey(values ...string) string { return strings.Join(values, labelSeparator) }

@@ -1,0 +1,278 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+	"github.com/zonekeeper/zonekeeper/plan"
+	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/inmemory"
+	"github.com/zonekeeper/zonekeeper/source"
+)
+
+// samples renders every sample of the named counters and gauges in reg as
+// `name{label="value",...} value`, sorted.
+func samples(t *testing.T, reg *prometheus.Registry, names ...string) []string {
+	t.Helper()
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, mf := range families {
+		if !slices.Contains(names, mf.GetName()) {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			value := m.GetCounter().GetValue() + m.GetGauge().GetValue()
+			out = append(out, fmt.Sprintf("%s{%s} %g", mf.GetName(), strings.Join(labels, ","), value))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// reportMetrics are the metrics a reconcile's Report sets.
+var reportMetrics = []string{
+	"zonekeeper_reconciles_total", "zonekeeper_source_errors_total", "zonekeeper_changes_total",
+	"zonekeeper_deletions_withheld_total", "zonekeeper_desired_endpoints", "zonekeeper_owned_records",
+	"zonekeeper_conflicts",
+}
+
+func ingress(name string) endpoint.ObjectRef {
+	return endpoint.ObjectRef{Kind: "ingress", Namespace: "ns", Name: name}
+}
+
+func TestMetricsOfAReconcile(t *testing.T) {
+	hidden := rec("hidden.example.com", endpoint.RecordTypeA, 0, "192.0.2.1")
+	tests := []struct {
+		name      string
+		provider  func(t *testing.T) provider.Provider
+		sources   []source.Source
+		config    Config
+		cancelled bool
+		want      []string
+		// wantSynced says whether the reconcile counts as a successful sync.
+		wantSynced bool
+	}{
+		{
+			name: "applied, refused and conflicting changes",
+			provider: func(t *testing.T) provider.Provider {
+				return &faultyProvider{hidden: hidden.RecordKey(), Provider: seeded(t, []string{"example.com"}, map[string][]*endpoint.Endpoint{
+					"example.com": slices.Concat([]*endpoint.Endpoint{hidden},
+						ownedBy(t, ourOwner, "service/ns/stale", rec("stale.example.com", endpoint.RecordTypeA, 0, "192.0.2.2")),
+						ownedBy(t, ourOwner, "service/ns/keep", rec("keep.example.com", endpoint.RecordTypeA, 0, "192.0.2.3"))),
+				})}
+			},
+			sources: []source.Source{fixedSource{result: source.Result{Endpoints: []*endpoint.Endpoint{
+				wanted(svc("hidden"), "hidden.example.com", endpoint.RecordTypeA, 0, "192.0.2.9"),
+				wanted(svc("keep"), "keep.example.com", endpoint.RecordTypeA, 0, "192.0.2.3"),
+				wanted(ingress("web"), "web.example.com", endpoint.RecordTypeCNAME, 0, "lb1.example.net"),
+				wanted(svc("web"), "web.example.com", endpoint.RecordTypeCNAME, 0, "lb2.example.net"),
+			}}}},
+			config: Config{Policy: plan.PolicySync},
+			want: []string{
+				`zonekeeper_changes_total{kind="create",result="applied",zone="example.com"} 1`,
+				`zonekeeper_changes_total{kind="create",result="failed",zone="example.com"} 1`,
+				`zonekeeper_changes_total{kind="delete",result="applied",zone="example.com"} 1`,
+				`zonekeeper_conflicts{zone="example.com"} 1`,
+				`zonekeeper_desired_endpoints{kind="ingress",type="CNAME"} 1`,
+				`zonekeeper_desired_endpoints{kind="service",type="A"} 2`,
+				`zonekeeper_desired_endpoints{kind="service",type="CNAME"} 1`,
+				`zonekeeper_owned_records{zone="example.com"} 2`,
+				`zonekeeper_reconciles_total{result="change_failed"} 1`,
+				`zonekeeper_source_errors_total{} 0`,
+			},
+			wantSynced: true,
+		},
+		{
+			name: "a source error withholds deletions",
+			provider: func(t *testing.T) provider.Provider {
+				return seeded(t, []string{"example.com"}, map[string][]*endpoint.Endpoint{"example.com": ownedBy(t, ourOwner, "service/ns/stale",
+					rec("stale.example.com", endpoint.RecordTypeA, 0, "192.0.2.2"))})
+			},
+			sources: []source.Source{fixedSource{}, fixedSource{err: errors.New("ingress cache not synced")}},
+			config:  Config{Policy: plan.PolicySync},
+			want: []string{
+				`zonekeeper_changes_total{kind="delete",result="withheld",zone="example.com"} 1`,
+				`zonekeeper_conflicts{zone="example.com"} 0`,
+				`zonekeeper_deletions_withheld_total{reason="source_error",zone="example.com"} 1`,
+				`zonekeeper_owned_records{zone="example.com"} 1`,
+				`zonekeeper_reconciles_total{result="source_error"} 1`,
+				`zonekeeper_source_errors_total{} 1`,
+			},
+		},
+		{
+			name: "an object with invalid input keeps its records",
+			provider: func(t *testing.T) provider.Provider {
+				return seeded(t, []string{"example.com"}, map[string][]*endpoint.Endpoint{"example.com": ownedBy(t, ourOwner, "service/ns/typo",
+					rec("typo.example.com", endpoint.RecordTypeA, 0, "192.0.2.2"))})
+			},
+			sources: []source.Source{fixedSource{result: source.Result{
+				Problems: []endpoint.Problem{{Ref: svc("typo"), Err: errors.New("bad ttl")}},
+			}}},
+			config: Config{Policy: plan.PolicySync},
+			want: []string{
+				`zonekeeper_changes_total{kind="delete",result="withheld",zone="example.com"} 1`,
+				`zonekeeper_conflicts{zone="example.com"} 0`,
+				`zonekeeper_deletions_withheld_total{reason="object_error",zone="example.com"} 1`,
+				`zonekeeper_owned_records{zone="example.com"} 1`,
+				`zonekeeper_reconciles_total{result="success"} 1`,
+				`zonekeeper_source_errors_total{} 0`,
+			},
+			wantSynced: true,
+		},
+		{
+			name: "an unreadable zone has no gauges",
+			provider: func(*testing.T) provider.Provider {
+				return &faultyProvider{Provider: inmemory.New("example.com", "example.org"), unreadable: "example.org"}
+			},
+			sources: []source.Source{fixedSource{result: source.Result{Endpoints: []*endpoint.Endpoint{
+				wanted(svc("web"), "web.example.org", endpoint.RecordTypeA, 0, "192.0.2.1"),
+			}}}},
+			config: Config{Policy: plan.PolicySync},
+			want: []string{
+				`zonekeeper_conflicts{zone="example.com"} 0`,
+				`zonekeeper_desired_endpoints{kind="service",type="A"} 1`,
+				`zonekeeper_owned_records{zone="example.com"} 0`,
+				`zonekeeper_reconciles_total{result="zone_error"} 1`,
+				`zonekeeper_source_errors_total{} 0`,
+			},
+		},
+		{
+			name:     "unlistable zones",
+			provider: func(*testing.T) provider.Provider { return unlistableProvider{inmemory.New("example.com")} },
+			sources:  []source.Source{fixedSource{}},
+			want: []string{
+				`zonekeeper_reconciles_total{result="provider_error"} 1`,
+				`zonekeeper_source_errors_total{} 0`,
+			},
+		},
+		{
+			name:     "stopped before the first zone",
+			provider: func(*testing.T) provider.Provider { return inmemory.New("example.com") },
+			sources: []source.Source{fixedSource{result: source.Result{Endpoints: []*endpoint.Endpoint{
+				wanted(svc("web"), "web.example.com", endpoint.RecordTypeA, 0, "192.0.2.1"),
+			}}}},
+			cancelled: true,
+			want: []string{
+				`zonekeeper_reconciles_total{result="interrupted"} 1`,
+				`zonekeeper_source_errors_total{} 0`,
+			},
+		},
+		{
+			name:     "dry run",
+			provider: func(*testing.T) provider.Provider { return inmemory.New("example.com") },
+			sources: []source.Source{fixedSource{result: source.Result{Endpoints: []*endpoint.Endpoint{
+				wanted(svc("web"), "web.example.com", endpoint.RecordTypeA, 0, "192.0.2.1"),
+			}}}},
+			config: Config{Policy: plan.PolicySync, DryRun: true},
+			want: []string{
+				`zonekeeper_changes_total{kind="create",result="dry_run",zone="example.com"} 1`,
+				`zonekeeper_conflicts{zone="example.com"} 0`,
+				`zonekeeper_desired_endpoints{kind="service",type="A"} 1`,
+				`zonekeeper_owned_records{zone="example.com"} 0`,
+				`zonekeeper_reconciles_total{result="success"} 1`,
+				`zonekeeper_source_errors_total{} 0`,
+			},
+			wantSynced: true,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := prometheus.NewPedanticRegistry()
+			m := NewMetrics(reg)
+			d := NewDaemon(newController(t, tt.provider(t), tt.config, tt.sources...), DaemonConfig{}, m, nil)
+			ctx, cancel := context.WithCancel(context.Background())
+			if tt.cancelled {
+				cancel()
+			}
+			d.reconcile(ctx)
+			cancel()
+
+			if got := samples(t, reg, reportMetrics...); !slices.Equal(got, tt.want) {
+				t.Errorf("metrics\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(tt.want, "\n  "))
+			}
+			if n := testutil.CollectAndCount(m.reconcileDuration); n != 1 {
+				t.Errorf("reconcile duration has %d series, want 1", n)
+			}
+			if synced := testutil.ToFloat64(m.lastSuccess) > 0; synced != tt.wantSynced {
+				t.Errorf("last successful sync set: %t, want %t", synced, tt.wantSynced)
+			}
+		})
+	}
+}
+
+// The gauges show the last whole reconcile: a zone no longer reconciled loses its series.
+func TestMetricsGaugesForgetVanishedZones(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	c := newController(t, inmemory.New("example.com", "example.org"), Config{Policy: plan.PolicySync}, fixedSource{})
+	d := NewDaemon(c, DaemonConfig{}, m, nil)
+	d.reconcile(context.Background())
+	c.Config.ZoneIDFilter = []string{"example.org"}
+	d.reconcile(context.Background())
+
+	want := []string{`zonekeeper_conflicts{zone="example.org"} 0`, `zonekeeper_owned_records{zone="example.org"} 0`}
+	if got := samples(t, reg, "zonekeeper_owned_records", "zonekeeper_conflicts"); !slices.Equal(got, want) {
+		t.Errorf("gauges %q, want %q", got, want)
+	}
+}
+
+func TestMetricsProviderCalls(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	route53, rfc2136 := m.ProviderCalls("route53"), m.ProviderCalls("rfc2136")
+	provider.ObserveCall(route53, "ListResourceRecordSets", nil)
+	provider.ObserveCall(route53, "ListResourceRecordSets", nil)
+	provider.ObserveCall(route53, "ChangeResourceRecordSets", errors.New("Throttling"))
+	provider.ObserveCall(rfc2136, "axfr", nil)
+
+	want := []string{
+		`zonekeeper_provider_calls_total{operation="ChangeResourceRecordSets",provider="route53",result="error"} 1`,
+		`zonekeeper_provider_calls_total{operation="ListResourceRecordSets",provider="route53",result="success"} 2`,
+		`zonekeeper_provider_calls_total{operation="axfr",provider="rfc2136",result="success"} 1`,
+	}
+	if got := samples(t, reg, "zonekeeper_provider_calls_total"); !slices.Equal(got, want) {
+		t.Errorf("provider calls\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+}
+
+func TestNilMetricsRecordNothing(t *testing.T) {
+	var m *Metrics
+	if o := m.ProviderCalls("inmemory"); o != nil {
+		t.Errorf("ProviderCalls of nil Metrics = %v, want nil", o)
+	}
+	m.observeReconcile(&Report{}, nil, time.Second, time.Now())
+}
+
+func TestMetricsFollowPrometheusConventions(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := NewMetrics(reg)
+	d := NewDaemon(newController(t, inmemory.New("example.com"), Config{Policy: plan.PolicySync}, fixedSource{result: source.Result{
+		Endpoints: []*endpoint.Endpoint{wanted(svc("web"), "web.example.com", endpoint.RecordTypeA, 0, "192.0.2.1")},
+	}}), DaemonConfig{}, m, nil)
+	d.reconcile(context.Background())
+	provider.ObserveCall(m.ProviderCalls("inmemory"), "apply", nil)
+
+	problems, err := testutil.GatherAndLint(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s: %s", p.Metric, p.Text)
+	}
+}
