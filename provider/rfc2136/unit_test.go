@@ -1,0 +1,609 @@
+package rfc2136
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/miekg/dns"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+	"github.com/zonekeeper/zonekeeper/provider"
+)
+
+const testSecret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0" // base64 of "secret-secret-secret-secret"
+
+func validConfig() Config {
+	return Config{Hosts: []string{"127.0.0.1"}, Zones: []string{"Example.COM."}, TSIG: TSIG{KeyName: "k", Secret: testSecret}}
+}
+
+func TestNewValidates(t *testing.T) {
+	tests := []struct {
+		name   string
+		modify func(*Config)
+		want   string // substring of the error; empty: valid
+	}{
+		{"valid", func(*Config) {}, ""},
+		{"no hosts", func(c *Config) { c.Hosts = nil }, "no host"},
+		{"bad host port", func(c *Config) { c.Hosts = []string{"h:99999"} }, `host "h:99999"`},
+		{"no zones", func(c *Config) { c.Zones = nil }, "no zone"},
+		{"bad zone", func(c *Config) { c.Zones = []string{"a..b"} }, `zone "a..b"`},
+		{"bad algorithm", func(c *Config) { c.TSIG.Algorithm = "hmac-md5" }, `algorithm "hmac-md5"`},
+		{"algorithm spelled with dot and case", func(c *Config) { c.TSIG.Algorithm = "HMAC-SHA512." }, ""},
+		{"missing key", func(c *Config) { c.TSIG = TSIG{} }, "required"},
+		{"secret not base64", func(c *Config) { c.TSIG.Secret = "not base64!" }, "base64"},
+		{"insecure with key", func(c *Config) { c.Insecure = true }, "insecure"},
+		{"insecure", func(c *Config) { c.Insecure = true; c.TSIG = TSIG{} }, ""},
+		{"negative TTL", func(c *Config) { c.MinTTL = -1 }, "min TTL"},
+		{"negative batch", func(c *Config) { c.BatchChangeSize = -1 }, "batch change size"},
+		{"message too big", func(c *Config) { c.MaxMessageBytes = 65535 }, "max message bytes"},
+		{"message too small", func(c *Config) { c.MaxMessageBytes = 100 }, "max message bytes"},
+		{"TLS options without TLS", func(c *Config) { c.SkipTLSVerify = true }, "TLS is off"},
+		{"cert without key", func(c *Config) { c.UseTLS = true; c.CertFile = "x" }, "both files"},
+		{"missing CA file", func(c *Config) { c.UseTLS = true; c.CAFile = "/nonexistent" }, "CA file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := validConfig()
+			tt.modify(&cfg)
+			p, err := New(cfg)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				if p == nil {
+					t.Fatal("New returned nil provider")
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("New error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestZonesNormalised(t *testing.T) {
+	cfg := validConfig()
+	cfg.Zones = []string{"b.example.", "A.example", "a.example."}
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zones, _ := p.Zones(context.Background())
+	want := []provider.Zone{{ID: "a.example", Name: "a.example"}, {ID: "b.example", Name: "b.example"}}
+	if !slices.Equal(zones, want) {
+		t.Fatalf("Zones = %v, want %v", zones, want)
+	}
+	if _, err := p.Records(context.Background(), provider.Zone{Name: "c.example"}); err == nil || !strings.Contains(err.Error(), "not configured") {
+		t.Fatalf("Records of an unknown zone: %v", err)
+	}
+	if _, err := p.Records(context.Background(), zones[0]); err == nil || !strings.Contains(err.Error(), "--rfc2136-axfr") {
+		t.Fatalf("Records without AXFR: %v", err)
+	}
+}
+
+func TestHostAddress(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"ns1.example.com", "ns1.example.com:53"},
+		{"ns1.example.com:5353", "ns1.example.com:5353"},
+		{"192.0.2.1", "192.0.2.1:53"},
+		{"::1", "[::1]:53"},
+		{"[::1]", "[::1]:53"},
+		{"[::1]:54", "[::1]:54"},
+		{"", ""},
+		{"h:0", ""},
+		{"h:x", ""},
+	}
+	for _, tt := range tests {
+		got, err := hostAddress(tt.in, 53)
+		if tt.want == "" {
+			if err == nil {
+				t.Errorf("hostAddress(%q) = %q, want an error", tt.in, got)
+			}
+			continue
+		}
+		if err != nil || got != tt.want {
+			t.Errorf("hostAddress(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+}
+
+func TestMaxMessageBytesDefaultLeavesRoomForTSIG(t *testing.T) {
+	cfg := validConfig()
+	cfg.TSIG.KeyName = strings.Repeat("k", 63) + "." + strings.Repeat("k", 63)
+	cfg.TSIG.Algorithm = "hmac-sha512"
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := updateMessage("example.com", nil)
+	m.Extra = append(m.Extra, make([]dns.RR, 0)...)
+	m.SetTsig(p.s.keyName, p.s.algorithm, tsigFudge, 1)
+	signed, _, err := dns.TsigGenerate(m, p.s.secret, "", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if overhead := len(signed) - m.Len(); p.s.maxMessageBytes+overhead > maxTCPMessage {
+		t.Fatalf("default max %d + TSIG %d exceeds %d", p.s.maxMessageBytes, overhead, maxTCPMessage)
+	}
+}
+
+func mustRR(t testing.TB, s string) dns.RR {
+	t.Helper()
+	rr, err := dns.NewRR(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rr
+}
+
+func TestGroupTransfer(t *testing.T) {
+	long := strings.Repeat("x", 300)
+	rrs := []dns.RR{
+		mustRR(t, "example.com. 3600 IN SOA ns.example.com. admin.example.com. 7 1 2 3 4"),
+		mustRR(t, "example.com. 3600 IN NS ns.example.com."),
+		mustRR(t, "App.example.com. 60 IN A 192.0.2.2"),
+		mustRR(t, "app.example.com. 60 IN A 192.0.2.1"),
+		mustRR(t, `a-app.example.com. 300 IN TXT "heritage=external-dns,external-dns/owner=default" `),
+		mustRR(t, `long.example.com. 300 IN TXT "`+long[:255]+`" "`+long[255:]+`"`),
+		mustRR(t, `esc.example.com. 300 IN TXT "a\"b\\c\009"`),
+		mustRR(t, "www.example.com. 300 IN CNAME lb.example.net."),
+		mustRR(t, "example.com. 300 IN MX 10 mail.example.com."),
+		mustRR(t, "x.example.com. 300 IN TYPE65534 \\# 3 010203"),
+		mustRR(t, "example.com. 3600 IN SOA ns.example.com. admin.example.com. 7 1 2 3 4"),
+	}
+	eps, serial, err := groupTransfer("example.com", rrs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if serial != 7 {
+		t.Errorf("serial = %d, want 7", serial)
+	}
+	var got []string
+	for _, e := range eps {
+		got = append(got, fmt.Sprintf("%s %d %s %s", e.DNSName, e.RecordTTL, e.RecordType, strings.Join(e.Targets, "|")))
+	}
+	want := []string{
+		`a-app.example.com 300 TXT "heritage=external-dns,external-dns/owner=default"`,
+		"app.example.com 60 A 192.0.2.2|192.0.2.1",
+		"esc.example.com 300 TXT \"a\"b\\c\t\"",
+		"example.com 300 MX 10 mail.example.com",
+		"example.com 3600 NS ns.example.com",
+		"example.com 3600 SOA ns.example.com admin.example.com 7 1 2 3 4",
+		`long.example.com 300 TXT "` + long + `"`,
+		"www.example.com 300 CNAME lb.example.net",
+		`x.example.com 300 TYPE65534 \# 3 010203`,
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("groupTransfer:\n got %q\nwant %q", got, want)
+	}
+}
+
+func TestGroupTransferErrors(t *testing.T) {
+	soa := "example.com. 3600 IN SOA ns.example.com. admin.example.com. 7 1 2 3 4"
+	tests := []struct {
+		name string
+		rrs  []string
+		want string
+	}{
+		{"no SOA", []string{"a.example.com. 1 IN A 192.0.2.1"}, "no SOA"},
+		{"outside", []string{soa, "a.example.org. 1 IN A 192.0.2.1", soa}, "outside the zone"},
+		{"suffix is not a subdomain", []string{soa, "a.badexample.com. 1 IN A 192.0.2.1", soa}, "outside the zone"},
+		{"class", []string{soa, "a.example.com. 1 CH A 192.0.2.1", soa}, "class IN"},
+		{"two SOA", []string{soa, soa, "a.example.com. 1 IN A 192.0.2.1", soa}, "more than one SOA"},
+		{"SOA below apex", []string{"a.example.com. 3600 IN SOA ns. a. 1 1 1 1 1"}, "not at the zone apex"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var rrs []dns.RR
+			for _, s := range tt.rrs {
+				rrs = append(rrs, mustRR(t, s))
+			}
+			if _, _, err := groupTransfer("example.com", rrs); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestRecordsRoundTrip checks that targets written by endpointRecords read back as the
+// same targets through the wire format.
+func TestRecordsRoundTrip(t *testing.T) {
+	tests := []struct {
+		recordType string
+		targets    []string
+	}{
+		{"A", []string{"192.0.2.1", "192.0.2.2"}},
+		{"AAAA", []string{"2001:db8::1"}},
+		{"CNAME", []string{"lb.example.net"}},
+		{"TXT", []string{`"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/ns/name"`}},
+		{"TXT", []string{`"` + strings.Repeat("0123456789", 60) + `"`}},
+		{"TXT", []string{`"quote\" backslash\\ tab` + "\t" + `"`}},
+		{"TXT", []string{`""`}},
+		{"MX", []string{"10 mail.example.com"}},
+		{"SRV", []string{"0 50 30080 app.example.com"}},
+		{"NS", []string{"ns1.example.net"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.recordType, func(t *testing.T) {
+			e := endpoint.New("x.example.com", tt.recordType, 0, tt.targets...)
+			rrs, err := endpointRecords(e, 300)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back []string
+			for _, rr := range rrs {
+				if rr.Header().Ttl != 300 {
+					t.Errorf("TTL %d, want the default 300", rr.Header().Ttl)
+				}
+				buf := make([]byte, dns.Len(rr)+10)
+				n, err := dns.PackRR(rr, buf, 0, nil, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				unpacked, _, err := dns.UnpackRR(buf[:n], 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if txt, ok := unpacked.(*dns.TXT); ok {
+					for _, s := range txt.Txt {
+						if len(unescapeTXT(s)) > 255 {
+							t.Errorf("character-string of %d bytes", len(unescapeTXT(s)))
+						}
+					}
+				}
+				back = append(back, recordTarget(unpacked))
+			}
+			if !slices.Equal(back, tt.targets) {
+				t.Errorf("round trip: got %q, want %q", back, tt.targets)
+			}
+		})
+	}
+}
+
+func TestEndpointRecordsRefuses(t *testing.T) {
+	withSetID := endpoint.New("a.example.com", "A", 0, "192.0.2.1")
+	withSetID.SetIdentifier = "eu"
+	tests := []struct {
+		name string
+		e    *endpoint.Endpoint
+		want string
+	}{
+		{"set identifier", withSetID, "set identifier"},
+		{"SOA", endpoint.New("example.com", "SOA", 0, "a b 1 1 1 1 1"), "SOA"},
+		{"bad A", endpoint.New("a.example.com", "A", 0, "not-an-ip"), "not-an-ip"},
+		{"A with IPv6", endpoint.New("a.example.com", "A", 0, "2001:db8::1"), "2001:db8::1"},
+		{"line break", endpoint.New("a.example.com", "CNAME", 0, "a\nb"), "line break"},
+		{"TTL", endpoint.New("a.example.com", "A", 1<<40, "192.0.2.1"), "TTL"},
+		{"no targets", endpoint.New("a.example.com", "A", 0), "no targets"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := endpointRecords(tt.e, 300); err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func create(name, recordType string, targets ...string) provider.Change {
+	return provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate, New: endpoint.New(name, recordType, 0, targets...)}}}
+}
+
+func TestChangeUnit(t *testing.T) {
+	old := endpoint.New("a.example.com", "A", 60, "192.0.2.1", "192.0.2.2")
+	updated := endpoint.New("a.example.com", "A", 120, "192.0.2.3")
+	tests := []struct {
+		name    string
+		change  provider.Change
+		prereq  []string
+		updates []string
+		wantErr string
+	}{
+		{
+			name:    "create",
+			change:  create("a.example.com", "A", "192.0.2.1"),
+			prereq:  []string{"a.example.com.\t0\tNONE\tA\t"},
+			updates: []string{"a.example.com.\t300\tIN\tA\t192.0.2.1"},
+		},
+		{
+			name:    "update",
+			change:  provider.Change{Records: []provider.RecordChange{{Op: provider.OpUpdate, Old: old, New: updated}}},
+			prereq:  []string{"a.example.com.\t0\tIN\tA\t192.0.2.1", "a.example.com.\t0\tIN\tA\t192.0.2.2"},
+			updates: []string{"a.example.com.\t0\tCLASS255\tA\t", "a.example.com.\t120\tIN\tA\t192.0.2.3"},
+		},
+		{
+			name:    "delete",
+			change:  provider.Change{Records: []provider.RecordChange{{Op: provider.OpDelete, Old: old}}},
+			prereq:  []string{"a.example.com.\t0\tIN\tA\t192.0.2.1", "a.example.com.\t0\tIN\tA\t192.0.2.2"},
+			updates: []string{"a.example.com.\t0\tCLASS255\tA\t"},
+		},
+		{name: "outside", change: create("a.badexample.com", "A", "192.0.2.1"), wantErr: "outside"},
+		{name: "empty", change: provider.Change{}, wantErr: "without records"},
+		{name: "update renames", change: provider.Change{Records: []provider.RecordChange{{Op: provider.OpUpdate, Old: old, New: endpoint.New("b.example.com", "A", 0, "192.0.2.1")}}}, wantErr: "another name"},
+		{name: "create without new", change: provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate}}}, wantErr: "needs a new record"},
+		{name: "bad name", change: create("a b.example.com", "A", "192.0.2.1"), wantErr: "a b.example.com"},
+		{name: "unknown type", change: create("a.example.com", "BOGUS", "x"), wantErr: "unknown record type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			u, err := changeUnit("example.com", 0, tt.change, 300)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rrStrings(u.prereq); !slices.Equal(got, tt.prereq) {
+				t.Errorf("prereq = %q, want %q", got, tt.prereq)
+			}
+			if got := rrStrings(u.updates); !slices.Equal(got, tt.updates) {
+				t.Errorf("updates = %q, want %q", got, tt.updates)
+			}
+		})
+	}
+}
+
+func rrStrings(rrs []dns.RR) []string {
+	out := make([]string, len(rrs))
+	for i, rr := range rrs {
+		out[i] = rr.String()
+	}
+	return out
+}
+
+func testUnits(t testing.TB, n int) []unit {
+	t.Helper()
+	units := make([]unit, n)
+	for i := range units {
+		u, err := changeUnit("example.com", i, create(fmt.Sprintf("host-%d.example.com", i), "A", "192.0.2.1"), 300)
+		if err != nil {
+			t.Fatal(err)
+		}
+		units[i] = u
+	}
+	return units
+}
+
+func TestPackBatches(t *testing.T) {
+	units := testUnits(t, 1000)
+	big, err := changeUnit("example.com", 1000, create("big.example.com", "TXT", `"`+strings.Repeat("x", 5000)+`"`), 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	units = append(units[:500:500], append([]unit{big}, units[500:]...)...)
+	tests := []struct {
+		name       string
+		maxBytes   int
+		maxChanges int
+		wantTooBig int
+	}{
+		{"bytes only", 65000, 0, 0},
+		{"count cap", 65000, 50, 0},
+		{"small messages", 2000, 0, 1},
+		{"count and bytes", 4000, 7, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			batches, tooBig := packBatches("example.com", units, tt.maxBytes, tt.maxChanges)
+			if len(tooBig) != tt.wantTooBig {
+				t.Fatalf("tooBig = %d, want %d", len(tooBig), tt.wantTooBig)
+			}
+			var seen []int
+			for i, b := range batches {
+				if l := updateMessage("example.com", b).Len(); l > tt.maxBytes {
+					t.Errorf("batch %d is %d bytes, over %d", i, l, tt.maxBytes)
+				}
+				if tt.maxChanges > 0 && len(b) > tt.maxChanges {
+					t.Errorf("batch %d has %d changes, over %d", i, len(b), tt.maxChanges)
+				}
+				// Every batch is full: the unit that follows it would not fit.
+				if at := slices.IndexFunc(units, func(u unit) bool { return u.index == b[len(b)-1].index }) + 1; at < len(units) && units[at].index != big.index {
+					next := units[at]
+					more := append(slices.Clone(b), next)
+					if (tt.maxChanges == 0 || len(more) <= tt.maxChanges) && updateMessage("example.com", more).Len() <= tt.maxBytes {
+						t.Errorf("batch %d (%d changes) could have taken the next change", i, len(b))
+					}
+				}
+				for _, u := range b {
+					seen = append(seen, u.index)
+				}
+			}
+			for _, u := range tooBig {
+				seen = append(seen, u.index)
+			}
+			slices.Sort(seen)
+			if len(seen) != len(units) || seen[0] != 0 || seen[len(seen)-1] != len(units)-1 {
+				t.Fatalf("units lost or duplicated: %d of %d", len(seen), len(units))
+			}
+		})
+	}
+}
+
+// fakeServer refuses any message holding one of the bad units, as an atomic server does.
+type fakeServer struct {
+	bad      map[string]int // owner name -> rcode
+	messages int
+	applied  []string
+	failWith error
+}
+
+func (f *fakeServer) exchange(_ context.Context, m *dns.Msg) (*dns.Msg, error) {
+	f.messages++
+	if f.failWith != nil {
+		return nil, f.failWith
+	}
+	answer := new(dns.Msg).SetReply(m)
+	for _, rr := range m.Ns {
+		if rcode, ok := f.bad[rr.Header().Name]; ok {
+			answer.Rcode = rcode
+			answer.SetEdns0(dns.DefaultMsgSize, false)
+			answer.IsEdns0().Option = append(answer.IsEdns0().Option, &dns.EDNS0_EDE{InfoCode: dns.ExtendedErrorCodeProhibited, ExtraText: "no"})
+			return answer, nil
+		}
+	}
+	for _, rr := range m.Ns {
+		f.applied = append(f.applied, rr.Header().Name)
+	}
+	return answer, nil
+}
+
+func TestPackBatchesSeparatesOneRRset(t *testing.T) {
+	var units []unit
+	for i, c := range []provider.Change{
+		create("a.example.com", "A", "192.0.2.1"),
+		create("b.example.com", "A", "192.0.2.1"),
+		create("a.example.com", "A", "192.0.2.2"),
+		create("a.example.com", "AAAA", "2001:db8::1"),
+		create("b.example.com", "A", "192.0.2.2"),
+	} {
+		u, err := changeUnit("example.com", i, c, 300)
+		if err != nil {
+			t.Fatal(err)
+		}
+		units = append(units, u)
+	}
+	batches, _ := packBatches("example.com", units, 65000, 0)
+	var sizes []int
+	for _, b := range batches {
+		sizes = append(sizes, len(b))
+	}
+	if !slices.Equal(sizes, []int{2, 3}) {
+		t.Fatalf("batch sizes = %v, want [2 3]", sizes)
+	}
+}
+
+func TestSendBisecting(t *testing.T) {
+	tests := []struct {
+		name       string
+		n          int
+		bad        map[string]int
+		wantFailed []int
+		wantErr    string
+	}{
+		{"all good", 64, nil, nil, ""},
+		{"one bad", 64, map[string]int{"host-17.example.com.": dns.RcodeServerFailure}, []int{17}, ""},
+		{"three bad", 64, map[string]int{"host-0.example.com.": dns.RcodeYXRrset, "host-1.example.com.": dns.RcodeNXRrset, "host-63.example.com.": dns.RcodeRefused}, []int{0, 1, 63}, ""},
+		{"single bad", 1, map[string]int{"host-0.example.com.": dns.RcodeRefused}, []int{0}, ""},
+		{"not authorised", 8, map[string]int{"host-3.example.com.": dns.RcodeNotAuth}, nil, "NOTAUTH"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := &fakeServer{bad: tt.bad}
+			var res sendResult
+			err := sendBisecting(context.Background(), "example.com", testUnits(t, tt.n), srv.exchange, &res)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var failed []int
+			for _, f := range res.failed {
+				failed = append(failed, f.index)
+				if !strings.Contains(f.err.Error(), "server answered") || !strings.Contains(f.err.Error(), "18 Prohibited: no") {
+					t.Errorf("failure %q lacks the server's answer", f.err)
+				}
+			}
+			slices.Sort(failed)
+			if !slices.Equal(failed, tt.wantFailed) {
+				t.Errorf("failed = %v, want %v", failed, tt.wantFailed)
+			}
+			if len(srv.applied) != tt.n-len(tt.wantFailed) {
+				t.Errorf("applied %d records, want %d", len(srv.applied), tt.n-len(tt.wantFailed))
+			}
+			if res.applied == 0 && len(srv.applied) > 0 {
+				t.Errorf("no accepted message counted")
+			}
+		})
+	}
+}
+
+func TestSendBisectingTransportError(t *testing.T) {
+	srv := &fakeServer{failWith: errors.New("connection reset")}
+	var res sendResult
+	err := sendBisecting(context.Background(), "example.com", testUnits(t, 4), srv.exchange, &res)
+	if err == nil || srv.messages != 1 || len(res.failed) != 0 {
+		t.Fatalf("err = %v after %d messages, %d failed; want one attempt and a zone error", err, srv.messages, len(res.failed))
+	}
+}
+
+func TestExplainWrapsStoreErrors(t *testing.T) {
+	if err := explain(&RcodeError{Rcode: dns.RcodeYXRrset}); !errors.Is(err, provider.ErrRRsetExists) {
+		t.Errorf("YXRRSET: %v", err)
+	}
+	if err := explain(&RcodeError{Rcode: dns.RcodeNXRrset}); !errors.Is(err, provider.ErrTargetsMismatch) {
+		t.Errorf("NXRRSET: %v", err)
+	}
+	var rc *RcodeError
+	if err := explain(&RcodeError{Rcode: dns.RcodeServerFailure}); !errors.As(err, &rc) || err.Error() != "server answered SERVFAIL" {
+		t.Errorf("SERVFAIL: %v", err)
+	}
+}
+
+func FuzzParseTSIG(f *testing.F) {
+	f.Add("key", testSecret, "hmac-sha256", false)
+	f.Add("Key.Example.", testSecret, "HMAC-SHA1.", false)
+	f.Add("", "", "", true)
+	f.Add("k", "!!", "hmac-md5", false)
+	f.Fuzz(func(t *testing.T, name, secret, alg string, insecure bool) {
+		keyName, sec, algorithm, err := parseTSIG(TSIG{KeyName: name, Secret: secret, Algorithm: alg}, insecure)
+		if err != nil {
+			return
+		}
+		if insecure {
+			if keyName != "" || sec != "" || algorithm != "" {
+				t.Fatalf("insecure gave a key %q", keyName)
+			}
+			return
+		}
+		if !strings.HasSuffix(keyName, ".") || keyName != strings.ToLower(keyName) {
+			t.Fatalf("key name %q is not canonical", keyName)
+		}
+		if !slices.Contains([]string{dns.HmacSHA1, dns.HmacSHA224, dns.HmacSHA256, dns.HmacSHA384, dns.HmacSHA512}, algorithm) {
+			t.Fatalf("algorithm %q", algorithm)
+		}
+		m := new(dns.Msg).SetQuestion("example.com.", dns.TypeSOA)
+		m.SetTsig(keyName, algorithm, tsigFudge, 1)
+		if _, _, err := dns.TsigGenerate(m, sec, "", false); err != nil {
+			t.Fatalf("accepted key cannot sign: %v", err)
+		}
+	})
+}
+
+func FuzzGroupTransfer(f *testing.F) {
+	f.Add("example.com. 3600 IN SOA ns.example.com. a.example.com. 1 1 1 1 1\na.example.com. 60 IN A 192.0.2.1\nexample.com. 3600 IN SOA ns.example.com. a.example.com. 1 1 1 1 1")
+	f.Add("example.com. 1 IN SOA ns. a. 1 1 1 1 1\nt.example.com. 1 IN TXT \"a\\\"b\" \"c\\255\"")
+	f.Add("x.example.com. 1 IN TYPE65534 \\# 2 0102")
+	f.Fuzz(func(t *testing.T, text string) {
+		zp := dns.NewZoneParser(strings.NewReader(text), "example.com.", "")
+		var rrs []dns.RR
+		for rr, ok := zp.Next(); ok; rr, ok = zp.Next() {
+			rrs = append(rrs, rr)
+		}
+		eps, _, err := groupTransfer("example.com", rrs)
+		if err != nil {
+			return
+		}
+		n := 0
+		for _, e := range eps {
+			if !endpoint.IsSubdomain(e.DNSName, "example.com") {
+				t.Fatalf("%s outside the zone", e.DNSName)
+			}
+			n += len(e.Targets)
+		}
+		if n < len(rrs)-1 || n > len(rrs) {
+			t.Fatalf("%d targets from %d records", n, len(rrs))
+		}
+	})
+}
