@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/zonekeeper/zonekeeper/plan"
 	"github.com/zonekeeper/zonekeeper/provider"
 	"github.com/zonekeeper/zonekeeper/provider/inmemory"
+	"github.com/zonekeeper/zonekeeper/provider/rfc2136"
 	"github.com/zonekeeper/zonekeeper/provider/zonefile"
 	"github.com/zonekeeper/zonekeeper/registry"
 	"github.com/zonekeeper/zonekeeper/source"
@@ -20,7 +22,8 @@ import (
 
 // build turns flag values into a ready controller. It only validates and wires; nothing is
 // read from or written to a provider here.
-func build(o *options, logger *slog.Logger) (*controller.Controller, error) {
+// Metrics may be nil (plan, run --once).
+func build(o *options, logger *slog.Logger, metrics *controller.Metrics) (*controller.Controller, error) {
 	cfg, err := controllerConfig(o)
 	if err != nil {
 		return nil, err
@@ -33,7 +36,7 @@ func build(o *options, logger *slog.Logger) (*controller.Controller, error) {
 	if err != nil {
 		return nil, err
 	}
-	prov, err := buildProvider(o)
+	prov, err := buildProvider(o, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -147,8 +150,19 @@ func buildRegistry(o *options, cfg controller.Config) (registry.Registry, error)
 	return nil, fmt.Errorf("--registry %q: want txt or noop", o.registry)
 }
 
-func buildProvider(o *options) (provider.Provider, error) {
+func buildProvider(o *options, metrics *controller.Metrics) (provider.Provider, error) {
 	switch o.provider {
+	case "rfc2136":
+		cfg, err := rfc2136Config(&o.rfc2136)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Observer = metrics.ProviderCalls("rfc2136")
+		p, err := rfc2136.New(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return provider.NewCached(p, o.interval), nil
 	case "inmemory":
 		if len(o.inmemoryZones) == 0 {
 			return nil, errors.New("--provider=inmemory needs at least one --inmemory-zone")
@@ -156,10 +170,45 @@ func buildProvider(o *options) (provider.Provider, error) {
 		return inmemory.New(o.inmemoryZones...), nil
 	case "zonefile":
 		return zonefile.New(zonefile.Config{Dir: o.zonefileDir, Zones: o.zonefileZones})
-	case "aws", "route53", "cloudflare", "rfc2136":
-		return nil, fmt.Errorf("--provider %q is not available in zonekeeper yet: use zonefile or inmemory", o.provider)
+	case "aws", "route53", "cloudflare":
+		return nil, fmt.Errorf("--provider %q is not available in zonekeeper yet: use rfc2136, zonefile or inmemory", o.provider)
 	}
-	return nil, fmt.Errorf("--provider %q: want zonefile or inmemory", o.provider)
+	return nil, fmt.Errorf("--provider %q: want rfc2136, zonefile or inmemory", o.provider)
+}
+
+// rfc2136Config maps the --rfc2136-* flags; the secret comes from the environment or a
+// file (see rfc2136SecretFlag).
+func rfc2136Config(o *rfc2136Options) (rfc2136.Config, error) {
+	secret := o.secret
+	if o.secretFile != "" {
+		if secret != "" {
+			return rfc2136.Config{}, errors.New("the TSIG secret is set both in the environment and by --rfc2136-tsig-secret-file: keep one")
+		}
+		data, err := os.ReadFile(o.secretFile)
+		if err != nil {
+			return rfc2136.Config{}, fmt.Errorf("--rfc2136-tsig-secret-file: %w", err)
+		}
+		secret = strings.TrimSpace(string(data))
+	}
+	minTTL, err := parseMinTTL(o.minTTL)
+	if err != nil {
+		return rfc2136.Config{}, fmt.Errorf("--rfc2136-min-ttl: %w", err)
+	}
+	return rfc2136.Config{
+		Hosts:           o.hosts,
+		Port:            o.port,
+		Zones:           o.zones,
+		TSIG:            rfc2136.TSIG{KeyName: o.keyName, Secret: secret, Algorithm: o.algorithm},
+		Insecure:        o.insecure,
+		AXFR:            o.axfr,
+		MinTTL:          minTTL,
+		BatchChangeSize: o.batchChangeSize,
+		UseTLS:          o.useTLS,
+		SkipTLSVerify:   o.skipTLSVerify,
+		CAFile:          o.caFile,
+		CertFile:        o.certFile,
+		KeyFile:         o.keyFile,
+	}, nil
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {

@@ -16,6 +16,9 @@ import (
 // --no-<flag> counts as given on the command line and wins over the environment.
 func prepare(cmd *cobra.Command, o *options, lookupEnv func(string) (string, bool), logOut io.Writer) (*controller.Controller, error) {
 	fs := cmd.Flags()
+	if fs.Changed(rfc2136SecretFlag) {
+		return nil, fmt.Errorf("--%s on the command line can be read by anyone on the machine with ps: set it in the environment variable EXTERNAL_DNS_%s, or put it in a file and pass --rfc2136-tsig-secret-file", rfc2136SecretFlag, envName(rfc2136SecretFlag))
+	}
 	if err := applyNegations(fs); err != nil {
 		return nil, err
 	}
@@ -26,7 +29,7 @@ func prepare(cmd *cobra.Command, o *options, lookupEnv func(string) (string, boo
 	if err != nil {
 		return nil, err
 	}
-	return build(o, logger)
+	return build(o, logger, nil)
 }
 
 func newRunCommand(lookupEnv func(string) (string, bool)) *cobra.Command {

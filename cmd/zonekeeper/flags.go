@@ -41,11 +41,37 @@ type options struct {
 	excludeRecordTypes   []string
 	minTTL               string
 
-	interval  time.Duration
-	once      bool
-	dryRun    bool
-	logFormat string
-	logLevel  string
+	rfc2136 rfc2136Options
+
+	kube                 source.ClientConfig
+	interval             time.Duration
+	minEventSyncInterval time.Duration
+	events               bool
+	metricsAddress       string
+	once                 bool
+	dryRun               bool
+	logFormat            string
+	logLevel             string
+}
+
+// rfc2136Options holds the --rfc2136-* flags.
+type rfc2136Options struct {
+	hosts           []string
+	port            int
+	zones           []string
+	keyName         string
+	secret          string
+	secretFile      string
+	algorithm       string
+	insecure        bool
+	axfr            bool
+	minTTL          string
+	batchChangeSize int
+	useTLS          bool
+	skipTLSVerify   bool
+	caFile          string
+	certFile        string
+	keyFile         string
 }
 
 // addFlags registers the flags `run` and `plan` share, with upstream external-dns's names
@@ -67,7 +93,7 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.BoolVar(&o.src.PublishInternalServices, "publish-internal-services", false, "publish ClusterIP Services' cluster IPs")
 	fs.StringSliceVar(&o.src.ServiceTypeFilter, "service-type-filter", nil, "only Services of these types (repeatable)")
 
-	fs.StringVar(&o.provider, "provider", "zonefile", "DNS provider: zonefile, inmemory")
+	fs.StringVar(&o.provider, "provider", "zonefile", "DNS provider: rfc2136, zonefile, inmemory")
 	fs.StringSliceVar(&o.inmemoryZones, "inmemory-zone", nil, "zone the inmemory provider serves (repeatable)")
 	fs.StringVar(&o.zonefileDir, "zonefile-dir", "zones", "folder of RFC 1035 zone files (<zone>.zone) for the zonefile provider")
 	fs.StringSliceVar(&o.zonefileZones, "zonefile-zone", nil, "zone the zonefile provider serves, created if missing (repeatable)")
@@ -91,7 +117,18 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringSliceVar(&o.excludeRecordTypes, "exclude-record-types", nil, "record types never to manage")
 	fs.StringVar(&o.minTTL, "min-ttl", "", "lowest TTL to publish, in seconds or as a duration (1m); raises unset and lower TTLs")
 
+	addRFC2136Flags(fs, &o.rfc2136)
+
+	fs.StringVar(&o.kube.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, the in-cluster service account, then ~/.kube/config)")
+	fs.StringVar(&o.kube.Server, "server", "", "Kubernetes API server URL, overriding the kubeconfig's")
+	fs.Float32Var(&o.kube.QPS, "kube-api-qps", 5, "requests per second to the Kubernetes API")
+	fs.IntVar(&o.kube.Burst, "kube-api-burst", 10, "burst of requests to the Kubernetes API")
+	fs.DurationVar(&o.kube.Timeout, "kube-api-request-timeout", 30*time.Second, "timeout of one Kubernetes API request (0: none)")
+
 	fs.DurationVar(&o.interval, "interval", time.Minute, "time between two full reconciles")
+	fs.DurationVar(&o.minEventSyncInterval, "min-event-sync-interval", time.Second, "least time between the starts of two reconciles triggered by Kubernetes events")
+	fs.BoolVar(&o.events, "events", true, "reconcile when watched objects change, not only every --interval")
+	fs.StringVar(&o.metricsAddress, "metrics-address", ":7979", "address serving /healthz, /readyz and /metrics while running (empty: none)")
 	fs.BoolVar(&o.once, "once", false, "reconcile once and exit")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "plan and log, change nothing")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text, json")
@@ -101,21 +138,42 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	addNegations(fs)
 }
 
+// rfc2136SecretFlag holds the TSIG secret. It may come from the environment only: on the
+// command line, every user of the machine could read it with ps.
+const rfc2136SecretFlag = "rfc2136-tsig-secret"
+
+func addRFC2136Flags(fs *pflag.FlagSet, o *rfc2136Options) {
+	fs.StringSliceVar(&o.hosts, "rfc2136-host", nil, "DNS server to send updates and zone transfers to, host or host:port; several fail over in order (repeatable)")
+	fs.IntVar(&o.port, "rfc2136-port", 53, "port of --rfc2136-host entries given without one")
+	fs.StringSliceVar(&o.zones, "rfc2136-zone", nil, "zone to manage (repeatable)")
+	fs.StringVar(&o.keyName, "rfc2136-tsig-keyname", "", "TSIG key name")
+	fs.StringVar(&o.secret, rfc2136SecretFlag, "", "TSIG secret, base64; only from the environment (EXTERNAL_DNS_RFC2136_TSIG_SECRET or ZONEKEEPER_RFC2136_TSIG_SECRET), never on the command line")
+	fs.StringVar(&o.secretFile, "rfc2136-tsig-secret-file", "", "file holding the TSIG secret (base64), e.g. a mounted Secret")
+	fs.StringVar(&o.algorithm, "rfc2136-tsig-secret-alg", "hmac-sha256", "TSIG algorithm: hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, hmac-sha512")
+	fs.BoolVar(&o.insecure, "rfc2136-insecure", false, "send unsigned updates and transfers (no TSIG)")
+	fs.BoolVar(&o.axfr, "rfc2136-tsig-axfr", true, "list zones by zone transfer (AXFR); zonekeeper cannot see what it owns without it")
+	fs.BoolVar(&o.axfr, "rfc2136-axfr", true, "alias of --rfc2136-tsig-axfr")
+	fs.StringVar(&o.minTTL, "rfc2136-min-ttl", "", "TTL of records that set none, in seconds or as a duration (default 300s)")
+	fs.IntVar(&o.batchChangeSize, "rfc2136-batch-change-size", 1000, "most changes in one UPDATE message; messages are also kept under the TCP message size")
+	fs.BoolVar(&o.useTLS, "rfc2136-use-tls", false, "talk to the server over DNS over TLS (RFC 7858)")
+	fs.BoolVar(&o.skipTLSVerify, "rfc2136-skip-tls-verify", false, "accept any server certificate with --rfc2136-use-tls")
+	fs.StringVar(&o.caFile, "tls-ca", "", "PEM CA certificates to verify the DNS server with (--rfc2136-use-tls)")
+	fs.StringVar(&o.certFile, "tls-client-cert", "", "PEM client certificate for DNS over TLS")
+	fs.StringVar(&o.keyFile, "tls-client-cert-key", "", "PEM key of --tls-client-cert")
+}
+
 // unsupportedFlags are external-dns flags zonekeeper does not implement yet. They are
 // accepted by the parser only to fail with a message naming them: silently ignoring a
 // flag someone relies on (a zone filter, a credential) would be worse than stopping.
 var unsupportedFlags = []string{
-	"kubeconfig", "server", "kube-api-qps", "kube-api-burst", "kube-api-request-timeout",
-	"events", "min-event-sync-interval", "metrics-address",
 	"aws-zone-type", "aws-zone-tags", "aws-assume-role", "aws-assume-role-external-id",
 	"aws-batch-change-size", "aws-batch-change-size-bytes", "aws-batch-change-size-values",
 	"aws-batch-change-interval", "aws-evaluate-target-health", "aws-api-retries", "aws-prefer-cname",
 	"aws-zones-cache-duration", "aws-profile",
 	"cloudflare-proxied", "cloudflare-dns-records-per-page", "cloudflare-record-comment",
 	"batch-change-size", "batch-change-interval",
-	"rfc2136-host", "rfc2136-port", "rfc2136-zone", "rfc2136-tsig-keyname", "rfc2136-tsig-secret",
-	"rfc2136-tsig-secret-alg", "rfc2136-insecure", "rfc2136-axfr", "rfc2136-min-ttl",
-	"rfc2136-batch-change-size", "rfc2136-use-tls", "rfc2136-skip-tls-verify",
+	"rfc2136-gss-tsig", "rfc2136-kerberos-username", "rfc2136-kerberos-password",
+	"rfc2136-kerberos-realm", "rfc2136-create-ptr", "rfc2136-load-balancing-strategy",
 	"default-targets", "force-default-targets", "exclude-target-net", "target-net-filter",
 	"nat64-networks", "txt-cache-interval", "provider-cache-time", "request-timeout",
 	"crd-source-apiversion", "crd-source-kind", "gateway-name", "gateway-namespace",
