@@ -247,7 +247,7 @@ func TestServiceAnnotations(t *testing.T) {
 	o := mustCompile(t, Config{AnnotationPrefixes: []string{"dns.example.org"}})
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			eps, problems := ServiceEndpoints(lbService(tt.annotations), o)
+			eps, problems := ServiceEndpoints(lbService(tt.annotations), o, nil)
 			checkResult(t, eps, problems, tt.want, tt.wantProblems)
 		})
 	}
@@ -255,7 +255,7 @@ func TestServiceAnnotations(t *testing.T) {
 
 func TestEndpointFields(t *testing.T) {
 	o := mustCompile(t, Config{})
-	eps, problems := ServiceEndpoints(lbService(map[string]string{newPrefix + "hostname": "web.example.com", newPrefix + "ttl": "30"}), o)
+	eps, problems := ServiceEndpoints(lbService(map[string]string{newPrefix + "hostname": "web.example.com", newPrefix + "ttl": "30"}), o, nil)
 	if len(problems) != 0 || len(eps) != 1 {
 		t.Fatalf("got %v, %v", eps, problems)
 	}

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"text/template"
 
+	"github.com/zonekeeper/zonekeeper/endpoint"
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -53,6 +54,10 @@ type Config struct {
 	// Kinds are the object kinds read (KindService, KindIngress, as --source names
 	// them); empty means both.
 	Kinds []string
+	// ManagedTypes are the record types the planner manages (--managed-record-types
+	// less --exclude-record-types); empty means endpoint.DefaultManagedTypes(). NodePort
+	// Services ask for SRV records only when SRV is among them, as upstream does.
+	ManagedTypes []string
 }
 
 // The object kinds a source reads, spelled as in --source values, ObjectRef and upstream's
@@ -79,6 +84,7 @@ type Options struct {
 	publishInternal          bool
 	serviceTypes             map[corev1.ServiceType]bool // nil: every type
 	kinds                    map[string]bool             // nil: every kind
+	nodePortSRV              bool
 }
 
 // reads reports whether objects of kind are read.
@@ -138,6 +144,9 @@ func (c Config) Compile() (*Options, error) {
 		}
 		o.serviceTypes[st] = true
 	}
+	o.nodePortSRV = slices.ContainsFunc(c.ManagedTypes, func(t string) bool {
+		return strings.EqualFold(strings.TrimSpace(t), endpoint.RecordTypeSRV)
+	})
 	for _, k := range c.Kinds {
 		if k != KindService && k != KindIngress {
 			return nil, fmt.Errorf("--source: unknown kind %q (want %s or %s)", k, KindService, KindIngress)

@@ -11,11 +11,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
@@ -23,16 +25,25 @@ import (
 	"sigs.k8s.io/yaml"
 )
 
-// The kinds the manifest source turns into records.
+// The kinds the manifest source turns into records, and those it reads for headless
+// and NodePort Services.
 var (
-	serviceGVK = corev1.SchemeGroupVersion.WithKind("Service")
-	ingressGVK = networkingv1.SchemeGroupVersion.WithKind("Ingress")
+	serviceGVK       = corev1.SchemeGroupVersion.WithKind("Service")
+	ingressGVK       = networkingv1.SchemeGroupVersion.WithKind("Ingress")
+	endpointSliceGVK = discoveryv1.SchemeGroupVersion.WithKind("EndpointSlice")
+	podGVK           = corev1.SchemeGroupVersion.WithKind("Pod")
+	nodeGVK          = corev1.SchemeGroupVersion.WithKind("Node")
 )
 
-// ManifestObjects are the source objects of one manifest file.
+// ManifestObjects are the objects of one manifest file that the manifest source reads.
 type ManifestObjects struct {
 	Services  []*corev1.Service
 	Ingresses []*networkingv1.Ingress
+	// EndpointSlices, Pods and Nodes make up the Cluster that headless and NodePort
+	// Services are published from.
+	EndpointSlices []*discoveryv1.EndpointSlice
+	Pods           []*corev1.Pod
+	Nodes          []*corev1.Node
 	// Problems are objects that could not be read: an unknown apiVersion or kind, a
 	// version of Service or Ingress other than v1 and networking.k8s.io/v1, an object
 	// that does not fit its kind's schema. Each is an error: the object yields no records.
@@ -45,8 +56,9 @@ type ManifestObjects struct {
 // data is a stream of YAML documents separated by "---" lines, or of JSON objects when
 // it starts with "{". Empty documents are skipped. A kind ending in "List" that has
 // items (v1 List, ServiceList, …) stands for its items; items without apiVersion and
-// kind take them from a typed list. Services (v1) and Ingresses (networking.k8s.io/v1)
-// are returned with their namespace defaulted to "default"; other kinds that the
+// kind take them from a typed list. Services, Pods, Nodes (v1), Ingresses
+// (networking.k8s.io/v1) and EndpointSlices (discovery.k8s.io/v1) are returned, the
+// namespaced ones with their namespace defaulted to "default"; other kinds that the
 // client-go scheme knows are skipped. Documents are numbered from 1 in messages.
 //
 // The error is for data that cannot be read as objects at all (invalid YAML or JSON, a
@@ -162,21 +174,30 @@ func (m *ManifestObjects) decode(file, loc string, raw []byte, itemDefault schem
 	}
 	switch {
 	case gvk == serviceGVK:
-		svc := &corev1.Service{}
-		if err := json.Unmarshal(raw, svc); err != nil {
-			problem("Service: %v", err)
-			return nil
+		if svc, ok := decodeInto(raw, &corev1.Service{}, problem); ok {
+			svc.Namespace = namespace
+			m.Services = append(m.Services, svc)
 		}
-		svc.Namespace = namespace
-		m.Services = append(m.Services, svc)
 	case gvk == ingressGVK:
-		ing := &networkingv1.Ingress{}
-		if err := json.Unmarshal(raw, ing); err != nil {
-			problem("Ingress: %v", err)
-			return nil
+		if ing, ok := decodeInto(raw, &networkingv1.Ingress{}, problem); ok {
+			ing.Namespace = namespace
+			m.Ingresses = append(m.Ingresses, ing)
 		}
-		ing.Namespace = namespace
-		m.Ingresses = append(m.Ingresses, ing)
+	case gvk == endpointSliceGVK:
+		if slice, ok := decodeInto(raw, &discoveryv1.EndpointSlice{}, problem); ok {
+			slice.Namespace = namespace
+			m.EndpointSlices = append(m.EndpointSlices, slice)
+		}
+	case gvk == podGVK:
+		if pod, ok := decodeInto(raw, &corev1.Pod{}, problem); ok {
+			pod.Namespace = namespace
+			m.Pods = append(m.Pods, pod)
+		}
+	case gvk == nodeGVK:
+		if node, ok := decodeInto(raw, &corev1.Node{}, problem); ok {
+			node.Namespace = ""
+			m.Nodes = append(m.Nodes, node)
+		}
 	case !scheme.Scheme.Recognizes(gvk):
 		problem("unknown kind %q in %s", head.Kind, head.APIVersion)
 	case gvk.Kind == serviceGVK.Kind || gvk.Kind == ingressGVK.Kind:
@@ -186,14 +207,26 @@ func (m *ManifestObjects) decode(file, loc string, raw []byte, itemDefault schem
 	return nil
 }
 
+// decodeInto unmarshals raw into obj; a failure is reported through problem, prefixed
+// with the kind.
+func decodeInto[T any](raw []byte, obj *T, problem func(format string, args ...any)) (*T, bool) {
+	if err := json.Unmarshal(raw, obj); err != nil {
+		problem("%s: %v", reflect.TypeFor[T]().Name(), err)
+		return nil, false
+	}
+	return obj, true
+}
+
 // gvkString renders a kind the way a manifest spells it: "networking.k8s.io/v1 Ingress".
 func gvkString(gvk schema.GroupVersionKind) string {
 	return gvk.GroupVersion().String() + " " + gvk.Kind
 }
 
 // Manifest is a Source reading Services and Ingresses from manifest files, the way
-// `kubectl apply -f` takes them. It reads the files anew on every Endpoints call, so
-// edits show without a restart. It holds no state and is safe for concurrent use.
+// `kubectl apply -f` takes them, with the EndpointSlices, Pods and Nodes among them as
+// the Cluster of headless and NodePort Services. It reads the files anew on every
+// Endpoints call, so edits show without a restart. It holds no state and is safe for
+// concurrent use.
 type Manifest struct {
 	paths []string
 	opts  *Options
@@ -208,12 +241,15 @@ func NewManifest(paths []string, o *Options) *Manifest {
 // Endpoints reads every file and returns the records its objects ask for, sorted, with
 // the problems of single objects. A path that cannot be read and a file that is not
 // valid YAML or JSON are errors naming the file: the source as a whole is then unknown.
+// A headless or NodePort Service sees the EndpointSlices, Pods and Nodes of all files.
 func (m *Manifest) Endpoints(ctx context.Context) (Result, error) {
 	files, err := manifestFiles(m.paths)
 	if err != nil {
 		return Result{}, err
 	}
 	var res Result
+	var all ManifestObjects
+	var serviceFiles, ingressFiles []string // the file of each object in all, by index
 	for _, file := range files {
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
@@ -227,19 +263,29 @@ func (m *Manifest) Endpoints(ctx context.Context) (Result, error) {
 			return Result{}, err
 		}
 		res.Problems = append(res.Problems, objs.Problems...)
-		for _, svc := range objs.Services {
-			if !m.opts.reads(KindService) {
-				break
-			}
-			eps, problems := serviceEndpoints(svc, m.opts, file)
+		all.Services = append(all.Services, objs.Services...)
+		all.Ingresses = append(all.Ingresses, objs.Ingresses...)
+		all.EndpointSlices = append(all.EndpointSlices, objs.EndpointSlices...)
+		all.Pods = append(all.Pods, objs.Pods...)
+		all.Nodes = append(all.Nodes, objs.Nodes...)
+		for range objs.Services {
+			serviceFiles = append(serviceFiles, file)
+		}
+		for range objs.Ingresses {
+			ingressFiles = append(ingressFiles, file)
+		}
+	}
+	cluster := NewObjectCluster(all.EndpointSlices, all.Pods, all.Nodes)
+	if m.opts.reads(KindService) {
+		for i, svc := range all.Services {
+			eps, problems := serviceEndpoints(svc, m.opts, cluster, serviceFiles[i])
 			res.Endpoints = append(res.Endpoints, eps...)
 			res.Problems = append(res.Problems, problems...)
 		}
-		for _, ing := range objs.Ingresses {
-			if !m.opts.reads(KindIngress) {
-				break
-			}
-			eps, problems := ingressEndpoints(ing, m.opts, file)
+	}
+	if m.opts.reads(KindIngress) {
+		for i, ing := range all.Ingresses {
+			eps, problems := ingressEndpoints(ing, m.opts, ingressFiles[i])
 			res.Endpoints = append(res.Endpoints, eps...)
 			res.Problems = append(res.Problems, problems...)
 		}

@@ -36,6 +36,20 @@ status:
     ingress:
     - hostname: lb.example.net
 `
+	headlessManifest = `apiVersion: v1
+kind: Service
+metadata:
+  name: db
+  annotations: {external-dns.kubernetes.io/hostname: db.example.com}
+spec: {clusterIP: None}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: np
+  annotations: {external-dns.kubernetes.io/hostname: np.example.com}
+spec: {type: NodePort}
+`
 	deployment = `apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -73,6 +87,35 @@ func TestManifest(t *testing.T) {
 			files:  map[string]string{"app.yaml": webService + "---\n" + siteIngress},
 			config: Config{Kinds: []string{KindIngress}},
 			want:   []string{"shop.example.com CNAME lb.example.net"},
+		},
+		{
+			name: "headless and NodePort Services from EndpointSlices, Pods and Nodes in other files",
+			files: map[string]string{
+				"svc.yaml": headlessManifest,
+				"cluster/objects.yaml": `apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: db-abc
+  labels: {kubernetes.io/service-name: db}
+addressType: IPv4
+endpoints:
+- addresses: [10.0.0.5]
+  conditions: {ready: true}
+  targetRef: {kind: Pod, name: db-0}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db-0}
+spec: {hostname: db-0, containers: [{name: c, image: i}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status:
+  addresses: [{type: ExternalIP, address: 203.0.113.9}]
+`,
+			},
+			want: []string{"db-0.db.example.com A 10.0.0.5", "db.example.com A 10.0.0.5", "np.example.com A 203.0.113.9"},
 		},
 		{
 			name:   "services only",

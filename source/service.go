@@ -18,22 +18,29 @@ import (
 //
 //	LoadBalancer  spec.externalIPs, else status.loadBalancer.ingress[] ip and hostname
 //	ClusterIP     the cluster IPs with PublishInternalServices, else nothing
+//	headless      the ready endpoint addresses of its EndpointSlices (all of them with
+//	              publishNotReadyAddresses), or by the endpoints-type annotation the
+//	              ExternalIPs of their Nodes or the host IPs of their Pods; and
+//	              <pod spec.hostname>.<hostname> with the addresses of that Pod
+//	NodePort      Node ExternalIPs, else InternalIPs (the access annotation chooses);
+//	              with externalTrafficPolicy Local only Nodes running a ready endpoint;
+//	              plus SRV _<name>._<protocol>.<hostname> "0 50 <nodePort> <hostname>"
+//	              per port when SRV is among ManagedTypes
 //	ExternalName  spec.externalIPs, else spec.externalName (CNAME)
 //
 // Hostnames in the internal-hostname annotation are published with the cluster IPs,
-// whatever the type. Headless and NodePort Services need EndpointSlices and Nodes, which
-// this function does not see: they yield a warning and, without a target annotation, no
-// records.
+// whatever the type. Headless and NodePort Services read the other objects from c; with
+// a nil c they yield a warning and, without a target annotation, no records.
 //
 // Every returned record is valid (endpoint.ValidateName, endpoint.ValidateTargets),
 // refers to svc and carries the TTL, set identifier and provider-specific properties of
 // its annotations. Any error Problem means no records at all. The result is sorted.
-func ServiceEndpoints(svc *corev1.Service, o *Options) ([]*endpoint.Endpoint, []endpoint.Problem) {
-	return serviceEndpoints(svc, o, "")
+func ServiceEndpoints(svc *corev1.Service, o *Options, c Cluster) ([]*endpoint.Endpoint, []endpoint.Problem) {
+	return serviceEndpoints(svc, o, c, "")
 }
 
 // serviceEndpoints is ServiceEndpoints for a Service read from the place named origin.
-func serviceEndpoints(svc *corev1.Service, o *Options, origin string) ([]*endpoint.Endpoint, []endpoint.Problem) {
+func serviceEndpoints(svc *corev1.Service, o *Options, c Cluster, origin string) ([]*endpoint.Endpoint, []endpoint.Problem) {
 	if svc == nil || !o.selects(&svc.ObjectMeta) {
 		return nil, nil
 	}
@@ -58,15 +65,11 @@ func serviceEndpoints(svc *corev1.Service, o *Options, origin string) ([]*endpoi
 		hostnames = append(hostnames, r.templateHostnames(svc)...)
 	}
 	if len(hostnames) > 0 {
-		targetOrigin, targets := r.targetAnnotation()
-		if len(targets) == 0 {
-			var unsupported error
-			targetOrigin, targets, unsupported = serviceTargets(svc, svcType, o)
-			if unsupported != nil {
-				r.warn(unsupported)
-			}
+		if targetOrigin, targets := r.targetAnnotation(); len(targets) > 0 {
+			r.add(hostnames, r.targets(targetOrigin, targets))
+		} else {
+			r.addTypeTargets(svc, svcType, hostnames, c)
 		}
-		r.add(hostnames, r.targets(targetOrigin, targets))
 	}
 	if len(internal) > 0 {
 		r.add(internal, r.targets("spec.clusterIPs", clusterIPs(svc)))
@@ -74,35 +77,45 @@ func serviceEndpoints(svc *corev1.Service, o *Options, origin string) ([]*endpoi
 	return r.result()
 }
 
-// serviceTargets returns the addresses a Service of type svcType is published with,
-// and where they were read. The error says why a Service gets no records here.
-func serviceTargets(svc *corev1.Service, svcType corev1.ServiceType, o *Options) (origin string, targets []string, unsupported error) {
+// addTypeTargets publishes hostnames with the addresses a Service of type svcType has.
+func (r *objectResult) addTypeTargets(svc *corev1.Service, svcType corev1.ServiceType, hostnames []string, c Cluster) {
 	switch svcType {
 	case corev1.ServiceTypeLoadBalancer:
 		if len(svc.Spec.ExternalIPs) > 0 {
-			return "spec.externalIPs", svc.Spec.ExternalIPs, nil
+			r.add(hostnames, r.targets("spec.externalIPs", svc.Spec.ExternalIPs))
+			return
 		}
+		var targets []string
 		for _, in := range svc.Status.LoadBalancer.Ingress {
 			targets = append(targets, in.IP, in.Hostname)
 		}
-		return "status.loadBalancer.ingress", targets, nil
+		r.add(hostnames, r.targets("status.loadBalancer.ingress", targets))
 	case corev1.ServiceTypeClusterIP:
-		if svc.Spec.ClusterIP == corev1.ClusterIPNone {
-			return "", nil, errors.New("headless Service: its records come from EndpointSlices, which this source does not read yet; no records")
+		switch {
+		case svc.Spec.ClusterIP != corev1.ClusterIPNone:
+			if r.opts.publishInternal {
+				r.add(hostnames, r.targets("spec.clusterIPs", clusterIPs(svc)))
+			}
+		case c == nil:
+			r.warn(errors.New("headless Service: its records come from EndpointSlices and Pods, which this source does not read; no records"))
+		default:
+			r.addHeadless(svc, hostnames, c)
 		}
-		if o.publishInternal {
-			return "spec.clusterIPs", clusterIPs(svc), nil
-		}
-		return "", nil, nil
 	case corev1.ServiceTypeNodePort:
-		return "", nil, errors.New("NodePort Service: its records come from Node addresses, which this source does not read yet; no records")
+		if c == nil {
+			r.warn(errors.New("NodePort Service: its records come from Node addresses and EndpointSlices, which this source does not read; no records"))
+			return
+		}
+		r.addNodePort(svc, hostnames, c)
 	case corev1.ServiceTypeExternalName:
 		if len(svc.Spec.ExternalIPs) > 0 {
-			return "spec.externalIPs", svc.Spec.ExternalIPs, nil
+			r.add(hostnames, r.targets("spec.externalIPs", svc.Spec.ExternalIPs))
+			return
 		}
-		return "spec.externalName", []string{svc.Spec.ExternalName}, nil
+		r.add(hostnames, r.targets("spec.externalName", []string{svc.Spec.ExternalName}))
+	default:
+		r.warn(fmt.Errorf("unknown Service type %q; no records", svcType))
 	}
-	return "", nil, fmt.Errorf("unknown Service type %q; no records", svcType)
 }
 
 // clusterIPs returns the Service's cluster IPs (both families when dual-stack).

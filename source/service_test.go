@@ -178,7 +178,7 @@ func TestServiceTypes(t *testing.T) {
 				Spec:       tt.spec,
 				Status:     tt.status,
 			}
-			eps, problems := ServiceEndpoints(svc, mustCompile(t, tt.config))
+			eps, problems := ServiceEndpoints(svc, mustCompile(t, tt.config), nil)
 			checkResult(t, eps, problems, tt.want, tt.wantProblems)
 		})
 	}
@@ -242,7 +242,7 @@ func TestFQDNTemplate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			eps, problems := ServiceEndpoints(tt.svc, mustCompile(t, tt.config))
+			eps, problems := ServiceEndpoints(tt.svc, mustCompile(t, tt.config), nil)
 			checkResult(t, eps, problems, tt.want, tt.wantProblems)
 		})
 	}
@@ -266,7 +266,7 @@ func TestFilters(t *testing.T) {
 		{Config{AnnotationFilter: "!team"}, false},
 	}
 	for _, tt := range tests {
-		eps, _ := ServiceEndpoints(svc, mustCompile(t, tt.config))
+		eps, _ := ServiceEndpoints(svc, mustCompile(t, tt.config), nil)
 		ing := lbIngress(svc.Annotations, "site.example.com")
 		ing.Labels = svc.Labels
 		ingEps, _ := IngressEndpoints(ing, mustCompile(t, tt.config))
@@ -302,7 +302,7 @@ func TestCompileErrors(t *testing.T) {
 
 func TestNilObjects(t *testing.T) {
 	o := mustCompile(t, Config{})
-	if eps, problems := ServiceEndpoints(nil, o); eps != nil || problems != nil {
+	if eps, problems := ServiceEndpoints(nil, o, nil); eps != nil || problems != nil {
 		t.Errorf("ServiceEndpoints(nil) = %v, %v", eps, problems)
 	}
 	if eps, problems := IngressEndpoints(nil, o); eps != nil || problems != nil {

@@ -1,0 +1,510 @@
+package source
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+	corev1 "k8s.io/api/core/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	coreinformers "k8s.io/client-go/informers/core/v1"
+	discoveryinformers "k8s.io/client-go/informers/discovery/v1"
+	networkinginformers "k8s.io/client-go/informers/networking/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/cache"
+)
+
+// KubeConfig tunes a Kube source; the zero KubeConfig is valid.
+type KubeConfig struct {
+	// OnChange is called after an object the source reads was added or deleted, or
+	// changed its resourceVersion. It is called from informer goroutines, possibly
+	// concurrently and in bursts, and must not block (a non-blocking channel send is the
+	// usual body). Nil means no notification.
+	OnChange func()
+	// Logger receives watch failures and lazy informer starts; nil discards them.
+	Logger *slog.Logger
+}
+
+// kubeResource names a resource the Kube source reads, as the API spells it.
+type kubeResource string
+
+const (
+	resourceServices       kubeResource = "services"
+	resourceIngresses      kubeResource = "ingresses"
+	resourceEndpointSlices kubeResource = "endpointslices"
+	resourcePods           kubeResource = "pods"
+	resourceNodes          kubeResource = "nodes"
+)
+
+// endpointSliceServiceIndex indexes EndpointSlices by namespace/service.
+const endpointSliceServiceIndex = "service"
+
+// healthCheckTimeout bounds the cheap List that proves the API server answers again.
+const healthCheckTimeout = 10 * time.Second
+
+// Kube is a Source over a live cluster, reading Services and Ingresses through
+// informers and converting them with ServiceEndpoints and IngressEndpoints.
+//
+// Start starts the Services and Ingresses informers (those whose kinds Options read).
+// EndpointSlices, Pods and Nodes are read only once a Service needs them: an informer for
+// each starts when the first Service whose records depend on it is seen, and runs until
+// the Start context ends. Every informer is filtered by Options' namespace; Services and
+// Ingresses also by its label filter, on the server.
+//
+// Endpoints answers from the informer caches. It returns an error, and so makes the
+// caller withhold deletions, while any informer is not synced and after a list or watch
+// failed until a live List of every resource read succeeds again.
+//
+// A Kube is safe for concurrent use.
+type Kube struct {
+	client   kubernetes.Interface
+	opts     *Options
+	onChange func()
+	logger   *slog.Logger
+
+	mu        sync.Mutex
+	ctx       context.Context // of Start; nil before it
+	informers map[kubeResource]*kubeInformer
+	failures  map[kubeResource]watchFailure
+	failSeq   uint64
+}
+
+// kubeInformer is a started informer and the registration of our event handler on it,
+// whose HasSynced also says that every object of the initial list has been handled.
+type kubeInformer struct {
+	informer cache.SharedIndexInformer
+	handler  cache.ResourceEventHandlerRegistration
+}
+
+// watchFailure is the last list or watch error of a resource; seq orders failures so
+// that a health check clears only those that happened before it began.
+type watchFailure struct {
+	err error
+	seq uint64
+}
+
+// NewKube returns a Kube source reading through client with the options o. Nothing is
+// read before Start.
+func NewKube(client kubernetes.Interface, o *Options, cfg KubeConfig) *Kube {
+	k := &Kube{
+		client:    client,
+		opts:      o,
+		onChange:  cfg.OnChange,
+		logger:    cfg.Logger,
+		informers: map[kubeResource]*kubeInformer{},
+		failures:  map[kubeResource]watchFailure{},
+	}
+	if k.onChange == nil {
+		k.onChange = func() {}
+	}
+	if k.logger == nil {
+		k.logger = slog.New(slog.DiscardHandler)
+	}
+	return k
+}
+
+// Start starts the informers for the kinds Options read and returns; they, and any
+// started later, run until ctx ends. A Kube starts once: a second call is an error.
+func (k *Kube) Start(ctx context.Context) error {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ctx != nil {
+		return errors.New("kube source: already started")
+	}
+	k.ctx = ctx
+	if k.opts.reads(KindService) {
+		if err := k.startLocked(resourceServices); err != nil {
+			return err
+		}
+	}
+	if k.opts.reads(KindIngress) {
+		return k.startLocked(resourceIngresses)
+	}
+	return nil
+}
+
+// Synced reports whether Start was called and every started informer has listed its
+// objects and handed each to the event handler.
+func (k *Kube) Synced() bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.ctx != nil && len(unsynced(k.informers)) == 0
+}
+
+// WaitForSync blocks until Synced or until ctx ends; the error then names the informers
+// not synced and the last error each met.
+func (k *Kube) WaitForSync(ctx context.Context) error {
+	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(context.Context) (bool, error) {
+		return k.Synced(), nil
+	})
+	if err == nil {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ctx == nil {
+		return fmt.Errorf("kube source: waiting for informers to sync: %w: not started", err)
+	}
+	return fmt.Errorf("kube source: waiting for informers to sync: %w: %s", err, k.describeLocked(unsynced(k.informers)))
+}
+
+// Endpoints returns the records of every Service and Ingress in the caches, sorted,
+// with the problems of single objects. The error names the informers that are not
+// synced yet, or the resource the API server fails to list: the caller must then make no
+// deletions. After a watch failure Endpoints lists each resource read (Limit 1) once to
+// see whether the API server answers again.
+func (k *Kube) Endpoints(ctx context.Context) (Result, error) {
+	k.mu.Lock()
+	if k.ctx == nil {
+		k.mu.Unlock()
+		return Result{}, errors.New("kube source: not started")
+	}
+	started := maps.Clone(k.informers)
+	if names := unsynced(started); len(names) > 0 {
+		err := fmt.Errorf("kube source: informers not synced yet: %s", k.describeLocked(names))
+		k.mu.Unlock()
+		return Result{}, err
+	}
+	failing, seq := len(k.failures) > 0, k.failSeq
+	k.mu.Unlock()
+	if failing {
+		if err := k.checkAPI(ctx, slices.Sorted(maps.Keys(started)), seq); err != nil {
+			return Result{}, err
+		}
+	}
+	c := &kubeCluster{informers: started, missing: map[kubeResource]bool{}}
+	var res Result
+	var needy string // the first Service that asked for an informer not started
+	for _, svc := range cachedObjects[*corev1.Service](started[resourceServices]) {
+		before := len(c.missing)
+		eps, problems := serviceEndpoints(svc, k.opts, c, "")
+		if len(c.missing) > before && needy == "" {
+			needy = svc.Namespace + "/" + svc.Name
+		}
+		res.Endpoints = append(res.Endpoints, eps...)
+		res.Problems = append(res.Problems, problems...)
+	}
+	if len(c.missing) > 0 {
+		missing := slices.Sorted(maps.Keys(c.missing))
+		k.ensure(missing)
+		return Result{}, fmt.Errorf("kube source: Service %s needs %s, whose informers are only starting now", needy, joinResources(missing))
+	}
+	for _, ing := range cachedObjects[*networkingv1.Ingress](started[resourceIngresses]) {
+		eps, problems := ingressEndpoints(ing, k.opts, "")
+		res.Endpoints = append(res.Endpoints, eps...)
+		res.Problems = append(res.Problems, problems...)
+	}
+	endpoint.SortEndpoints(res.Endpoints)
+	return res, nil
+}
+
+// checkAPI lists every resource in rs once; success clears the failures recorded up to
+// seq, so that a failure during the check keeps the source unhealthy.
+func (k *Kube) checkAPI(ctx context.Context, rs []kubeResource, seq uint64) error {
+	for _, r := range rs {
+		lctx, cancel := context.WithTimeout(ctx, healthCheckTimeout)
+		err := k.list(lctx, r)
+		cancel()
+		if err != nil {
+			k.mu.Lock()
+			cause := k.describeLocked(slices.Sorted(maps.Keys(k.failures)))
+			k.mu.Unlock()
+			return fmt.Errorf("kube source: the API server failed (%s) and still does: listing %s: %w", cause, r, err)
+		}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for r, f := range k.failures {
+		if f.seq <= seq {
+			delete(k.failures, r)
+		}
+	}
+	k.logger.Info("kube source: the API server answers again")
+	return nil
+}
+
+// list lists at most one object of r, with the filters its informer uses.
+func (k *Kube) list(ctx context.Context, r kubeResource) error {
+	lo := metav1.ListOptions{Limit: 1}
+	k.tweak(r)(&lo)
+	var err error
+	ns := k.opts.namespace
+	switch r {
+	case resourceServices:
+		_, err = k.client.CoreV1().Services(ns).List(ctx, lo)
+	case resourceIngresses:
+		_, err = k.client.NetworkingV1().Ingresses(ns).List(ctx, lo)
+	case resourceEndpointSlices:
+		_, err = k.client.DiscoveryV1().EndpointSlices(ns).List(ctx, lo)
+	case resourcePods:
+		_, err = k.client.CoreV1().Pods(ns).List(ctx, lo)
+	case resourceNodes:
+		_, err = k.client.CoreV1().Nodes().List(ctx, lo)
+	}
+	return err
+}
+
+// tweak returns what r's informer and health check set in their list options.
+func (k *Kube) tweak(r kubeResource) func(*metav1.ListOptions) {
+	switch r {
+	case resourceServices, resourceIngresses:
+		var selector string
+		if k.opts.labelFilter != nil {
+			selector = k.opts.labelFilter.String()
+		}
+		return func(lo *metav1.ListOptions) { lo.LabelSelector = selector }
+	case resourceEndpointSlices:
+		return func(lo *metav1.ListOptions) { lo.LabelSelector = discoveryv1.LabelServiceName }
+	}
+	return func(*metav1.ListOptions) {}
+}
+
+// newInformer returns an informer for r that is not started yet.
+func (k *Kube) newInformer(r kubeResource) cache.SharedIndexInformer {
+	ns := k.opts.namespace
+	switch r {
+	case resourceServices:
+		return coreinformers.NewFilteredServiceInformer(k.client, ns, 0, cache.Indexers{}, k.tweak(r))
+	case resourceIngresses:
+		return networkinginformers.NewFilteredIngressInformer(k.client, ns, 0, cache.Indexers{}, k.tweak(r))
+	case resourceEndpointSlices:
+		return discoveryinformers.NewFilteredEndpointSliceInformer(k.client, ns, 0,
+			cache.Indexers{endpointSliceServiceIndex: indexEndpointSliceByService}, k.tweak(r))
+	case resourcePods:
+		return coreinformers.NewFilteredPodInformer(k.client, ns, 0, cache.Indexers{}, k.tweak(r))
+	default:
+		return coreinformers.NewFilteredNodeInformer(k.client, 0, cache.Indexers{}, k.tweak(r))
+	}
+}
+
+// startLocked starts r's informer unless it runs already; k.mu is held.
+func (k *Kube) startLocked(r kubeResource) error {
+	if _, ok := k.informers[r]; ok {
+		return nil
+	}
+	inf := k.newInformer(r)
+	if err := inf.SetTransform(transformFor(r)); err != nil {
+		return fmt.Errorf("kube source: %s informer: %w", r, err)
+	}
+	if err := inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { k.watchFailed(r, err) }); err != nil {
+		return fmt.Errorf("kube source: %s informer: %w", r, err)
+	}
+	reg, err := inf.AddEventHandler(k.handler(r))
+	if err != nil {
+		return fmt.Errorf("kube source: %s informer: %w", r, err)
+	}
+	k.informers[r] = &kubeInformer{informer: inf, handler: reg}
+	go inf.Run(k.ctx.Done())
+	return nil
+}
+
+// ensure starts the informers of rs that do not run yet.
+func (k *Kube) ensure(rs []kubeResource) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, r := range rs {
+		if _, ok := k.informers[r]; ok {
+			continue
+		}
+		if err := k.startLocked(r); err != nil {
+			k.logger.Error("kube source: cannot start informer", "resource", string(r), "error", err)
+			continue
+		}
+		k.logger.Info("kube source: started informer, a Service needs it", "resource", string(r))
+	}
+}
+
+func (k *Kube) watchFailed(r kubeResource, err error) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.failSeq++
+	k.failures[r] = watchFailure{err: err, seq: k.failSeq}
+	k.logger.Warn("kube source: list or watch failed", "resource", string(r), "error", err)
+}
+
+// describeLocked names rs with the last failure of each; k.mu is held.
+func (k *Kube) describeLocked(rs []kubeResource) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = string(r)
+		if f, ok := k.failures[r]; ok {
+			parts[i] += " (last error: " + f.err.Error() + ")"
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// handler notifies OnChange of every add and delete and of updates that changed the
+// resourceVersion; on a Service it first starts the informers the Service needs.
+func (k *Kube) handler(r kubeResource) cache.ResourceEventHandler {
+	observe := func(obj any) {
+		if svc, ok := obj.(*corev1.Service); ok && r == resourceServices {
+			k.ensure(clusterNeeds(svc, k.opts))
+		}
+		k.onChange()
+	}
+	return cache.ResourceEventHandlerFuncs{
+		AddFunc: observe,
+		UpdateFunc: func(oldObj, newObj any) {
+			if resourceVersion(oldObj) != resourceVersion(newObj) {
+				observe(newObj)
+			}
+		},
+		DeleteFunc: func(any) { k.onChange() },
+	}
+}
+
+func resourceVersion(obj any) string {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return ""
+	}
+	return m.GetResourceVersion()
+}
+
+// unsynced returns the resources of informers that are not synced, sorted.
+func unsynced(informers map[kubeResource]*kubeInformer) []kubeResource {
+	var out []kubeResource
+	for r, inf := range informers {
+		if !inf.handler.HasSynced() {
+			out = append(out, r)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func joinResources(rs []kubeResource) string {
+	parts := make([]string, len(rs))
+	for i, r := range rs {
+		parts[i] = string(r)
+	}
+	return strings.Join(parts, " and ")
+}
+
+// cachedObjects returns the objects of type T in inf's cache (none for a nil inf),
+// sorted by namespace and name so that problems come out in a stable order.
+func cachedObjects[T metav1.Object](inf *kubeInformer) []T {
+	if inf == nil {
+		return nil
+	}
+	var out []T
+	for _, obj := range inf.informer.GetStore().List() {
+		if t, ok := obj.(T); ok {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b T) int {
+		return cmp.Or(strings.Compare(a.GetNamespace(), b.GetNamespace()), strings.Compare(a.GetName(), b.GetName()))
+	})
+	return out
+}
+
+func indexEndpointSliceByService(obj any) ([]string, error) {
+	s, ok := obj.(*discoveryv1.EndpointSlice)
+	if !ok || s.Labels[discoveryv1.LabelServiceName] == "" {
+		return nil, nil
+	}
+	return []string{s.Namespace + "/" + s.Labels[discoveryv1.LabelServiceName]}, nil
+}
+
+// kubeCluster is the Cluster over the informer caches for one Endpoints call. It
+// records the resources asked for whose informers have not been started.
+type kubeCluster struct {
+	informers map[kubeResource]*kubeInformer
+	missing   map[kubeResource]bool
+}
+
+func (c *kubeCluster) indexer(r kubeResource) cache.Indexer {
+	inf := c.informers[r]
+	if inf == nil {
+		c.missing[r] = true
+		return nil
+	}
+	return inf.informer.GetIndexer()
+}
+
+func (c *kubeCluster) EndpointSlices(namespace, service string) []*discoveryv1.EndpointSlice {
+	idx := c.indexer(resourceEndpointSlices)
+	if idx == nil {
+		return nil
+	}
+	objs, _ := idx.ByIndex(endpointSliceServiceIndex, namespace+"/"+service)
+	out := make([]*discoveryv1.EndpointSlice, 0, len(objs))
+	for _, obj := range objs {
+		if s, ok := obj.(*discoveryv1.EndpointSlice); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func (c *kubeCluster) Pod(namespace, name string) *corev1.Pod {
+	idx := c.indexer(resourcePods)
+	if idx == nil {
+		return nil
+	}
+	obj, _, _ := idx.GetByKey(namespace + "/" + name)
+	pod, _ := obj.(*corev1.Pod)
+	return pod
+}
+
+func (c *kubeCluster) Nodes() []*corev1.Node {
+	idx := c.indexer(resourceNodes)
+	if idx == nil {
+		return nil
+	}
+	var out []*corev1.Node
+	for _, obj := range idx.List() {
+		if n, ok := obj.(*corev1.Node); ok {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// clusterNeeds returns the resources whose objects svc's records are made from, found
+// by converting svc over a Cluster that holds one ready endpoint of a Pod on a Node and
+// notes what is asked for. Sharing the conversion keeps the two from disagreeing.
+func clusterNeeds(svc *corev1.Service, o *Options) []kubeResource {
+	p := &needsProbe{asked: map[kubeResource]bool{}}
+	serviceEndpoints(svc, o, p, "")
+	return slices.Sorted(maps.Keys(p.asked))
+}
+
+type needsProbe struct{ asked map[kubeResource]bool }
+
+func (p *needsProbe) EndpointSlices(namespace, service string) []*discoveryv1.EndpointSlice {
+	p.asked[resourceEndpointSlices] = true
+	node := "probe"
+	return []*discoveryv1.EndpointSlice{{
+		AddressType: discoveryv1.AddressTypeIPv4,
+		Endpoints: []discoveryv1.Endpoint{{
+			Addresses: []string{"192.0.2.1"},
+			NodeName:  &node,
+			TargetRef: &corev1.ObjectReference{Kind: "Pod", Namespace: namespace, Name: "probe"},
+		}},
+	}}
+}
+
+func (p *needsProbe) Pod(string, string) *corev1.Pod {
+	p.asked[resourcePods] = true
+	return nil
+}
+
+func (p *needsProbe) Nodes() []*corev1.Node {
+	p.asked[resourceNodes] = true
+	return nil
+}
