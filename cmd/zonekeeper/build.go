@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/zonekeeper/zonekeeper/controller"
 	"github.com/zonekeeper/zonekeeper/endpoint"
@@ -18,17 +20,25 @@ import (
 	"github.com/zonekeeper/zonekeeper/provider/zonefile"
 	"github.com/zonekeeper/zonekeeper/registry"
 	"github.com/zonekeeper/zonekeeper/source"
+	"k8s.io/client-go/kubernetes"
 )
 
-// build turns flag values into a ready controller. It only validates and wires; nothing is
-// read from or written to a provider here.
-// Metrics may be nil (plan, run --once).
-func build(o *options, logger *slog.Logger, metrics *controller.Metrics) (*controller.Controller, error) {
+// app is what build assembles from the flags.
+type app struct {
+	controller *controller.Controller
+	// live is the informer-backed source; nil when objects come from manifests.
+	live *source.Kube
+}
+
+// build turns flag values into a ready controller. It only validates and wires: nothing
+// is read from or written to a provider or the cluster here. Metrics may be nil (plan,
+// run --once); onChange, if not nil, is called by the live source after objects change.
+func build(o *options, logger *slog.Logger, metrics *controller.Metrics, onChange func()) (*app, error) {
 	cfg, err := controllerConfig(o)
 	if err != nil {
 		return nil, err
 	}
-	src, err := buildSource(o)
+	src, live, err := buildSource(o, cfg.ManagedTypes, logger, onChange)
 	if err != nil {
 		return nil, err
 	}
@@ -40,13 +50,38 @@ func build(o *options, logger *slog.Logger, metrics *controller.Metrics) (*contr
 	if err != nil {
 		return nil, err
 	}
-	return &controller.Controller{
-		Sources:  []source.Source{src},
-		Registry: reg,
-		Provider: prov,
-		Config:   cfg,
-		Logger:   logger,
+	return &app{
+		controller: &controller.Controller{
+			Sources:  []source.Source{src},
+			Registry: reg,
+			Provider: prov,
+			Config:   cfg,
+			Logger:   logger,
+		},
+		live: live,
 	}, nil
+}
+
+// oneShotSyncTimeout bounds how long plan and run --once wait for the cluster's objects;
+// the daemon waits as long as it takes, reporting itself unready meanwhile.
+const oneShotSyncTimeout = time.Minute
+
+// startSources starts the live source, if any, and waits until its caches hold every
+// object (at most timeout, when positive): a reconcile on half-filled caches would see
+// records as unwanted.
+func (a *app) startSources(ctx context.Context, timeout time.Duration) error {
+	if a.live == nil {
+		return nil
+	}
+	if err := a.live.Start(ctx); err != nil {
+		return err
+	}
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
+	}
+	return a.live.WaitForSync(ctx)
 }
 
 func controllerConfig(o *options) (controller.Config, error) {
@@ -91,35 +126,55 @@ func parseMinTTL(s string) (endpoint.TTL, error) {
 	return endpoint.ParseTTL(s)
 }
 
-// sourceKinds maps --source values to the object kinds the manifest source reads.
+// sourceKinds maps --source values to the object kinds they read.
 var sourceKinds = map[string][]string{
-	"service":  {"service"},
-	"ingress":  {"ingress"},
-	"manifest": {"service", "ingress"},
+	"service":  {source.KindService},
+	"ingress":  {source.KindIngress},
+	"manifest": {source.KindService, source.KindIngress},
 }
 
-func buildSource(o *options) (source.Source, error) {
+// buildSource returns the manifest source when --manifest is given, else the live source
+// reading the cluster (returned twice: as a Source, and to be started).
+func buildSource(o *options, managedTypes []string, logger *slog.Logger, onChange func()) (source.Source, *source.Kube, error) {
 	if len(o.sources) == 0 {
-		return nil, errors.New("--source is required: service, ingress or manifest")
+		return nil, nil, errors.New("--source is required: service, ingress or manifest")
 	}
 	var kinds []string
 	for _, s := range o.sources {
 		k, ok := sourceKinds[s]
 		if !ok {
-			return nil, fmt.Errorf("--source %q: want service, ingress or manifest", s)
+			return nil, nil, fmt.Errorf("--source %q: want service, ingress or manifest", s)
 		}
 		kinds = append(kinds, k...)
 	}
-	if len(o.manifests) == 0 {
-		return nil, errors.New("reading objects from a Kubernetes cluster is not available yet: pass --manifest=PATH to read them from YAML files")
-	}
 	cfg := o.src
 	cfg.Kinds = kinds
+	cfg.ManagedTypes = managedTypes
 	opts, err := cfg.Compile()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return source.NewManifest(o.manifests, opts), nil
+	if len(o.manifests) > 0 {
+		return source.NewManifest(o.manifests, opts), nil, nil
+	}
+	if slices.Contains(o.sources, "manifest") {
+		return nil, nil, errors.New("--source=manifest needs --manifest=PATH")
+	}
+	kube := o.kube
+	kube.UserAgent = "zonekeeper/" + buildVersion()
+	rc, err := kube.REST()
+	if err != nil {
+		return nil, nil, err
+	}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, nil, fmt.Errorf("Kubernetes client: %w", err)
+	}
+	if !o.events {
+		onChange = nil
+	}
+	live := source.NewKube(client, opts, source.KubeConfig{OnChange: onChange, Logger: logger})
+	return live, live, nil
 }
 
 func buildRegistry(o *options, cfg controller.Config) (registry.Registry, error) {

@@ -5,16 +5,20 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/spf13/cobra"
 
 	"github.com/zonekeeper/zonekeeper/controller"
 )
 
-// prepare finishes flag parsing and builds the controller. Negations come first so that
+// prepare finishes flag parsing and builds the app. Negations come first so that
 // --no-<flag> counts as given on the command line and wins over the environment.
-func prepare(cmd *cobra.Command, o *options, lookupEnv func(string) (string, bool), logOut io.Writer) (*controller.Controller, error) {
+func prepare(cmd *cobra.Command, o *options, lookupEnv func(string) (string, bool), logOut io.Writer, metrics *controller.Metrics, onChange func()) (*app, error) {
 	fs := cmd.Flags()
 	if fs.Changed(rfc2136SecretFlag) {
 		return nil, fmt.Errorf("--%s on the command line can be read by anyone on the machine with ps: set it in the environment variable EXTERNAL_DNS_%s, or put it in a file and pass --rfc2136-tsig-secret-file", rfc2136SecretFlag, envName(rfc2136SecretFlag))
@@ -29,24 +33,27 @@ func prepare(cmd *cobra.Command, o *options, lookupEnv func(string) (string, boo
 	if err != nil {
 		return nil, err
 	}
-	return build(o, logger, nil)
+	return build(o, logger, metrics, onChange)
 }
 
 func newRunCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 	o := &options{}
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Reconcile DNS with the sources: once (--once), or every --interval until stopped",
+		Short: "Reconcile DNS with the sources: once (--once), or on every change until stopped",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := prepare(cmd, o, lookupEnv, cmd.ErrOrStderr())
-			if err != nil {
-				return err
-			}
 			if o.once {
-				return reconcileOnce(cmd.Context(), c)
+				a, err := prepare(cmd, o, lookupEnv, cmd.ErrOrStderr(), nil, nil)
+				if err != nil {
+					return err
+				}
+				if err := a.startSources(cmd.Context(), oneShotSyncTimeout); err != nil {
+					return err
+				}
+				return reconcileOnce(cmd.Context(), a.controller)
 			}
-			return reconcileEvery(cmd.Context(), c, o.interval)
+			return runDaemon(cmd, o, lookupEnv)
 		},
 	}
 	addFlags(cmd.Flags(), o)
@@ -62,31 +69,59 @@ func reconcileOnce(ctx context.Context, c *controller.Controller) error {
 	}
 	create, update, del := rep.ChangeCount()
 	c.Logger.Info("reconcile finished", "create", create, "update", update, "delete", del, "dryRun", rep.DryRun)
-	for _, p := range rep.Problems {
-		c.Logger.Warn("object problem", "object", p.Ref.String(), "source", p.Ref.Source, "name", p.DNSName, "err", p.Err, "warning", p.Warning)
-	}
 	return rep.Err()
 }
 
-// reconcileEvery reconciles every interval until ctx ends. A failed reconcile is logged
-// and retried on the next tick, never fatal.
-func reconcileEvery(ctx context.Context, c *controller.Controller, interval time.Duration) error {
-	if interval <= 0 {
-		return errors.New("--interval must be positive")
+// runDaemon reconciles on every change of the sources and every --interval, serving
+// health and metrics on --metrics-address, until the command's context ends (SIGTERM).
+func runDaemon(cmd *cobra.Command, o *options, lookupEnv func(string) (string, bool)) error {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	metrics := controller.NewMetrics(reg)
+	var daemon *controller.Daemon
+	// The live source calls this only once started, after daemon is set below.
+	trigger := func() { daemon.Trigger() }
+	a, err := prepare(cmd, o, lookupEnv, cmd.ErrOrStderr(), metrics, trigger)
+	if err != nil {
+		return err
 	}
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		if err := reconcileOnce(ctx, c); err != nil {
-			c.Logger.Error("reconcile failed", "err", err)
+	if o.interval <= 0 || o.minEventSyncInterval <= 0 {
+		return errors.New("--interval and --min-event-sync-interval must be positive")
+	}
+	logger := a.controller.Logger
+	daemon = controller.NewDaemon(a.controller, controller.DaemonConfig{Interval: o.interval, MinEventInterval: o.minEventSyncInterval}, metrics, logger)
+
+	ctx := cmd.Context()
+	served := make(chan error, 1)
+	var srv *http.Server
+	if o.metricsAddress != "" {
+		ln, err := net.Listen("tcp", o.metricsAddress)
+		if err != nil {
+			return fmt.Errorf("--metrics-address: %w", err)
 		}
-		select {
-		case <-ctx.Done():
-			c.Logger.Info("stopping")
+		srv = &http.Server{Handler: controller.NewHandler(daemon, reg), ReadHeaderTimeout: 5 * time.Second}
+		logger.Info("serving health and metrics", "address", ln.Addr().String())
+		go func() { served <- srv.Serve(ln) }()
+	}
+	if err := a.startSources(ctx, 0); err != nil {
+		if ctx.Err() != nil {
 			return nil
-		case <-t.C:
+		}
+		return err
+	}
+	err = daemon.Run(ctx)
+	if srv != nil {
+		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if serr := srv.Shutdown(shutdownCtx); serr != nil {
+			logger.Warn("stopping the metrics server", "err", serr)
+		}
+		if serr := <-served; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+			logger.Warn("metrics server", "err", serr)
 		}
 	}
+	logger.Info("stopped")
+	return err
 }
 
 func newPlanCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
@@ -106,10 +141,14 @@ with invalid input); with --detailed-exitcode, 2 when there are changes to make.
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output %q: want text or json", output)
 			}
-			c, err := prepare(cmd, o, lookupEnv, cmd.ErrOrStderr())
+			a, err := prepare(cmd, o, lookupEnv, cmd.ErrOrStderr(), nil, nil)
 			if err != nil {
 				return err
 			}
+			if err := a.startSources(cmd.Context(), oneShotSyncTimeout); err != nil {
+				return err
+			}
+			c := a.controller
 			c.Config.DryRun = true
 			c.Logger = nil
 			rep, err := c.RunOnce(cmd.Context())
