@@ -9,18 +9,28 @@ DEMO_DIR  ?= $(CURDIR)/.demo/zones
 DEMO_ARGS := --source=manifest --manifest=examples --provider=zonefile \
              --zonefile-dir=$(DEMO_DIR) --zonefile-zone=example.com --txt-owner-id=demo
 
-.PHONY: all build test lint bench fuzz demo clean
+.PHONY: all build test test-e2e e2e-bin lint bench fuzz demo clean
 
 all: lint test build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/zonekeeper
 
-# Unit, property and end-to-end tests with the race detector; the seed corpora of every
-# fuzz target run here too.
-test:
+# Unit, property, conformance and end-to-end tests with the race detector; the seed
+# corpora of every fuzz target run here too. End-to-end tests need the kube-apiserver and
+# etcd binaries (built once, then cached: see e2e-bin) and BIND9, Knot and PowerDNS
+# (`.ci/run` installs them).
+test: e2e-bin
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+
+# Only the tests that run real servers: the Kubernetes API, DNS servers, the daemon.
+test-e2e: e2e-bin
+	$(GO) test -race -count=1 -timeout 30m ./test/... ./provider/rfc2136/...
+
+# Builds kube-apiserver and etcd from the Go module proxy, or reuses the cached ones.
+e2e-bin:
+	@test/e2e/kube/build.sh >/dev/null
 
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
