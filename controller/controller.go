@@ -292,7 +292,7 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 		DomainFilter: c.Config.DomainFilter,
 	})
 	zr.Problems = res.Problems
-	zr.Conflicts = conflicts(desired, res.Problems)
+	zr.Conflicts = conflicts(res.Problems)
 	res.Changes.Delete, zr.Withheld = withholdDeletions(res.Changes.Delete, protected, sourceFailed)
 	var waiting []endpoint.Problem
 	res.Changes.Create, waiting = withholdClashingCreates(res.Changes.Create, zr.Withheld)
@@ -375,22 +375,13 @@ func countOwned(current []*endpoint.Endpoint, ownerID string) int {
 	return n
 }
 
-// conflicts names the records that several objects want and on which the planner warned:
-// the planner reports a lost conflict only as a warning on the loser, so a warning on a
-// name no other object wants is about something else (a record held by another owner).
-func conflicts(desired []*endpoint.Endpoint, planned []endpoint.Problem) []string {
-	objects := map[string]map[string]bool{}
-	for _, e := range desired {
-		for _, r := range e.Refs {
-			if objects[e.DNSName] == nil {
-				objects[e.DNSName] = map[string]bool{}
-			}
-			objects[e.DNSName][r.String()] = true
-		}
-	}
+// conflicts names the records on which the planner reported an object losing to another
+// (plan.ConflictError).
+func conflicts(planned []endpoint.Problem) []string {
 	var names []string
 	for _, p := range planned {
-		if p.Warning && len(objects[p.DNSName]) > 1 {
+		var ce *plan.ConflictError
+		if errors.As(p.Err, &ce) {
 			names = append(names, p.DNSName)
 		}
 	}

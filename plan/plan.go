@@ -300,7 +300,7 @@ func (p *planner) dropShadowedCNAME(s *slot) {
 			return false
 		}
 		for _, ep := range g.endpoints {
-			p.warn(ep.Refs, s.key.DNSName, recordDesc(endpoint.RecordTypeCNAME, s.key)+
+			p.warnConflict(ep.Refs, s.key.DNSName, recordDesc(endpoint.RecordTypeCNAME, s.key)+
 				" dropped: A or AAAA records are wanted at the same name, and a CNAME cannot coexist with them")
 		}
 		return true
@@ -425,7 +425,7 @@ func (p *planner) merge(key endpoint.Key, recordType string, members []candidate
 	isCNAME := recordType == endpoint.RecordTypeCNAME
 	for i, m := range members {
 		if i != winner && isCNAME && !sameTargets(recordType, m.endpoint.Targets, win.endpoint.Targets) {
-			p.warn(m.endpoint.Refs, key.DNSName, lostTargetMessage(key, recordType, m, win, reason))
+			p.warnLost(m, win, key.DNSName, lostTargetMessage(key, recordType, m, win, reason))
 			continue
 		}
 		if i == winner || !isCNAME {
@@ -434,7 +434,7 @@ func (p *planner) merge(key endpoint.Key, recordType string, members []candidate
 		merged.Refs = append(merged.Refs, m.endpoint.Refs...)
 		if m.endpoint.RecordTTL != win.endpoint.RecordTTL ||
 			!sameProperties(m.endpoint.ProviderSpecific, win.endpoint.ProviderSpecific) {
-			p.warn(m.endpoint.Refs, key.DNSName, lostSettingsMessage(key, recordType, m, win, reason))
+			p.warnLost(m, win, key.DNSName, lostSettingsMessage(key, recordType, m, win, reason))
 		}
 	}
 	merged.Refs = sortedRefs(merged.Refs)
@@ -545,10 +545,34 @@ func sortedRefs(refs []endpoint.ObjectRef) []endpoint.ObjectRef {
 	return slices.Compact(refs)
 }
 
+// ConflictError is the warning an object gets when objects want different things of one
+// record and another object's wish was taken (see Calculate).
+type ConflictError struct{ msg string }
+
+func (e *ConflictError) Error() string { return e.msg }
+
 // warn records a warning on every object in refs (or one without an object when refs is
 // empty, so that the warning is not lost).
 func (p *planner) warn(refs []endpoint.ObjectRef, name, msg string) {
-	err := errors.New(msg)
+	p.problem(refs, name, errors.New(msg))
+}
+
+// warnConflict is warn for objects that lost a record to another object.
+func (p *planner) warnConflict(refs []endpoint.ObjectRef, name, msg string) {
+	p.problem(refs, name, &ConflictError{msg: msg})
+}
+
+// warnLost warns the loser of a merge: a conflict when another object won, a plain
+// warning when an object contradicts itself.
+func (p *planner) warnLost(loser, winner candidate, name, msg string) {
+	if loser.id == winner.id {
+		p.warn(loser.endpoint.Refs, name, msg)
+		return
+	}
+	p.warnConflict(loser.endpoint.Refs, name, msg)
+}
+
+func (p *planner) problem(refs []endpoint.ObjectRef, name string, err error) {
 	if len(refs) == 0 {
 		p.result.Problems = append(p.result.Problems, endpoint.Problem{DNSName: name, Err: err, Warning: true})
 		return

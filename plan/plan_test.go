@@ -1,6 +1,7 @@
 package plan
 
 import (
+	"errors"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -746,5 +747,45 @@ func TestCalculateLeavesInputAlone(t *testing.T) {
 	}
 	if after := snapshot(); !slices.Equal(before, after) {
 		t.Errorf("input changed:\nbefore %q\n after %q", before, after)
+	}
+}
+
+func TestCalculateConflictErrors(t *testing.T) {
+	tests := []struct {
+		name         string
+		desired      []*endpoint.Endpoint
+		wantConflict bool
+	}{
+		{"two objects, two CNAME targets", []*endpoint.Endpoint{
+			by(rec("app.example.com", "CNAME", "b.example.net"), "b"),
+			by(rec("app.example.com", "CNAME", "a.example.net"), "a"),
+		}, true},
+		{"two objects, two TTLs", []*endpoint.Endpoint{
+			withTTL(by(rec("app.example.com", "A", "1.1.1.1"), "b"), 60),
+			withTTL(by(rec("app.example.com", "A", "1.1.1.1"), "a"), 30),
+		}, true},
+		{"CNAME beside A from another object", []*endpoint.Endpoint{
+			by(rec("app.example.com", "CNAME", "lb.example.net"), "b"),
+			by(rec("app.example.com", "A", "1.1.1.1"), "a"),
+		}, true},
+		{"one object, two TTLs", []*endpoint.Endpoint{
+			withTTL(by(rec("app.example.com", "A", "1.1.1.1"), "a"), 60),
+			withTTL(by(rec("app.example.com", "A", "1.1.1.1"), "a"), 30),
+		}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := Calculate(Input{Desired: tt.desired, OwnerID: "zk", Policy: PolicySync, ManagedTypes: endpoint.DefaultManagedTypes()})
+			var conflicts int
+			for _, p := range res.Problems {
+				var ce *ConflictError
+				if errors.As(p.Err, &ce) {
+					conflicts++
+				}
+			}
+			if (conflicts > 0) != tt.wantConflict {
+				t.Errorf("problems %v: %d ConflictError(s), want conflict %v", res.Problems, conflicts, tt.wantConflict)
+			}
+		})
 	}
 }
