@@ -174,30 +174,15 @@ func (m *ManifestObjects) decode(file, loc string, raw []byte, itemDefault schem
 	}
 	switch {
 	case gvk == serviceGVK:
-		if svc, ok := decodeInto(raw, &corev1.Service{}, problem); ok {
-			svc.Namespace = namespace
-			m.Services = append(m.Services, svc)
-		}
+		appendDecoded(&m.Services, raw, namespace, problem)
 	case gvk == ingressGVK:
-		if ing, ok := decodeInto(raw, &networkingv1.Ingress{}, problem); ok {
-			ing.Namespace = namespace
-			m.Ingresses = append(m.Ingresses, ing)
-		}
+		appendDecoded(&m.Ingresses, raw, namespace, problem)
 	case gvk == endpointSliceGVK:
-		if slice, ok := decodeInto(raw, &discoveryv1.EndpointSlice{}, problem); ok {
-			slice.Namespace = namespace
-			m.EndpointSlices = append(m.EndpointSlices, slice)
-		}
+		appendDecoded(&m.EndpointSlices, raw, namespace, problem)
 	case gvk == podGVK:
-		if pod, ok := decodeInto(raw, &corev1.Pod{}, problem); ok {
-			pod.Namespace = namespace
-			m.Pods = append(m.Pods, pod)
-		}
+		appendDecoded(&m.Pods, raw, namespace, problem)
 	case gvk == nodeGVK:
-		if node, ok := decodeInto(raw, &corev1.Node{}, problem); ok {
-			node.Namespace = ""
-			m.Nodes = append(m.Nodes, node)
-		}
+		appendDecoded(&m.Nodes, raw, "", problem) // Nodes belong to no namespace
 	case !scheme.Scheme.Recognizes(gvk):
 		problem("unknown kind %q in %s", head.Kind, head.APIVersion)
 	case gvk.Kind == serviceGVK.Kind || gvk.Kind == ingressGVK.Kind:
@@ -207,14 +192,19 @@ func (m *ManifestObjects) decode(file, loc string, raw []byte, itemDefault schem
 	return nil
 }
 
-// decodeInto unmarshals raw into obj; a failure is reported through problem, prefixed
-// with the kind.
-func decodeInto[T any](raw []byte, obj *T, problem func(format string, args ...any)) (*T, bool) {
+// appendDecoded unmarshals raw into a new object placed in namespace and appends it to
+// list; a failure is reported through problem, prefixed with the kind.
+func appendDecoded[T any, PT interface {
+	*T
+	SetNamespace(string)
+}](list *[]PT, raw []byte, namespace string, problem func(format string, args ...any)) {
+	obj := PT(new(T))
 	if err := json.Unmarshal(raw, obj); err != nil {
 		problem("%s: %v", reflect.TypeFor[T]().Name(), err)
-		return nil, false
+		return
 	}
-	return obj, true
+	obj.SetNamespace(namespace)
+	*list = append(*list, obj)
 }
 
 // gvkString renders a kind the way a manifest spells it: "networking.k8s.io/v1 Ingress".
