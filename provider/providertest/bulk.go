@@ -6,17 +6,26 @@ import (
 	"github.com/zonekeeper/zonekeeper/registry"
 )
 
-// bulkRecords is how many records the bulk case creates in one reconcile, and so in
-// one Apply: as many as a large cluster publishes.
-const bulkRecords = 5000
+// DefaultBulkRecords is how many records the Bulk case creates in one reconcile, and so
+// in one Apply, unless Harness.BulkRecords says otherwise: as many as a large cluster
+// publishes.
+const DefaultBulkRecords = 5000
 
-// testBulk creates bulkRecords records in one reconcile (one Apply of twice as many
-// RRsets, ownership records included), reads them back, and deletes them in one more.
+// testBulk creates Harness.BulkRecords records in one reconcile (one Apply of twice as
+// many RRsets, ownership records included), reads them back, and deletes them in one
+// more.
 func testBulk(t *testing.T, h Harness) {
+	n := h.BulkRecords
+	switch {
+	case n < 0:
+		t.Fatalf("providertest: Harness.BulkRecords is %d; want 0 (the default, %d) or more", n, DefaultBulkRecords)
+	case n == 0:
+		n = DefaultBulkRecords
+	}
 	e := newEnv(t, h, zoneMain)
 	us := newOwner(t, ourOwner, registry.TXTConfig{})
 	e.runSteps(t, us, zoneMain, nil, []step{
-		{name: "create", creates: bulkRecords, desired: hostRecords("host", bulkRecords)},
-		{name: "delete", deletes: bulkRecords},
+		{name: "create", creates: n, desired: hostRecords("host", n)},
+		{name: "delete", deletes: n},
 	})
 }

@@ -38,6 +38,12 @@ type Harness struct {
 	// one create Change per record, which every provider must accept anyway; set Seed
 	// when a provider has a cheaper or more faithful back door.
 	Seed func(t *testing.T, p provider.Provider, zone provider.Zone, records []*endpoint.Endpoint)
+
+	// BulkRecords is how many records the Bulk case creates in one reconcile and then
+	// deletes in another; 0 means DefaultBulkRecords. Lower it only for a service whose
+	// cost per record grows with the zone's size, and say why where it is set, so that
+	// the case still runs in seconds rather than minutes.
+	BulkRecords int
 }
 
 // Run runs the whole suite against the providers h makes, each case in its own subtest

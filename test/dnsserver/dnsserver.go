@@ -45,8 +45,8 @@ const DefaultAlgorithm = "hmac-sha256"
 // must name at least one zone.
 type Config struct {
 	// Zones are the zone apexes the server is primary for, e.g. "example.com" (a trailing dot and
-	// upper case are accepted). Each zone starts with SOA serial 1, NS ns.<zone>. and
-	// ns.<zone>. A 127.0.0.1, plus its ExtraRecords.
+	// upper case are accepted). Each zone starts with SOA serial 1 and NS localhost., plus its
+	// ExtraRecords: nothing but the apex SOA and NS, as the name server lies outside the zone.
 	Zones []string
 	// Algorithm is the TSIG algorithm in the spelling of --rfc2136-tsig-secret-alg: hmac-sha1,
 	// hmac-sha224, hmac-sha256, hmac-sha384 or hmac-sha512. Empty means DefaultAlgorithm. All
