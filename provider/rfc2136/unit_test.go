@@ -12,6 +12,7 @@ import (
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/internal/rrdata"
 )
 
 const testSecret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0" // base64 of "secret-secret-secret-secret"
@@ -251,12 +252,12 @@ func TestRecordsRoundTrip(t *testing.T) {
 				}
 				if txt, ok := unpacked.(*dns.TXT); ok {
 					for _, s := range txt.Txt {
-						if len(unescapeTXT(s)) > 255 {
-							t.Errorf("character-string of %d bytes", len(unescapeTXT(s)))
+						if len(rrdata.UnescapeTXT(s)) > 255 {
+							t.Errorf("character-string of %d bytes", len(rrdata.UnescapeTXT(s)))
 						}
 					}
 				}
-				back = append(back, recordTarget(unpacked))
+				back = append(back, rrdata.Target(unpacked))
 			}
 			if !slices.Equal(back, tt.targets) {
 				t.Errorf("round trip: got %q, want %q", back, tt.targets)
@@ -373,25 +374,33 @@ func testUnits(t testing.TB, n int) []unit {
 }
 
 func TestPackBatches(t *testing.T) {
-	units := testUnits(t, 1000)
 	big, err := changeUnit("example.com", 1000, create("big.example.com", "TXT", `"`+strings.Repeat("x", 5000)+`"`), 300)
 	if err != nil {
 		t.Fatal(err)
 	}
-	units = append(units[:500:500], append([]unit{big}, units[500:]...)...)
+	// The big unit gets the last index, len(units) before it is added.
+	withBig := func(units []unit) []unit {
+		big.index = len(units)
+		return append(units[:500:500], append([]unit{big}, units[500:]...)...)
+	}
+	hosts, mixed := withBig(testUnits(t, 1000)), withBig(mixedUnits(t, 3000))
 	tests := []struct {
 		name       string
+		units      []unit
 		maxBytes   int
 		maxChanges int
 		wantTooBig int
 	}{
-		{"bytes only", 65000, 0, 0},
-		{"count cap", 65000, 50, 0},
-		{"small messages", 2000, 0, 1},
-		{"count and bytes", 4000, 7, 1},
+		{"bytes only", hosts, 65000, 0, 0},
+		{"count cap", hosts, 65000, 50, 0},
+		{"small messages", hosts, 2000, 0, 1},
+		{"count and bytes", hosts, 4000, 7, 1},
+		{"mixed, past the pointer limit", mixed, 65000, 0, 0},
+		{"mixed, small messages", mixed, 3000, 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			units := tt.units
 			batches, tooBig := packBatches("example.com", units, tt.maxBytes, tt.maxChanges)
 			if len(tooBig) != tt.wantTooBig {
 				t.Fatalf("tooBig = %d, want %d", len(tooBig), tt.wantTooBig)
@@ -405,7 +414,7 @@ func TestPackBatches(t *testing.T) {
 					t.Errorf("batch %d has %d changes, over %d", i, len(b), tt.maxChanges)
 				}
 				// Every batch is full: the unit that follows it would not fit.
-				if at := slices.IndexFunc(units, func(u unit) bool { return u.index == b[len(b)-1].index }) + 1; at < len(units) && units[at].index != big.index {
+				if at := slices.IndexFunc(units, func(u unit) bool { return u.index == b[len(b)-1].index }) + 1; at < len(units) && units[at].index != len(units)-1 {
 					next := units[at]
 					more := append(slices.Clone(b), next)
 					if (tt.maxChanges == 0 || len(more) <= tt.maxChanges) && updateMessage("example.com", more).Len() <= tt.maxBytes {
@@ -424,6 +433,64 @@ func TestPackBatches(t *testing.T) {
 				t.Fatalf("units lost or duplicated: %d of %d", len(seen), len(units))
 			}
 		})
+	}
+}
+
+// mixedUnits are n units of every kind and shape packBatches meets: creates, updates
+// and deletes, names at several depths and below wildcards, host names in record data,
+// long TXT values.
+func mixedUnits(t testing.TB, n int) []unit {
+	t.Helper()
+	units := make([]unit, 0, n)
+	for i := 0; len(units) < n; i++ {
+		name := fmt.Sprintf("h%d.%s.example.com", i, []string{"apps", "a.b.c", "x", "*.wild", "deep.er.still"}[i%5])
+		var c provider.Change
+		switch i % 6 {
+		case 0:
+			c = createOf(ep(name, "A", 0, "192.0.2.1", "192.0.2.2"), ep("a-"+name, "TXT", 0, ownerTXT))
+		case 1:
+			c = createOf(ep(name, "CNAME", 60, fmt.Sprintf("target-%d.apps.example.com", i)))
+		case 2:
+			c = updateOf(ep(name, "MX", 0, "10 mail.example.com", "20 mail.example.org"), ep(name, "MX", 0, fmt.Sprintf("10 mx%d.example.com", i)))
+		case 3:
+			c = deleteOf(ep(name, "SRV", 0, fmt.Sprintf("0 5 443 svc-%d.apps.example.com", i)), ep("a-"+name, "TXT", 0, ownerTXT))
+		case 4:
+			c = createOf(ep(name, "TXT", 0, strings.Repeat("v", 300+i%200)))
+		default:
+			c = updateOf(ep(name, "AAAA", 0, "2001:db8::1"), ep(name, "AAAA", 300, "2001:db8::2"))
+		}
+		u, err := changeUnit("example.com", len(units), c, 300)
+		if err != nil {
+			t.Fatal(err)
+		}
+		units = append(units, u)
+	}
+	return units
+}
+
+// TestMessageEstimateIsABound checks that the estimate never undercounts a message,
+// across the 16 KiB compression pointer limit, and stays close to the real size.
+func TestMessageEstimateIsABound(t *testing.T) {
+	units := mixedUnits(t, 1200)
+	est := newMessageEstimate("example.com")
+	bound := updateMessage("example.com", nil).Len()
+	for i, u := range units {
+		s := est.share(u)
+		est.commit(s)
+		bound += s.total
+		if i%37 != 0 && i != len(units)-1 {
+			continue
+		}
+		real := updateMessage("example.com", units[:i+1]).Len()
+		if bound < real {
+			t.Fatalf("after %d units the bound is %d bytes, the message %d", i+1, bound, real)
+		}
+		if i == len(units)-1 && real < 60000 {
+			t.Fatalf("the test message is only %d bytes: it should cross the pointer limit many times over", real)
+		}
+		if slack := float64(bound-real) / float64(real); slack > 0.15 {
+			t.Errorf("after %d units the bound %d is %.0f%% over the real %d bytes", i+1, bound, 100*slack, real)
+		}
 	}
 }
 
@@ -606,4 +673,92 @@ func FuzzGroupTransfer(f *testing.F) {
 			t.Fatalf("%d targets from %d records", n, len(rrs))
 		}
 	})
+}
+
+// convergeChanges are BenchmarkConverge's changes: n A records, each created with its
+// ownership TXT record.
+func convergeChanges(n int) []provider.Change {
+	changes := make([]provider.Change, n)
+	for i := range changes {
+		name := fmt.Sprintf("app-%05d.example.com", i)
+		txt := fmt.Sprintf(`"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/default/app-%05d"`, i)
+		changes[i] = createOf(ep("a-"+name, "TXT", 0, txt), ep(name, "A", 0, fmt.Sprintf("10.%d.%d.1", i/256, i%256)))
+	}
+	return changes
+}
+
+// BenchmarkPrepareUpdates is the client's share of BenchmarkConverge without a server:
+// 10,000 changes turned into units, packed into messages and each message packed to
+// wire form (TSIG signing aside).
+func BenchmarkPrepareUpdates(b *testing.B) {
+	changes := convergeChanges(10000)
+	var messages int
+	for b.Loop() {
+		units := make([]unit, len(changes))
+		for i, c := range changes {
+			u, err := changeUnit("example.com", i, c, 300)
+			if err != nil {
+				b.Fatal(err)
+			}
+			units[i] = u
+		}
+		batches, tooBig := packBatches("example.com", units, 65000, 0)
+		if len(tooBig) > 0 {
+			b.Fatal("a unit is too big")
+		}
+		for _, batch := range batches {
+			if _, err := updateMessage("example.com", batch).Pack(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		messages = len(batches)
+	}
+	b.ReportMetric(float64(messages), "messages/op")
+}
+
+// FuzzAddressRecord checks that the fast path for A and AAAA targets accepts only what
+// the zone parser accepts, and builds the same record.
+func FuzzAddressRecord(f *testing.F) {
+	for _, seed := range []string{"192.0.2.1", "2001:db8::1", "::ffff:192.0.2.1", "fe80::1%eth0", "01.2.3.4", " 192.0.2.1", "192.0.2.1 x", "::", "0.0.0.0", "1.2.3"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, target string) {
+		for _, rrtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
+			hdr := dns.RR_Header{Name: "www.example.com.", Rrtype: rrtype, Class: dns.ClassINET, Ttl: 300}
+			fast := addressRecord(hdr, target)
+			if fast == nil {
+				continue
+			}
+			parsed, err := dns.NewRR(fmt.Sprintf("www.example.com. 300 IN %s %s", dns.TypeToString[rrtype], target))
+			if err != nil || parsed == nil {
+				t.Fatalf("%s %q: fast path built %v, the parser refuses it: %v", dns.TypeToString[rrtype], target, fast, err)
+			}
+			if !dns.IsDuplicate(fast, parsed) || fast.String() != parsed.String() {
+				t.Fatalf("%s %q: fast path built %v, the parser %v", dns.TypeToString[rrtype], target, fast, parsed)
+			}
+		}
+	})
+}
+
+func TestAddressRecordFallsBack(t *testing.T) {
+	tests := []struct {
+		rrtype uint16
+		target string
+		fast   bool
+	}{
+		{dns.TypeA, "192.0.2.1", true},
+		{dns.TypeAAAA, "2001:db8::1", true},
+		{dns.TypeAAAA, "::ffff:192.0.2.1", true},
+		{dns.TypeA, "::ffff:192.0.2.1", false},
+		{dns.TypeAAAA, "192.0.2.1", false},
+		{dns.TypeAAAA, "fe80::1%eth0", false},
+		{dns.TypeA, "192.0.2.1 extra", false},
+		{dns.TypeCNAME, "192.0.2.1", false},
+	}
+	for _, tt := range tests {
+		hdr := dns.RR_Header{Name: "www.example.com.", Rrtype: tt.rrtype, Class: dns.ClassINET}
+		if got := addressRecord(hdr, tt.target) != nil; got != tt.fast {
+			t.Errorf("%s %q: fast path %v, want %v", dns.TypeToString[tt.rrtype], tt.target, got, tt.fast)
+		}
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -128,65 +129,178 @@ func updateMessage(zone string, units []unit) *dns.Msg {
 // were sent alone: a server checks every prerequisite of a message before applying any
 // of its updates, so a second create of one RRset in the same message would pass.
 // A unit too big for a message on its own is returned in tooBig.
+//
+// Measuring a compressed message costs as much as packing it, so each run is grown by
+// an upper bound of every unit's share (messageEstimate) and measured once; only the
+// room the bound left over is then filled, measuring again, so that every run still
+// ends where the next unit would not fit.
 func packBatches(zone string, units []unit, maxBytes, maxChanges int) (batches [][]unit, tooBig []unit) {
-	fits := func(us []unit) bool {
-		return (maxChanges == 0 || len(us) <= maxChanges) && updateMessage(zone, us).Len() <= maxBytes
-	}
 	for len(units) > 0 {
-		if !fits(units[:1]) {
+		n := fillMessage(zone, units, maxBytes, maxChanges)
+		if n == 0 {
 			tooBig = append(tooBig, units[0])
 			units = units[1:]
 			continue
 		}
-		// A unit is at least a prerequisite and an update of 12 bytes each (a
-		// compressed name, type, class, TTL, data length), which bounds the scan.
-		scan := min(len(units), maxBytes/24+1)
-		if maxChanges > 0 {
-			scan = min(scan, maxChanges)
-		}
-		batch := units[:withoutOverlap(units[:scan])]
-		// Adding records never makes a message shorter, so the longest run that fits
-		// is found by doubling, then halving, in a logarithmic number of measurements.
-		// fits(units[:good]) holds and fits(units[:bad]) does not, bad past the end
-		// meaning "not measured". Adding records never makes a message shorter, so
-		// doubling and then halving finds the longest run in few measurements.
-		good, bad := 1, len(batch)+1
-		for n := 2; good < len(batch) && bad > len(batch); n *= 2 {
-			n = min(n, len(batch))
-			if fits(batch[:n]) {
-				good = n
-			} else {
-				bad = n
-			}
-		}
-		for bad-good > 1 {
-			mid := (good + bad) / 2
-			if fits(batch[:mid]) {
-				good = mid
-			} else {
-				bad = mid
-			}
-		}
-		batches = append(batches, batch[:good])
-		units = units[good:]
+		batches = append(batches, units[:n])
+		units = units[n:]
 	}
 	return batches, tooBig
 }
 
-// withoutOverlap returns how many leading units touch pairwise distinct RRsets.
-func withoutOverlap(units []unit) int {
-	seen := map[endpoint.RecordKey]bool{}
-	for i, u := range units {
+// fillMessage returns how many leading units go into one message (see packBatches);
+// 0 when the first is too big alone.
+func fillMessage(zone string, units []unit, maxBytes, maxChanges int) int {
+	limit := len(units)
+	if maxChanges > 0 {
+		limit = min(limit, maxChanges)
+	}
+	touched := map[endpoint.RecordKey]bool{}
+	admissible := func(u unit) bool {
 		for _, k := range u.rrsets {
-			if seen[k] {
-				return i
+			if touched[k] {
+				return false
 			}
 		}
+		return true
+	}
+	add := func(est *messageEstimate, u unit, s share) {
+		est.commit(s)
 		for _, k := range u.rrsets {
-			seen[k] = true
+			touched[k] = true
 		}
 	}
-	return len(units)
+	measure := func(n int) int { return updateMessage(zone, units[:n]).Len() }
+
+	est := newMessageEstimate(zone)
+	n, length := 0, measure(0)
+	for {
+		grown := false
+		for n < limit && admissible(units[n]) {
+			s := est.share(units[n])
+			if length+s.total > maxBytes {
+				break
+			}
+			add(est, units[n], s)
+			length += s.total
+			n++
+			grown = true
+		}
+		if grown {
+			if length = measure(n); length > maxBytes {
+				// Only a name straddling the pointer limit can beat the bound: back
+				// off to what fits.
+				for n > 0 && measure(n) > maxBytes {
+					n--
+				}
+				return n
+			}
+		}
+		// The bound may have left room: try the next unit for real.
+		if n == limit || !admissible(units[n]) {
+			return n
+		}
+		next := measure(n + 1)
+		if next > maxBytes {
+			return n
+		}
+		add(est, units[n], est.share(units[n]))
+		length = next
+		n++
+	}
+}
+
+// messageEstimate bounds from above what each unit adds to a compressed UPDATE message
+// (updateMessage) without packing it. It assumes a name compresses only against the zone
+// in the question and against owner names written whole in the prerequisite section
+// below the 14-bit pointer limit, at offsets it bounds from above; the real message
+// holds those pointer targets too, and may compress further (record data, the update
+// section).
+type messageEstimate struct {
+	targets    map[string]bool // names a pointer can reach
+	sectionEnd int             // bound of the offset where the prerequisite section ends
+}
+
+// share is what one unit adds to a messageEstimate.
+type share struct {
+	total   int      // bound of the bytes the unit adds
+	prereq  int      // of which in the prerequisite section
+	targets []string // pointer targets its prerequisites add
+}
+
+// maxPointerOffset is the first message offset a compression pointer cannot reach.
+const maxPointerOffset = 1 << 14
+
+// headerLen is the fixed DNS message header.
+const headerLen = 12
+
+func newMessageEstimate(zone string) *messageEstimate {
+	zone = dns.Fqdn(zone)
+	e := &messageEstimate{targets: map[string]bool{}}
+	for _, start := range dns.Split(zone) {
+		e.targets[zone[start:]] = true
+	}
+	// The question: the zone, its type and class.
+	e.sectionEnd = headerLen + len(zone) + 1 + 4
+	return e
+}
+
+// share bounds what u adds to the message.
+func (e *messageEstimate) share(u unit) share {
+	var s share
+	reachable := func(name string) bool { return e.targets[name] || slices.Contains(s.targets, name) }
+	for _, rr := range u.prereq {
+		name := rr.Header().Name
+		prefix := compressedPrefix(name, reachable)
+		offset := e.sectionEnd + s.prereq
+		if offset+len(name)+1 < maxPointerOffset {
+			for _, start := range dns.Split(name) {
+				if start >= prefix {
+					break
+				}
+				s.targets = append(s.targets, name[start:])
+			}
+		}
+		s.prereq += recordBound(rr, prefix)
+	}
+	s.total = s.prereq
+	for _, rr := range u.updates {
+		s.total += recordBound(rr, compressedPrefix(rr.Header().Name, reachable))
+	}
+	return s
+}
+
+// commit records that the unit of s went into the message.
+func (e *messageEstimate) commit(s share) {
+	e.sectionEnd += s.prereq
+	for _, name := range s.targets {
+		e.targets[name] = true
+	}
+}
+
+// compressedPrefix returns how many bytes of name's presentation form precede its
+// longest suffix that reachable accepts: a bound of the bytes its labels take before a
+// compression pointer. It is len(name)+1 (no pointer) when no suffix is reachable.
+func compressedPrefix(name string, reachable func(string) bool) int {
+	for _, start := range dns.Split(name) {
+		if reachable(name[start:]) {
+			return start
+		}
+	}
+	return len(name) + 1
+}
+
+// recordBound is rr's length in the message when its owner name takes prefix bytes of
+// labels plus a pointer (or, with no pointer, prefix bytes in all) and its data is not
+// compressed. Presentation form is never shorter than wire form, so it is an upper bound.
+func recordBound(rr dns.RR, prefix int) int {
+	h := rr.Header()
+	owner := prefix
+	if prefix <= len(h.Name) {
+		owner += 2
+	}
+	uncompressedOwner := dns.Len(&dns.ANY{Hdr: dns.RR_Header{Name: h.Name}})
+	return dns.Len(rr) - uncompressedOwner + owner + 10
 }
 
 // exchangeFunc sends one UPDATE message and returns the server's answer; an error means

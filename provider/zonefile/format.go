@@ -7,12 +7,12 @@ import (
 	"io"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/miekg/dns"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
+	"github.com/zonekeeper/zonekeeper/provider/internal/rrdata"
 )
 
 // This file holds the pure half of the provider: zone file text to RRsets and back.
@@ -103,7 +103,7 @@ func groupZone(zone string, rrs []dns.RR) (*zoneData, error) {
 		if !ok {
 			s.endpoint = endpoint.New(name, key.RecordType, endpoint.TTL(h.Ttl))
 		}
-		s.endpoint.Targets = append(s.endpoint.Targets, recordTarget(rr))
+		s.endpoint.Targets = append(s.endpoint.Targets, rrdata.Target(rr))
 		s.records = append(s.records, rr)
 		z.sets[key] = s
 	}
@@ -125,84 +125,6 @@ func newZone(zone string, ttl endpoint.TTL) (*zoneData, error) {
 		&dns.SOA{Hdr: header(dns.TypeSOA), Ns: "ns1." + apex, Mbox: "hostmaster." + apex, Refresh: 3600, Retry: 600, Expire: 604800, Minttl: 300},
 		&dns.NS{Hdr: header(dns.TypeNS), Ns: "localhost."},
 	})
-}
-
-// recordTarget renders the data of rr as an endpoint target: presentation form without
-// the header, host names without the trailing dot, TXT strings unescaped and joined
-// (endpoint.TXTTarget).
-func recordTarget(rr dns.RR) string {
-	if txt, ok := rr.(*dns.TXT); ok {
-		strs := make([]string, len(txt.Txt))
-		for i, s := range txt.Txt {
-			strs[i] = unescapeTXT(s)
-		}
-		return endpoint.TXTTarget(strs)
-	}
-	// The header is four tab-separated fields; RFC 3597 records print their class in
-	// the generic CLASSnn form, so cut by position rather than by the header's text.
-	fields := strings.SplitN(rr.String(), "\t", 5)
-	rdata := fields[len(fields)-1]
-	hosts := hostFields(dns.Type(rr.Header().Rrtype).String())
-	if len(hosts) == 0 {
-		return rdata
-	}
-	words := strings.Fields(rdata)
-	for _, i := range hosts {
-		if i < len(words) && words[i] != "." {
-			words[i] = strings.TrimSuffix(words[i], ".")
-		}
-	}
-	return strings.Join(words, " ")
-}
-
-// hostFields lists which whitespace-separated fields of a record type's data are host
-// names, which endpoints hold without the trailing dot and zone files need absolute.
-func hostFields(recordType string) []int {
-	switch recordType {
-	case "CNAME", "NS", "PTR", "DNAME":
-		return []int{0}
-	case "MX":
-		return []int{1}
-	case "SRV":
-		return []int{3}
-	case recordTypeSOA:
-		return []int{0, 1}
-	}
-	return nil
-}
-
-// unescapeTXT turns a character-string as miekg/dns holds it (with \X and \DDD escapes)
-// into its bytes.
-func unescapeTXT(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] != '\\' || i+1 == len(s) {
-			b.WriteByte(s[i])
-			continue
-		}
-		if i+3 < len(s) && isDigits(s[i+1:i+4]) {
-			if n, err := strconv.Atoi(s[i+1 : i+4]); err == nil && n <= 255 {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		i++
-		b.WriteByte(s[i])
-	}
-	return b.String()
-}
-
-func isDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // quoteTXT renders one character-string in zone file syntax: in double quotes, with
@@ -270,7 +192,7 @@ func targetData(recordType, target string) (string, error) {
 		}
 		return strings.Join(quoted, " "), nil
 	}
-	hosts := hostFields(recordType)
+	hosts := rrdata.HostFields(recordType)
 	if len(hosts) == 0 {
 		return target, nil
 	}
