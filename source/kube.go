@@ -16,12 +16,12 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
-	coreinformers "k8s.io/client-go/informers/core/v1"
-	discoveryinformers "k8s.io/client-go/informers/discovery/v1"
-	networkinginformers "k8s.io/client-go/informers/networking/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
 )
@@ -271,22 +271,65 @@ func (k *Kube) tweak(r kubeResource) func(*metav1.ListOptions) {
 	return func(*metav1.ListOptions) {}
 }
 
-// newInformer returns an informer for r that is not started yet.
+// newInformer returns an informer for r that is not started yet. Its list and watch
+// calls report their errors to watchFailed: client-go's watch error handler is not called
+// when a watch cannot be re-established (a stopped API server refuses connections, which
+// the reflector retries quietly), and a source that keeps answering from a stale cache
+// without saying so would break the no-deletions-while-blind rule.
 func (k *Kube) newInformer(r kubeResource) cache.SharedIndexInformer {
 	ns := k.opts.namespace
+	indexers := cache.Indexers{}
 	switch r {
 	case resourceServices:
-		return coreinformers.NewFilteredServiceInformer(k.client, ns, 0, cache.Indexers{}, k.tweak(r))
+		c := k.client.CoreV1().Services(ns)
+		return informerFor(k, r, &corev1.Service{}, indexers, c.List, c.Watch)
 	case resourceIngresses:
-		return networkinginformers.NewFilteredIngressInformer(k.client, ns, 0, cache.Indexers{}, k.tweak(r))
+		c := k.client.NetworkingV1().Ingresses(ns)
+		return informerFor(k, r, &networkingv1.Ingress{}, indexers, c.List, c.Watch)
 	case resourceEndpointSlices:
-		return discoveryinformers.NewFilteredEndpointSliceInformer(k.client, ns, 0,
-			cache.Indexers{endpointSliceServiceIndex: indexEndpointSliceByService}, k.tweak(r))
+		c := k.client.DiscoveryV1().EndpointSlices(ns)
+		indexers[endpointSliceServiceIndex] = indexEndpointSliceByService
+		return informerFor(k, r, &discoveryv1.EndpointSlice{}, indexers, c.List, c.Watch)
 	case resourcePods:
-		return coreinformers.NewFilteredPodInformer(k.client, ns, 0, cache.Indexers{}, k.tweak(r))
+		c := k.client.CoreV1().Pods(ns)
+		return informerFor(k, r, &corev1.Pod{}, indexers, c.List, c.Watch)
 	default:
-		return coreinformers.NewFilteredNodeInformer(k.client, 0, cache.Indexers{}, k.tweak(r))
+		c := k.client.CoreV1().Nodes()
+		return informerFor(k, r, &corev1.Node{}, indexers, c.List, c.Watch)
 	}
+}
+
+// informerFor builds r's informer from a typed client's List and Watch.
+func informerFor[L runtime.Object](k *Kube, r kubeResource, example runtime.Object, indexers cache.Indexers,
+	list func(context.Context, metav1.ListOptions) (L, error),
+	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)) cache.SharedIndexInformer {
+	tweak := k.tweak(r)
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
+			tweak(&lo)
+			obj, err := list(ctx, lo)
+			k.callFailed(ctx, r, err)
+			return obj, err
+		},
+		WatchFuncWithContext: func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
+			tweak(&lo)
+			w, err := watchFn(ctx, lo)
+			k.callFailed(ctx, r, err)
+			return w, err
+		},
+	}
+	// The client decides whether the list may be streamed (watch-list); fake clients
+	// used in tests cannot.
+	return cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, k.client), example, 0, indexers)
+}
+
+// callFailed records err from a list or watch of r, unless it is none or only says the
+// source is stopping or that a watch must start over from a fresh list (routine).
+func (k *Kube) callFailed(ctx context.Context, r kubeResource, err error) {
+	if err == nil || ctx.Err() != nil || apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
+		return
+	}
+	k.watchFailed(r, err)
 }
 
 // startLocked starts r's informer unless it runs already; k.mu is held.
