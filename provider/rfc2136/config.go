@@ -267,9 +267,11 @@ func tsigReserve(keyName, algorithm string) int {
 	return dns.Len(t)
 }
 
-// tlsConfig builds the TLS client configuration of cfg, reading its files.
+// tlsConfig builds the TLS client configuration of cfg, reading its files. It offers ALPN
+// "dot": RFC 9103 (section 7.1) requires it for zone transfers over TLS, and BIND9 answers
+// an AXFR over a TLS connection without it with SERVFAIL.
 func tlsConfig(cfg Config) (*tls.Config, error) {
-	c := &tls.Config{InsecureSkipVerify: cfg.SkipTLSVerify, MinVersion: tls.VersionTLS12}
+	c := &tls.Config{InsecureSkipVerify: cfg.SkipTLSVerify, MinVersion: tls.VersionTLS12, NextProtos: []string{"dot"}}
 	if cfg.CAFile != "" {
 		pem, err := os.ReadFile(cfg.CAFile)
 		if err != nil {

@@ -7,14 +7,25 @@ import (
 )
 
 // bind9Config renders named.conf: one key, no recursion, no NOTIFY, no control channel, nothing
-// listening beyond 127.0.0.1, every file inside the instance folder.
+// listening beyond 127.0.0.1, every file inside the instance folder. With TLS, a second
+// listener on inst.tlsPort speaks DNS over TLS with the generated certificate; with client
+// authentication its ca-file makes it demand a client certificate signed by the CA (BIND
+// 9.18.49 enforces that; a handshake without one ends in EOF).
 func bind9Config(inst instance) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `key %q {
 	algorithm %s;
 	secret %q;
 };
-options {
+`, KeyName, inst.algorithm, inst.secret)
+	if inst.tls {
+		fmt.Fprintf(&b, "tls %s {\n\tcert-file %q;\n\tkey-file %q;\n", bind9TLSName, inst.certs.cert, inst.certs.key)
+		if inst.tlsClientAuth {
+			fmt.Fprintf(&b, "\tca-file %q;\n", inst.certs.ca)
+		}
+		b.WriteString("};\n")
+	}
+	fmt.Fprintf(&b, `options {
 	directory %q;
 	pid-file %q;
 	session-keyfile %q;
@@ -24,7 +35,10 @@ options {
 	notify no;
 	dnssec-validation no;
 	allow-transfer { none; };
-`, KeyName, inst.algorithm, inst.secret, inst.dir, inst.path("named.pid"), inst.path("session.key"), inst.port)
+`, inst.dir, inst.path("named.pid"), inst.path("session.key"), inst.port)
+	if inst.tls {
+		fmt.Fprintf(&b, "\tlisten-on port %d tls %s { 127.0.0.1; };\n", inst.tlsPort, bind9TLSName)
+	}
 	switch {
 	case inst.maxRecordsPerType < 0:
 		b.WriteString("\tmax-records-per-type 0;\n")
@@ -47,6 +61,9 @@ options {
 	}
 	return b.String()
 }
+
+// bind9TLSName names the tls statement of named.conf.
+const bind9TLSName = "zonekeeper-tls"
 
 func prepareBIND9(inst instance) ([]string, error) {
 	conf := inst.path("named.conf")

@@ -2,6 +2,7 @@ package dnsserver
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net"
 	"time"
@@ -65,12 +66,17 @@ func (s *Server) Exchange(ctx context.Context, m *dns.Msg) (*dns.Msg, error) {
 	return s.exchange(ctx, m, true)
 }
 
-// exchange uses a fresh connection per request: a miekg/dns Conn that has carried one signed
-// request signs the next as a continuation, which servers reject as BADSIG.
 func (s *Server) exchange(ctx context.Context, m *dns.Msg, signed bool) (*dns.Msg, error) {
+	return s.exchangeOver(ctx, m, signed, nil)
+}
+
+// exchangeOver sends m over TLS to TLSAddr with tlsConfig, or over plain TCP to Addr when
+// tlsConfig is nil. It uses a fresh connection per request: a miekg/dns Conn that has carried
+// one signed request signs the next as a continuation, which servers reject as BADSIG.
+func (s *Server) exchangeOver(ctx context.Context, m *dns.Msg, signed bool, tlsConfig *tls.Config) (*dns.Msg, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	conn, err := s.dial(ctx)
+	conn, err := s.dial(ctx, tlsConfig)
 	if err != nil {
 		return nil, err
 	}
@@ -91,10 +97,18 @@ func (s *Server) exchange(ctx context.Context, m *dns.Msg, signed bool) (*dns.Ms
 
 func (s *Server) tsigSecrets() map[string]string { return map[string]string{KeyName: s.Secret} }
 
-// dial opens a TCP connection that ctx's end closes, so a request in flight returns at once.
-func (s *Server) dial(ctx context.Context) (*dns.Conn, error) {
-	var d net.Dialer
-	nc, err := d.DialContext(ctx, "tcp", s.Addr)
+// dial opens a TCP connection to Addr, or a TLS connection with tlsConfig to TLSAddr when
+// tlsConfig is not nil, that ctx's end closes, so a request in flight returns at once.
+func (s *Server) dial(ctx context.Context, tlsConfig *tls.Config) (*dns.Conn, error) {
+	var nc net.Conn
+	var err error
+	if tlsConfig != nil {
+		d := tls.Dialer{Config: tlsConfig}
+		nc, err = d.DialContext(ctx, "tcp", s.TLSAddr)
+	} else {
+		var d net.Dialer
+		nc, err = d.DialContext(ctx, "tcp", s.Addr)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -105,9 +119,15 @@ func (s *Server) dial(ctx context.Context) (*dns.Conn, error) {
 // Transfer returns the zone's records by a TSIG-signed AXFR, in the server's order, with the SOA
 // once (first) rather than at both ends. A refusal is an *RcodeError.
 func (s *Server) Transfer(ctx context.Context, zone string) ([]dns.RR, error) {
+	return s.transferOver(ctx, zone, nil)
+}
+
+// transferOver is Transfer over TLS to TLSAddr with tlsConfig, or over plain TCP to Addr when
+// tlsConfig is nil.
+func (s *Server) transferOver(ctx context.Context, zone string, tlsConfig *tls.Config) ([]dns.RR, error) {
 	ctx, cancel := context.WithTimeout(ctx, requestTimeout)
 	defer cancel()
-	conn, err := s.dial(ctx)
+	conn, err := s.dial(ctx, tlsConfig)
 	if err != nil {
 		return nil, fmt.Errorf("dnsserver %s: AXFR of zone %s: %w", s.Kind, zone, err)
 	}

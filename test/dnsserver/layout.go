@@ -18,6 +18,8 @@ type layout struct {
 	tsigAlgorithm     string // as miekg/dns spells it
 	zones             []zoneLayout
 	maxRecordsPerType int
+	tls               bool
+	tlsClientAuth     bool
 }
 
 type zoneLayout struct {
@@ -56,7 +58,13 @@ func newLayout(k Kind, cfg Config) (*layout, error) {
 	if _, err := requirementsOf(k); err != nil {
 		return nil, err
 	}
-	l := &layout{maxRecordsPerType: cfg.MaxRecordsPerType}
+	if cfg.TLS && k != BIND9 {
+		return nil, fmt.Errorf("dnsserver %s: Config.TLS is supported for %s only", k, BIND9)
+	}
+	if cfg.TLSClientAuth && !cfg.TLS {
+		return nil, fmt.Errorf("dnsserver %s: Config.TLSClientAuth requires Config.TLS", k)
+	}
+	l := &layout{maxRecordsPerType: cfg.MaxRecordsPerType, tls: cfg.TLS, tlsClientAuth: cfg.TLSClientAuth}
 	alg := cfg.Algorithm
 	if alg == "" {
 		alg = DefaultAlgorithm
@@ -159,12 +167,15 @@ func parseRecord(zone, text string) (dns.RR, error) {
 	return rr, nil
 }
 
-// instance is a layout placed in one folder, on one port, with one secret.
+// instance is a layout placed in one folder, on one port (and one more for TLS), with one
+// secret.
 type instance struct {
 	*layout
-	dir    string
-	port   int
-	secret string
+	dir     string
+	port    int
+	secret  string
+	tlsPort int      // 0 unless layout.tls
+	certs   tlsFiles // empty unless layout.tls
 }
 
 func (i instance) path(name string) string { return filepath.Join(i.dir, name) }

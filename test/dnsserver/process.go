@@ -87,13 +87,21 @@ func (p *process) stop() {
 
 // freePort finds a port on 127.0.0.1 that is free for both TCP and UDP right now. Another process
 // may take it before the server binds it; Start retries then.
-func freePort() (int, error) {
+func freePort() (int, error) { return freePortExcept(0) }
+
+// freePortExcept is freePort, never returning taken: a port found free but not yet bound by the
+// server that asked for it is free again.
+func freePortExcept(taken int) (int, error) {
 	for range 10 {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			return 0, err
 		}
 		port := l.Addr().(*net.TCPAddr).Port
+		if port == taken {
+			l.Close()
+			continue
+		}
 		u, err := net.ListenPacket("udp", fmt.Sprintf("127.0.0.1:%d", port))
 		l.Close()
 		if err == nil {
