@@ -338,7 +338,7 @@ func (k *Kube) startLocked(r kubeResource) error {
 		return nil
 	}
 	inf := k.newInformer(r)
-	if err := inf.SetTransform(transformFor(r)); err != nil {
+	if err := inf.SetTransform(transformFor(r, k.opts)); err != nil {
 		return fmt.Errorf("kube source: %s informer: %w", r, err)
 	}
 	if err := inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { k.watchFailed(r, err) }); err != nil {

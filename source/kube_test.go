@@ -319,25 +319,62 @@ func TestKubeWatchErrorMakesUnhealthy(t *testing.T) {
 }
 
 func TestTransforms(t *testing.T) {
+	plain := mustCompile(t, Config{})
 	meta := metav1.ObjectMeta{
 		Name: "x", Namespace: "prod", ResourceVersion: "7", Labels: map[string]string{"a": "b", discoveryv1.LabelServiceName: "svc"},
 		Annotations:   map[string]string{corev1.LastAppliedConfigAnnotation: "{...}", "keep": "me"},
 		ManagedFields: []metav1.ManagedFieldsEntry{{Manager: "kubectl"}},
 	}
-	svc, _ := transformFor(resourceServices)(&corev1.Service{ObjectMeta: meta, Spec: corev1.ServiceSpec{ClusterIP: "10.0.0.1"}})
+	svc, _ := transformFor(resourceServices, plain)(&corev1.Service{ObjectMeta: meta, Spec: corev1.ServiceSpec{ClusterIP: "10.0.0.1"}})
 	s := svc.(*corev1.Service)
 	if s.ManagedFields != nil || s.Annotations[corev1.LastAppliedConfigAnnotation] != "" || s.Annotations["keep"] != "me" || s.Spec.ClusterIP != "10.0.0.1" {
 		t.Errorf("Service transform: %+v", s)
 	}
-	ingObj, _ := transformFor(resourceIngresses)(&networkingv1.Ingress{ObjectMeta: *meta.DeepCopy()})
+	ingObj, _ := transformFor(resourceIngresses, plain)(&networkingv1.Ingress{ObjectMeta: *meta.DeepCopy()})
 	if ing := ingObj.(*networkingv1.Ingress); ing.ManagedFields != nil || len(ing.Annotations) != 1 {
 		t.Errorf("Ingress transform: %+v", ing)
+	}
+
+	// Without an FQDN template the conversion's fields stay and the rest goes; with one,
+	// every field stays.
+	full := &corev1.Service{ObjectMeta: *meta.DeepCopy(), Spec: corev1.ServiceSpec{
+		Type: corev1.ServiceTypeNodePort, ClusterIP: "10.0.0.1", SessionAffinity: corev1.ServiceAffinityClientIP,
+		Ports: []corev1.ServicePort{{Name: "http", Port: 80, NodePort: 30080, Protocol: corev1.ProtocolUDP}, {Port: 81}},
+	}, Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: []corev1.LoadBalancerIngress{
+		{IP: "192.0.2.1", Ports: []corev1.PortStatus{{Port: 80}}},
+	}}}}
+	slimSvc, _ := transformFor(resourceServices, plain)(full.DeepCopy())
+	if s := slimSvc.(*corev1.Service); s.Spec.SessionAffinity != "" || len(s.Spec.Ports) != 1 || s.Spec.Ports[0].NodePort != 30080 ||
+		s.Spec.Ports[0].Protocol != corev1.ProtocolUDP || s.Spec.Type != corev1.ServiceTypeNodePort || s.Labels["a"] != "b" ||
+		s.Status.LoadBalancer.Ingress[0].IP != "192.0.2.1" || s.Status.LoadBalancer.Ingress[0].Ports != nil {
+		t.Errorf("slim Service transform: %+v", s)
+	}
+	templated := mustCompile(t, Config{FQDNTemplate: "{{.Name}}.example.com"})
+	fullSvc, _ := transformFor(resourceServices, templated)(full.DeepCopy())
+	if s := fullSvc.(*corev1.Service); s.Spec.SessionAffinity != corev1.ServiceAffinityClientIP || len(s.Spec.Ports) != 2 || s.ManagedFields != nil {
+		t.Errorf("templated Service transform: %+v", s)
+	}
+	class := "nginx"
+	fullIng := &networkingv1.Ingress{ObjectMeta: *meta.DeepCopy(), Spec: networkingv1.IngressSpec{
+		IngressClassName: &class,
+		Rules: []networkingv1.IngressRule{{Host: "a.example.com", IngressRuleValue: networkingv1.IngressRuleValue{
+			HTTP: &networkingv1.HTTPIngressRuleValue{Paths: []networkingv1.HTTPIngressPath{{Path: "/"}}}}}},
+		TLS: []networkingv1.IngressTLS{{Hosts: []string{"b.example.com"}, SecretName: "tls"}},
+	}}
+	slimIng, _ := transformFor(resourceIngresses, plain)(fullIng.DeepCopy())
+	if i := slimIng.(*networkingv1.Ingress); i.Spec.Rules[0].Host != "a.example.com" || i.Spec.Rules[0].HTTP != nil ||
+		i.Spec.TLS[0].Hosts[0] != "b.example.com" || i.Spec.TLS[0].SecretName != "" || *i.Spec.IngressClassName != "nginx" {
+		t.Errorf("slim Ingress transform: %+v", i)
+	}
+	templatedIng, _ := transformFor(resourceIngresses, templated)(fullIng.DeepCopy())
+	if i := templatedIng.(*networkingv1.Ingress); i.Spec.Rules[0].HTTP == nil || i.Spec.TLS[0].SecretName != "tls" {
+		t.Errorf("templated Ingress transform: %+v", i)
 	}
 
 	p := pod("web-0", "h", "198.51.100.1")
 	p.ObjectMeta = *meta.DeepCopy()
 	p.Spec.Containers = []corev1.Container{{Name: "c", Image: "i"}}
-	podObj, _ := transformFor(resourcePods)(p)
+	podObj, _ := transformFor(resourcePods, plain)(p)
 	slim := podObj.(*corev1.Pod)
 	if slim.ManagedFields != nil || slim.Annotations != nil || slim.Labels != nil || slim.Spec.Containers != nil ||
 		slim.Spec.Hostname != "h" || slim.Status.HostIPs[0].IP != "198.51.100.1" || slim.ResourceVersion != "7" {
@@ -347,7 +384,7 @@ func TestTransforms(t *testing.T) {
 	n := node("n1", extIP("203.0.113.1"))
 	n.ObjectMeta = *meta.DeepCopy()
 	n.Status.Images = []corev1.ContainerImage{{Names: []string{"big"}}}
-	nodeObj, _ := transformFor(resourceNodes)(n)
+	nodeObj, _ := transformFor(resourceNodes, plain)(n)
 	if sn := nodeObj.(*corev1.Node); sn.ManagedFields != nil || sn.Status.Images != nil || len(sn.Status.Addresses) != 1 || sn.Name != "x" {
 		t.Errorf("Node transform: %+v", sn)
 	}
@@ -355,7 +392,7 @@ func TestTransforms(t *testing.T) {
 	es := slice(discoveryv1.AddressTypeIPv4, ep("10.0.0.1", "web-0", "n1", yes))
 	es.ObjectMeta = *meta.DeepCopy()
 	es.Endpoints[0].Hints = &discoveryv1.EndpointHints{ForZones: []discoveryv1.ForZone{{Name: "z"}}}
-	esObj, _ := transformFor(resourceEndpointSlices)(es)
+	esObj, _ := transformFor(resourceEndpointSlices, plain)(es)
 	se := esObj.(*discoveryv1.EndpointSlice)
 	if se.ManagedFields != nil || len(se.Labels) != 1 || se.Endpoints[0].Hints != nil || se.Endpoints[0].TargetRef.Name != "web-0" ||
 		*se.Endpoints[0].NodeName != "n1" || !*se.Endpoints[0].Conditions.Ready {

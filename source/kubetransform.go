@@ -3,17 +3,21 @@ package source
 import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/cache"
 )
 
-// transformFor returns the transform r's informer applies before caching an object.
-// Services and Ingresses keep every field (an FQDN template may read any of them) but
-// managedFields and kubectl's last-applied-configuration annotation, which can double an
-// object's size; EndpointSlices, Pods and Nodes keep only what the conversion reads, since
-// a cluster holds many more of them than it holds Services.
-func transformFor(r kubeResource) cache.TransformFunc {
+// transformFor returns the transform r's informer applies before caching an object read
+// with the options o. Without an FQDN template, Services and Ingresses keep only the
+// fields the conversion reads, as EndpointSlices, Pods and Nodes always do: at 10,000
+// objects the dropped fields (ports' names, IP families, session affinity, Ingress
+// paths and backends, TLS secret names, timestamps) are a good part of the resident set.
+// An FQDN template may read any field, so with one Services and Ingresses keep every
+// field but managedFields and kubectl's last-applied-configuration annotation, which can
+// double an object's size.
+func transformFor(r kubeResource, o *Options) cache.TransformFunc {
 	switch r {
 	case resourceEndpointSlices:
 		return slimEndpointSlice
@@ -22,7 +26,13 @@ func transformFor(r kubeResource) cache.TransformFunc {
 	case resourceNodes:
 		return slimNode
 	}
-	return stripMetadata
+	if o.fqdnTemplate != nil {
+		return stripMetadata
+	}
+	if r == resourceServices {
+		return slimService
+	}
+	return slimIngress
 }
 
 // stripMetadata drops managedFields and the last-applied-configuration annotation in
@@ -42,6 +52,95 @@ func stripMetadata(obj any) (any, error) {
 // slimMeta keeps what identifies an object and says whether it changed.
 func slimMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: m.Name, Namespace: m.Namespace, UID: m.UID, ResourceVersion: m.ResourceVersion}
+}
+
+// filteredMeta is slimMeta with the labels and annotations that the filters and the
+// conversion read, less kubectl's last-applied-configuration annotation.
+func filteredMeta(m *metav1.ObjectMeta) metav1.ObjectMeta {
+	out := slimMeta(m)
+	out.Labels = m.Labels
+	out.Annotations = m.Annotations
+	delete(out.Annotations, corev1.LastAppliedConfigAnnotation)
+	return out
+}
+
+// slimLoadBalancer keeps the addresses of a load balancer status, not their ports.
+func slimLoadBalancer(in []corev1.LoadBalancerIngress) []corev1.LoadBalancerIngress {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]corev1.LoadBalancerIngress, len(in))
+	for i, lb := range in {
+		out[i] = corev1.LoadBalancerIngress{IP: lb.IP, Hostname: lb.Hostname}
+	}
+	return out
+}
+
+// slimIngressLoadBalancer is slimLoadBalancer for an Ingress's status.
+func slimIngressLoadBalancer(in []networkingv1.IngressLoadBalancerIngress) []networkingv1.IngressLoadBalancerIngress {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make([]networkingv1.IngressLoadBalancerIngress, len(in))
+	for i, lb := range in {
+		out[i] = networkingv1.IngressLoadBalancerIngress{IP: lb.IP, Hostname: lb.Hostname}
+	}
+	return out
+}
+
+func slimService(obj any) (any, error) {
+	s, ok := obj.(*corev1.Service)
+	if !ok {
+		return obj, nil
+	}
+	ports := make([]corev1.ServicePort, 0, len(s.Spec.Ports))
+	for _, p := range s.Spec.Ports {
+		if p.NodePort != 0 {
+			ports = append(ports, corev1.ServicePort{Protocol: p.Protocol, NodePort: p.NodePort})
+		}
+	}
+	if len(ports) == 0 {
+		ports = nil
+	}
+	return &corev1.Service{
+		ObjectMeta: filteredMeta(&s.ObjectMeta),
+		Spec: corev1.ServiceSpec{
+			Type:                     s.Spec.Type,
+			ClusterIP:                s.Spec.ClusterIP,
+			ClusterIPs:               s.Spec.ClusterIPs,
+			ExternalIPs:              s.Spec.ExternalIPs,
+			ExternalName:             s.Spec.ExternalName,
+			ExternalTrafficPolicy:    s.Spec.ExternalTrafficPolicy,
+			PublishNotReadyAddresses: s.Spec.PublishNotReadyAddresses,
+			Ports:                    ports,
+		},
+		Status: corev1.ServiceStatus{LoadBalancer: corev1.LoadBalancerStatus{Ingress: slimLoadBalancer(s.Status.LoadBalancer.Ingress)}},
+	}, nil
+}
+
+func slimIngress(obj any) (any, error) {
+	ing, ok := obj.(*networkingv1.Ingress)
+	if !ok {
+		return obj, nil
+	}
+	out := &networkingv1.Ingress{
+		ObjectMeta: filteredMeta(&ing.ObjectMeta),
+		Spec:       networkingv1.IngressSpec{IngressClassName: ing.Spec.IngressClassName},
+		Status:     networkingv1.IngressStatus{LoadBalancer: networkingv1.IngressLoadBalancerStatus{Ingress: slimIngressLoadBalancer(ing.Status.LoadBalancer.Ingress)}},
+	}
+	if len(ing.Spec.Rules) > 0 {
+		out.Spec.Rules = make([]networkingv1.IngressRule, len(ing.Spec.Rules))
+		for i, rule := range ing.Spec.Rules {
+			out.Spec.Rules[i] = networkingv1.IngressRule{Host: rule.Host}
+		}
+	}
+	if len(ing.Spec.TLS) > 0 {
+		out.Spec.TLS = make([]networkingv1.IngressTLS, len(ing.Spec.TLS))
+		for i, tls := range ing.Spec.TLS {
+			out.Spec.TLS[i] = networkingv1.IngressTLS{Hosts: tls.Hosts}
+		}
+	}
+	return out, nil
 }
 
 func slimPod(obj any) (any, error) {
