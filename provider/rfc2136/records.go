@@ -3,7 +3,6 @@ package rfc2136
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net/netip"
 	"strings"
 
@@ -78,16 +77,13 @@ func endpointRecords(e *endpoint.Endpoint, defaultTTL endpoint.TTL) ([]dns.RR, e
 	if len(e.Targets) == 0 {
 		return nil, errors.New("no targets")
 	}
-	ttl := e.RecordTTL
-	if ttl == 0 {
-		ttl = defaultTTL
-	}
-	if ttl < 0 || ttl > math.MaxInt32 {
-		return nil, fmt.Errorf("TTL %d is outside 0..%d", ttl, math.MaxInt32)
+	ttl, err := rrdata.TTL(e.RecordTTL, defaultTTL)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]dns.RR, 0, len(e.Targets))
 	for _, t := range e.Targets {
-		rr, err := targetRecord(dns.Fqdn(e.DNSName), e.RecordType, uint32(ttl), t)
+		rr, err := targetRecord(dns.Fqdn(e.DNSName), e.RecordType, ttl, t)
 		if err != nil {
 			return nil, fmt.Errorf("target %q: %w", t, err)
 		}

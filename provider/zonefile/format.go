@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"slices"
 	"strings"
 
@@ -154,12 +153,9 @@ func endpointRecords(e *endpoint.Endpoint, defaultTTL endpoint.TTL) ([]dns.RR, e
 	if e.SetIdentifier != "" {
 		return nil, fmt.Errorf("set identifier %q cannot be expressed in a zone file", e.SetIdentifier)
 	}
-	ttl := e.RecordTTL
-	if ttl == 0 {
-		ttl = defaultTTL
-	}
-	if ttl < 0 || ttl > math.MaxInt32 {
-		return nil, fmt.Errorf("TTL %d is outside 0..%d", ttl, math.MaxInt32)
+	ttl, err := rrdata.TTL(e.RecordTTL, defaultTTL)
+	if err != nil {
+		return nil, err
 	}
 	out := make([]dns.RR, 0, len(e.Targets))
 	for _, t := range e.Targets {

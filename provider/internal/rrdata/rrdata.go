@@ -9,6 +9,8 @@
 package rrdata
 
 import (
+	"fmt"
+	"math"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -94,4 +96,16 @@ func isDigits(s string) bool {
 		}
 	}
 	return true
+}
+
+// TTL returns the TTL to write for a record whose endpoint asks for ttl: defaultTTL when
+// ttl is unset (0), and an error when the result does not fit a DNS TTL (RFC 2181 8).
+func TTL(ttl, defaultTTL endpoint.TTL) (uint32, error) {
+	if ttl == 0 {
+		ttl = defaultTTL
+	}
+	if ttl < 0 || ttl > math.MaxInt32 {
+		return 0, fmt.Errorf("TTL %d is outside 0..%d", ttl, math.MaxInt32)
+	}
+	return uint32(ttl), nil
 }

@@ -1,6 +1,8 @@
 package rrdata
 
 import (
+	"github.com/zonekeeper/zonekeeper/endpoint"
+
 	"encoding/binary"
 	"testing"
 
@@ -112,4 +114,24 @@ func FuzzUnescapeTXT(f *testing.F) {
 			t.Fatalf("UnescapeTXT(%q) = %q, want %q", txt.Txt[0], got, data)
 		}
 	})
+}
+
+func TestTTL(t *testing.T) {
+	tests := []struct {
+		ttl, def endpoint.TTL
+		want     uint32
+		wantErr  bool
+	}{
+		{0, 300, 300, false},
+		{60, 300, 60, false},
+		{2147483647, 300, 2147483647, false},
+		{2147483648, 300, 0, true},
+		{-1, 300, 0, true},
+	}
+	for _, tt := range tests {
+		got, err := TTL(tt.ttl, tt.def)
+		if got != tt.want || (err != nil) != tt.wantErr {
+			t.Errorf("TTL(%d, %d) = %d, %v; want %d, error %v", tt.ttl, tt.def, got, err, tt.want, tt.wantErr)
+		}
+	}
 }
