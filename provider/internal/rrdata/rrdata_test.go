@@ -1,12 +1,12 @@
 package rrdata
 
 import (
-	"github.com/zonekeeper/zonekeeper/endpoint"
-
 	"encoding/binary"
 	"testing"
 
 	"github.com/miekg/dns"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
 )
 
 func mustRR(t testing.TB, text string) dns.RR {
