@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -389,8 +390,8 @@ func (k *Kube) describeLocked(rs []kubeResource) string {
 	return strings.Join(parts, ", ")
 }
 
-// handler notifies OnChange of every add and delete and of updates that changed the
-// resourceVersion; on a Service it first starts the informers the Service needs.
+// handler notifies OnChange of every add and delete and of updates that matter (see
+// changed); on a Service it first starts the informers the Service needs.
 func (k *Kube) handler(r kubeResource) cache.ResourceEventHandler {
 	observe := func(obj any) {
 		if svc, ok := obj.(*corev1.Service); ok && r == resourceServices {
@@ -401,12 +402,42 @@ func (k *Kube) handler(r kubeResource) cache.ResourceEventHandler {
 	return cache.ResourceEventHandlerFuncs{
 		AddFunc: observe,
 		UpdateFunc: func(oldObj, newObj any) {
-			if resourceVersion(oldObj) != resourceVersion(newObj) {
+			if k.changed(r, oldObj, newObj) {
 				observe(newObj)
 			}
 		},
 		DeleteFunc: func(any) { k.onChange() },
 	}
+}
+
+// changed reports whether an update of one of r's objects may change the records. The
+// informers cache slimmed objects holding only what the conversion reads (see
+// transformFor), so for those any difference but the resourceVersion matters and nothing
+// else does: Node status heartbeats and Pod condition updates, frequent in a large
+// cluster, then wake no reconcile. Whole objects (kept when an FQDN template may read any
+// field) count as changed whenever their resourceVersion moved.
+func (k *Kube) changed(r kubeResource, oldObj, newObj any) bool {
+	if resourceVersion(oldObj) == resourceVersion(newObj) {
+		return false
+	}
+	if !slimmed(r, k.opts) {
+		return true
+	}
+	return !apiequality.Semantic.DeepEqual(withoutVersion(oldObj), withoutVersion(newObj))
+}
+
+// withoutVersion returns a copy of a cached object with its resourceVersion cleared, or
+// obj itself when it is not a Kubernetes object.
+func withoutVersion(obj any) any {
+	ro, ok := obj.(runtime.Object)
+	if !ok {
+		return obj
+	}
+	c := ro.DeepCopyObject()
+	if m, err := meta.Accessor(c); err == nil {
+		m.SetResourceVersion("")
+	}
+	return c
 }
 
 func resourceVersion(obj any) string {

@@ -206,11 +206,18 @@ func TestKubeOnChange(t *testing.T) {
 	if calls.Load() != 1 {
 		t.Errorf("OnChange called for an update without a new resourceVersion")
 	}
+	unread := svc.DeepCopy()
+	unread.ResourceVersion = "2"
+	handlers.OnUpdate(svc, unread)
+	if calls.Load() != 1 {
+		t.Errorf("OnChange called for a new resourceVersion that changed nothing the conversion reads")
+	}
 	changed := svc.DeepCopy()
-	changed.ResourceVersion = "2"
+	changed.ResourceVersion = "3"
+	changed.Annotations = map[string]string{newPrefix + "hostname": "other.example.com"}
 	handlers.OnUpdate(svc, changed)
 	if calls.Load() != 2 {
-		t.Errorf("OnChange not called for a new resourceVersion")
+		t.Errorf("OnChange not called for a changed hostname annotation")
 	}
 
 	if _, err := client.NetworkingV1().Ingresses("prod").Create(ctx, lbIngress(nil, "a.example.com"), metav1.CreateOptions{}); err != nil {
@@ -422,5 +429,47 @@ func TestKubeProblemsAndSorting(t *testing.T) {
 	checkValid(t, res.Endpoints, nil)
 	if len(res.Problems) != 1 || res.Problems[0].Ref != (endpoint.ObjectRef{Kind: KindService, Namespace: "prod", Name: "bad"}) {
 		t.Errorf("problems %v, want one on service/prod/bad", res.Problems)
+	}
+}
+
+func TestKubeChangedIgnoresUnreadFields(t *testing.T) {
+	slim := mustCompile(t, Config{})
+	templated := mustCompile(t, Config{FQDNTemplate: "{{.Name}}.example.com"})
+	transformed := func(r kubeResource, o *Options, obj runtime.Object) any {
+		out, err := transformFor(r, o)(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	withRV := func(n *corev1.Node, rv string) *corev1.Node { n.ResourceVersion = rv; return n }
+	heartbeat := withRV(node("n1", extIP("203.0.113.1")), "2")
+	heartbeat.Status.Conditions = []corev1.NodeCondition{{Type: corev1.NodeReady, Status: corev1.ConditionTrue, LastHeartbeatTime: metav1.Now()}}
+	svc := lbService(nil)
+	svc.ResourceVersion = "1"
+	affinity := svc.DeepCopy()
+	affinity.ResourceVersion = "2"
+	affinity.Spec.SessionAffinity = corev1.ServiceAffinityClientIP
+
+	tests := []struct {
+		name     string
+		r        kubeResource
+		o        *Options
+		old, new runtime.Object
+		want     bool
+	}{
+		{"node heartbeat", resourceNodes, slim, withRV(node("n1", extIP("203.0.113.1")), "1"), heartbeat, false},
+		{"node address", resourceNodes, slim, withRV(node("n1", extIP("203.0.113.1")), "1"), withRV(node("n1", extIP("203.0.113.2")), "2"), true},
+		{"same resourceVersion", resourceNodes, slim, withRV(node("n1", extIP("203.0.113.1")), "1"), withRV(node("n1", extIP("203.0.113.2")), "1"), false},
+		{"service field the conversion does not read", resourceServices, slim, svc, affinity, false},
+		{"the same field with an FQDN template", resourceServices, templated, svc, affinity, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			k := &Kube{opts: tt.o}
+			if got := k.changed(tt.r, transformed(tt.r, tt.o, tt.old), transformed(tt.r, tt.o, tt.new)); got != tt.want {
+				t.Errorf("changed = %v, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -18,6 +18,9 @@ import (
 // field but managedFields and kubectl's last-applied-configuration annotation, which can
 // double an object's size.
 func transformFor(r kubeResource, o *Options) cache.TransformFunc {
+	if !slimmed(r, o) {
+		return stripMetadata
+	}
 	switch r {
 	case resourceEndpointSlices:
 		return slimEndpointSlice
@@ -25,14 +28,19 @@ func transformFor(r kubeResource, o *Options) cache.TransformFunc {
 		return slimPod
 	case resourceNodes:
 		return slimNode
-	}
-	if o.fqdnTemplate != nil {
-		return stripMetadata
-	}
-	if r == resourceServices {
+	case resourceServices:
 		return slimService
 	}
 	return slimIngress
+}
+
+// slimmed reports whether transformFor(r, o) keeps only the fields the conversion reads.
+func slimmed(r kubeResource, o *Options) bool {
+	switch r {
+	case resourceEndpointSlices, resourcePods, resourceNodes:
+		return true
+	}
+	return o.fqdnTemplate == nil
 }
 
 // stripMetadata drops managedFields and the last-applied-configuration annotation in
