@@ -132,7 +132,7 @@ func (p *Provider) transfer(ctx context.Context, zone string) ([]dns.RR, error) 
 	envelopes, err := t.In(m, addr)
 	if err != nil {
 		conn.Close()
-		return nil, err
+		return nil, fmt.Errorf("server %s: %w", addr, err)
 	}
 	var rrs []dns.RR
 	var transferErr error
@@ -146,9 +146,9 @@ func (p *Provider) transfer(ctx context.Context, zone string) ([]dns.RR, error) 
 		if rcode, ok := head.rcode(); ok && rcode != dns.RcodeSuccess {
 			// Knot and PowerDNS sign a refused transfer badly or not at all, which
 			// miekg/dns reports as a signature error, hiding the refusal.
-			return nil, fmt.Errorf("refused: %w", &RcodeError{Rcode: rcode})
+			return nil, fmt.Errorf("server %s refused: %w", addr, &RcodeError{Rcode: rcode})
 		}
-		return nil, errors.Join(transferErr, ctx.Err())
+		return nil, fmt.Errorf("server %s: %w", addr, errors.Join(transferErr, ctx.Err()))
 	}
 	return rrs, nil
 }
@@ -241,7 +241,7 @@ func (p *Provider) Apply(ctx context.Context, z provider.Zone, changes []provide
 
 // sendAll sends batches over one connection, bisecting refused ones.
 func (p *Provider) sendAll(ctx context.Context, zone string, batches [][]unit, res *sendResult) error {
-	conn, _, err := p.dial(ctx)
+	conn, addr, err := p.dial(ctx)
 	if err != nil {
 		provider.ObserveCall(p.s.observer, OperationUpdate, err)
 		return err
@@ -253,6 +253,7 @@ func (p *Provider) sendAll(ctx context.Context, zone string, batches [][]unit, r
 		answer, err := p.exchange(ctx, conn, m)
 		switch {
 		case err != nil:
+			err = fmt.Errorf("server %s: %w", addr, err)
 			provider.ObserveCall(p.s.observer, OperationUpdate, err)
 		case answer.Rcode != dns.RcodeSuccess:
 			provider.ObserveCall(p.s.observer, OperationUpdate, answerError(answer))
@@ -299,7 +300,7 @@ func (p *Provider) Unchanged(ctx context.Context, z provider.Zone) (bool, error)
 
 // serial queries the SOA serial of zone.
 func (p *Provider) serial(ctx context.Context, zone string) (uint32, error) {
-	conn, _, err := p.dial(ctx)
+	conn, addr, err := p.dial(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -309,10 +310,10 @@ func (p *Provider) serial(ctx context.Context, zone string) (uint32, error) {
 	m := new(dns.Msg).SetQuestion(dns.Fqdn(zone), dns.TypeSOA)
 	answer, err := p.exchange(ctx, conn, m)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("server %s: %w", addr, err)
 	}
 	if answer.Rcode != dns.RcodeSuccess {
-		return 0, answerError(answer)
+		return 0, fmt.Errorf("server %s: %w", addr, answerError(answer))
 	}
 	for _, rr := range answer.Answer {
 		if soa, ok := rr.(*dns.SOA); ok && endpoint.NormalizeNameLoose(soa.Hdr.Name) == zone {
