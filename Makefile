@@ -37,8 +37,9 @@ lint:
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# Every benchmark, those on real servers included (the end-to-end ones take minutes).
+bench: e2e-bin
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 
 # Runs every fuzz target for FUZZTIME each (go test -fuzz takes one target at a time).
 fuzz:
