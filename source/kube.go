@@ -66,7 +66,10 @@ const healthCheckTimeout = 10 * time.Second
 //
 // Endpoints answers from the informer caches. It returns an error, and so makes the
 // caller withhold deletions, while any informer is not synced and after a list or watch
-// failed until a live List of every resource read succeeds again.
+// failed until a live List of every resource read succeeds again; the informers that
+// failed are then started afresh (client-go would otherwise wait out its backoff, up to a
+// minute, before watching again) and Endpoints errs until they are synced. OnChange is
+// also called whenever an informer's cache becomes complete.
 //
 // A Kube is safe for concurrent use.
 type Kube struct {
@@ -87,6 +90,7 @@ type Kube struct {
 type kubeInformer struct {
 	informer cache.SharedIndexInformer
 	handler  cache.ResourceEventHandlerRegistration
+	stop     context.CancelFunc
 }
 
 // watchFailure is the last list or watch error of a resource; seq orders failures so
@@ -211,8 +215,9 @@ func (k *Kube) Endpoints(ctx context.Context) (Result, error) {
 	return res, nil
 }
 
-// checkAPI lists every resource in rs once; success clears the failures recorded up to
-// seq, so that a failure during the check keeps the source unhealthy.
+// checkAPI lists every resource in rs once. Success clears the failures recorded up to
+// seq (a failure during the check keeps the source unhealthy), restarts the informers
+// that failed, and returns errRestarted: this cycle must not trust their old caches.
 func (k *Kube) checkAPI(ctx context.Context, rs []kubeResource, seq uint64) error {
 	for _, r := range rs {
 		lctx, cancel := context.WithTimeout(ctx, healthCheckTimeout)
@@ -227,13 +232,39 @@ func (k *Kube) checkAPI(ctx context.Context, rs []kubeResource, seq uint64) erro
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	var recovered []kubeResource
 	for r, f := range k.failures {
 		if f.seq <= seq {
 			delete(k.failures, r)
+			recovered = append(recovered, r)
 		}
 	}
-	k.logger.Info("kube source: the API server answers again")
-	return nil
+	slices.Sort(recovered)
+	// The reflectors of the failed informers may sleep in client-go's backoff for up to
+	// a minute before they watch again, leaving the caches stale that long; fresh
+	// informers list at once. Until they are synced, Endpoints errs, so nothing is
+	// deleted on a half-filled cache.
+	for _, r := range recovered {
+		if err := k.restartLocked(r); err != nil {
+			return err
+		}
+	}
+	k.logger.Info("kube source: the API server answers again; listing anew", "resources", joinResources(recovered))
+	return errRestarted
+}
+
+// errRestarted is what Endpoints returns in the cycle that restarted informers.
+var errRestarted = errors.New("kube source: the API server answers again after failing; re-listing, the next cycle reads the fresh caches")
+
+// restartLocked replaces r's informer with a new one, if it runs; k.mu is held.
+func (k *Kube) restartLocked(r kubeResource) error {
+	old, ok := k.informers[r]
+	if !ok {
+		return nil
+	}
+	old.stop()
+	delete(k.informers, r)
+	return k.startLocked(r)
 }
 
 // list lists at most one object of r, with the filters its informer uses.
@@ -349,8 +380,15 @@ func (k *Kube) startLocked(r kubeResource) error {
 	if err != nil {
 		return fmt.Errorf("kube source: %s informer: %w", r, err)
 	}
-	k.informers[r] = &kubeInformer{informer: inf, handler: reg}
-	go inf.Run(k.ctx.Done())
+	ctx, stop := context.WithCancel(k.ctx)
+	k.informers[r] = &kubeInformer{informer: inf, handler: reg, stop: stop}
+	go inf.Run(ctx.Done())
+	// A reconcile that ran while the cache was filling failed; this one will not.
+	go func() {
+		if cache.WaitForCacheSync(ctx.Done(), reg.HasSynced) {
+			k.onChange()
+		}
+	}()
 	return nil
 }
 

@@ -197,7 +197,9 @@ func TestKubeOnChange(t *testing.T) {
 	svc := lbService(nil)
 	svc.ResourceVersion = "1"
 	k, client := startKube(t, Config{}, KubeConfig{OnChange: func() { calls.Add(1) }}, svc)
-	eventually(t, "OnChange for the initial Service", func() bool { return calls.Load() == 1 })
+	// Once for the Service, once more for each informer whose cache is complete.
+	eventually(t, "OnChange for the initial Service and the synced caches", func() bool { return calls.Load() == 3 })
+	calls.Store(1)
 
 	informer := k.informers[resourceServices].informer
 	handlers := k.handler(resourceServices)
@@ -296,6 +298,10 @@ func TestKubeUnhealthy(t *testing.T) {
 	}
 
 	forbidden.Store(false)
+	if _, err := k.Endpoints(context.Background()); !errors.Is(err, errRestarted) {
+		t.Fatalf("first Endpoints after recovery = %v, want errRestarted: the stale cache must be listed anew", err)
+	}
+	eventually(t, "the restarted informer to sync", k.Synced)
 	if got := mustEndpoints(t, k); !slices.Equal(got, []string{"web.example.com A 192.0.2.10"}) {
 		t.Errorf("after recovery: %q", got)
 	}
