@@ -9,9 +9,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"syscall"
 	"time"
+
+	"github.com/zonekeeper/zonekeeper/test/internal/child"
 )
 
 // stopGrace is how long a server may take to shut down after SIGTERM before it is killed. All
@@ -35,26 +36,16 @@ func startProcess(argv []string, logPath string) (*process, error) {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = filepath.Dir(logPath)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = sysProcAttr()
-	p := &process{cmd: cmd, logPath: logPath, exited: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		// The parent-death signal fires when the thread that started the child ends. Holding
-		// this thread until the child is gone makes that mean "the test binary died", not
-		// "the Go scheduler retired a thread"; the thread ends with this goroutine.
-		runtime.LockOSThread()
-		err := cmd.Start()
-		logFile.Close()
-		started <- err
-		if err != nil {
-			return
-		}
-		cmd.Wait()
-		close(p.exited)
-	}()
-	if err := <-started; err != nil {
+	exitedWith, err := child.Start(cmd)
+	logFile.Close()
+	if err != nil {
 		return nil, fmt.Errorf("starting %s: %w", argv[0], err)
 	}
+	p := &process{cmd: cmd, logPath: logPath, exited: make(chan struct{})}
+	go func() {
+		<-exitedWith
+		close(p.exited)
+	}()
 	return p, nil
 }
 

@@ -18,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/zonekeeper/zonekeeper/test/internal/child"
 )
 
 // Deadlines of the polling helpers. They bound a hang, they do not measure speed: a
@@ -69,12 +71,12 @@ func startDaemon(t testing.TB, kubeconfig, namespace, zoneDir string, extra ...s
 	d.cmd = exec.Command(suite.binary, args...)
 	d.cmd.Env = cleanEnv(os.Environ())
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
-	d.cmd.SysProcAttr = sysProcAttr()
-	if err := d.cmd.Start(); err != nil {
+	waited, err := child.Start(d.cmd)
+	if err != nil {
 		t.Fatalf("start zonekeeper: %v", err)
 	}
 	go func() {
-		d.waitErr = d.cmd.Wait()
+		d.waitErr = <-waited
 		close(d.exited)
 	}()
 	t.Cleanup(func() {

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/zonekeeper/zonekeeper/test/internal/child"
 )
 
 const (
@@ -43,11 +45,8 @@ type process struct {
 // The child gets its own process group and a parent-death signal. The process
 // group keeps a terminal's Ctrl-C away from the servers, so they are shut
 // down by stop, in order, rather than racing the test's own cleanup. The
-// parent-death signal (SIGKILL, Linux only) is what guarantees a crashed,
-// timed-out or killed test binary leaves no etcd or kube-apiserver behind.
-// It fires when the OS thread that forked the child exits; the Go runtime
-// never ends threads except those of goroutines that lock one and return
-// without unlocking, which this package does not do.
+// parent-death signal (child.Start) is what guarantees a crashed, timed-out or
+// killed test binary leaves no etcd or kube-apiserver behind.
 func startProcess(name, bin string, args []string, logPath string) (*process, error) {
 	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -56,14 +55,15 @@ func startProcess(name, bin string, args []string, logPath string) (*process, er
 	cmd := exec.Command(bin, args...)
 	cmd.Stdout = logFile
 	cmd.Stderr = logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	exited, err := child.Start(cmd)
+	if err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("%s: start %s: %w", name, bin, err)
 	}
 	p := &process{name: name, logPath: logPath, cmd: cmd, done: make(chan struct{})}
 	go func() {
-		p.waitErr = cmd.Wait()
+		p.waitErr = <-exited
 		logFile.Close()
 		close(p.done)
 	}()

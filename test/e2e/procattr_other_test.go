@@ -1,8 +1,0 @@
-//go:build !linux
-
-package e2e
-
-import "syscall"
-
-// sysProcAttr has no parent-death signal to ask for outside Linux.
-func sysProcAttr() *syscall.SysProcAttr { return nil }
