@@ -130,16 +130,6 @@ func (r *Report) zoneErrors() []error {
 	return errs
 }
 
-// refused says, by Change.String(), which of the zone's changes the provider refused.
-// Providers may hand back copies of the changes, so identity cannot tell.
-func (z ZoneReport) refused() map[string]bool {
-	out := make(map[string]bool, len(z.Failed))
-	for _, f := range z.Failed {
-		out[f.Change.String()] = true
-	}
-	return out
-}
-
 // ChangeCount counts the planned changes by the operation of their main record; the
 // ownership records travelling with a change are not counted. A change that only writes
 // a missing ownership record counts as a create: it is a write all the same.
@@ -413,12 +403,9 @@ func (c *Controller) logZone(zr ZoneReport) {
 	if c.Config.DryRun {
 		msg = "change planned (dry run)"
 	}
-	refused := zr.refused()
-	for _, ch := range zr.Changes {
-		if !refused[ch.String()] {
-			main := ch.Main()
-			log.Info(msg, "op", main.Op.String(), recordAttrs(main.Endpoint()))
-		}
+	for _, ch := range provider.Succeeded(zr.Changes, zr.Failed) {
+		main := ch.Main()
+		log.Info(msg, "op", main.Op.String(), recordAttrs(main.Endpoint()))
 	}
 }
 

@@ -167,16 +167,21 @@ func (m *Metrics) observeReconcile(rep *Report, err error, took time.Duration, e
 }
 
 func (m *Metrics) observeZone(z ZoneReport, dryRun bool) {
-	refused := z.refused()
-	for _, c := range z.Changes {
-		result := "applied"
-		switch {
-		case dryRun:
-			result = "dry_run"
-		case z.Err != nil || refused[c.String()]:
-			result = "failed"
+	count := func(changes []provider.Change, result string) {
+		for _, c := range changes {
+			m.changes.WithLabelValues(z.Zone.Name, c.Main().Op.String(), result).Inc()
 		}
-		m.changes.WithLabelValues(z.Zone.Name, c.Main().Op.String(), result).Inc()
+	}
+	switch {
+	case dryRun:
+		count(z.Changes, "dry_run")
+	case z.Err != nil:
+		count(z.Changes, "failed")
+	default:
+		count(provider.Succeeded(z.Changes, z.Failed), "applied")
+		for _, f := range z.Failed {
+			count([]provider.Change{f.Change}, "failed")
+		}
 	}
 	for _, w := range z.Withheld {
 		m.changes.WithLabelValues(z.Zone.Name, "delete", "withheld").Inc()

@@ -90,7 +90,7 @@ func (c *Cached) Apply(ctx context.Context, zone Zone, changes []Change) error {
 		z.store = nil
 		return err
 	}
-	for _, ch := range succeeded(changes, failed) {
+	for _, ch := range Succeeded(changes, failed) {
 		if z.store.Apply(ch) != nil {
 			z.store = nil
 			break
@@ -108,23 +108,4 @@ func (c *Cached) zone(zone Zone) *cachedZone {
 		c.zones[zone.ID] = z
 	}
 	return z
-}
-
-// succeeded returns the changes not listed in failed, in order. A failed change is
-// recognised by its first record change's identity, which Apply implementations keep.
-func succeeded(changes []Change, failed []ChangeError) []Change {
-	if len(failed) == 0 {
-		return changes
-	}
-	bad := make(map[*endpoint.Endpoint]bool, len(failed))
-	for _, f := range failed {
-		bad[f.Change.Main().Endpoint()] = true
-	}
-	out := make([]Change, 0, len(changes)-len(failed))
-	for _, ch := range changes {
-		if !bad[ch.Main().Endpoint()] {
-			out = append(out, ch)
-		}
-	}
-	return out
 }

@@ -141,6 +141,27 @@ func FailedChanges(err error) []ChangeError {
 	return nil
 }
 
+// Succeeded returns the changes of one Apply call that are not among its failures, in
+// order: the ones the provider applied, when Apply returned nil or an *ApplyError. A
+// failed change is recognised by the identity of its main record, which ApplyError.Failed
+// keeps.
+func Succeeded(changes []Change, failed []ChangeError) []Change {
+	if len(failed) == 0 {
+		return changes
+	}
+	bad := make(map[*endpoint.Endpoint]bool, len(failed))
+	for _, f := range failed {
+		bad[f.Change.Main().Endpoint()] = true
+	}
+	out := make([]Change, 0, len(changes))
+	for _, ch := range changes {
+		if !bad[ch.Main().Endpoint()] {
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
 // ZoneFor returns the zone that holds name: the one whose name is the longest label-wise
 // suffix of name. ok is false when no zone holds it.
 func ZoneFor(name string, zones []Zone) (zone Zone, ok bool) {
