@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"maps"
 	"slices"
@@ -169,7 +170,7 @@ func (k *Kube) WaitForSync(ctx context.Context) error {
 // with the problems of single objects. The error names the informers that are not
 // synced yet, or the resource the API server fails to list: the caller must then make no
 // deletions. After a watch failure Endpoints lists each resource read (Limit 1) once to
-// see whether the API server answers again.
+// see whether the API server answers again, and restarts the failed informers if so.
 func (k *Kube) Endpoints(ctx context.Context) (Result, error) {
 	k.mu.Lock()
 	if k.ctx == nil {
@@ -355,10 +356,11 @@ func informerFor[L runtime.Object](k *Kube, r kubeResource, example runtime.Obje
 	return cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, k.client), example, 0, indexers)
 }
 
-// callFailed records err from a list or watch of r, unless it is none or only says the
-// source is stopping or that a watch must start over from a fresh list (routine).
+// callFailed records err from a list or watch of r, unless it is none or routine: the
+// source is stopping, a watch must start over from a fresh list, or a watch stream ended
+// normally.
 func (k *Kube) callFailed(ctx context.Context, r kubeResource, err error) {
-	if err == nil || ctx.Err() != nil || apierrors.IsResourceExpired(err) || apierrors.IsGone(err) {
+	if err == nil || ctx.Err() != nil || apierrors.IsResourceExpired(err) || apierrors.IsGone(err) || errors.Is(err, io.EOF) {
 		return
 	}
 	k.watchFailed(r, err)
@@ -369,18 +371,12 @@ func (k *Kube) startLocked(r kubeResource) error {
 	if _, ok := k.informers[r]; ok {
 		return nil
 	}
-	inf := k.newInformer(r)
-	if err := inf.SetTransform(transformFor(r, k.opts)); err != nil {
-		return fmt.Errorf("kube source: %s informer: %w", r, err)
-	}
-	if err := inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { k.watchFailed(r, err) }); err != nil {
-		return fmt.Errorf("kube source: %s informer: %w", r, err)
-	}
-	reg, err := inf.AddEventHandler(k.handler(r))
-	if err != nil {
-		return fmt.Errorf("kube source: %s informer: %w", r, err)
-	}
 	ctx, stop := context.WithCancel(k.ctx)
+	inf, reg, err := k.configuredInformer(ctx, r)
+	if err != nil {
+		stop()
+		return fmt.Errorf("kube source: %s informer: %w", r, err)
+	}
 	k.informers[r] = &kubeInformer{informer: inf, handler: reg, stop: stop}
 	go inf.Run(ctx.Done())
 	// A reconcile that ran while the cache was filling failed; this one will not.
@@ -390,6 +386,23 @@ func (k *Kube) startLocked(r kubeResource) error {
 		}
 	}()
 	return nil
+}
+
+// configuredInformer returns r's informer, to run with ctx, with its transform, its
+// error reporting and our event handler in place. Errors the reflector meets in a watch
+// stream go through callFailed like those of the list and watch calls, so that routine
+// ones (an expired resourceVersion after etcd compaction) neither mark the source
+// unhealthy nor restart the informer.
+func (k *Kube) configuredInformer(ctx context.Context, r kubeResource) (cache.SharedIndexInformer, cache.ResourceEventHandlerRegistration, error) {
+	inf := k.newInformer(r)
+	if err := inf.SetTransform(transformFor(r, k.opts)); err != nil {
+		return nil, nil, err
+	}
+	if err := inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { k.callFailed(ctx, r, err) }); err != nil {
+		return nil, nil, err
+	}
+	reg, err := inf.AddEventHandler(k.handler(r))
+	return inf, reg, err
 }
 
 // ensure starts the informers of rs that do not run yet.
