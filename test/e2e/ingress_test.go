@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"slices"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,12 +27,7 @@ func TestIngressLifecycle(t *testing.T) {
 	res := "ingress/" + ns + "/web"
 	step := func(name string, want ...[]string) {
 		t.Helper()
-		d.waitZone(t, slices.Concat(append(want, seedRecords())...))
-		seedLinesUnchanged(t, dir, seeds)
-		if t.Failed() {
-			t.FailNow()
-		}
-		t.Logf("%s: converged", name)
+		d.waitStep(t, name, seeds, want...)
 	}
 
 	// The TLS section also names the foreign record, which must stay the other owner's.

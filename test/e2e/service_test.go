@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"slices"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -26,12 +25,7 @@ func TestServiceLifecycle(t *testing.T) {
 
 	step := func(t *testing.T, name string, want ...[]string) {
 		t.Helper()
-		d.waitZone(t, slices.Concat(append(want, seedRecords())...))
-		seedLinesUnchanged(t, dir, seeds)
-		if t.Failed() {
-			t.FailNow()
-		}
-		t.Logf("%s: converged", name)
+		d.waitStep(t, name, seeds, want...)
 	}
 	ports := []corev1.ServicePort{{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP}}
 

@@ -179,3 +179,16 @@ func seedLinesUnchanged(t testing.TB, dir string, before []string) {
 		t.Errorf("records zonekeeper does not own changed in the zone file:\nbefore:\n%s\nafter:\n%s", strings.Join(before, ""), strings.Join(after, ""))
 	}
 }
+
+// waitStep waits until the zone holds the records of want and the seeded records, and
+// checks that the seeded lines (seeds, from seedZone) are byte for byte as they were; it
+// stops the test otherwise.
+func (d *daemon) waitStep(t testing.TB, name string, seeds []string, want ...[]string) {
+	t.Helper()
+	d.waitZone(t, slices.Concat(append(want, seedRecords())...))
+	seedLinesUnchanged(t, d.zoneDir, seeds)
+	if t.Failed() {
+		t.FailNow()
+	}
+	t.Logf("%s: converged", name)
+}
