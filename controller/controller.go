@@ -5,9 +5,12 @@ package controller
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
+	"maps"
 	"slices"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
@@ -33,12 +36,25 @@ type Config struct {
 }
 
 // Controller reconciles the sources with a provider's zones.
+//
+// Its methods must not run concurrently: the daemon runs one reconcile at a time.
 type Controller struct {
 	Sources  []source.Source
 	Registry registry.Registry
 	Provider provider.Provider
 	Config   Config
 	Logger   *slog.Logger
+
+	// settled remembers, by zone ID, the zones whose last reconcile left nothing
+	// undone, for RunChanged.
+	settled map[string]settledZone
+}
+
+// settledZone is what RunChanged needs to know about a zone whose last reconcile left
+// nothing undone.
+type settledZone struct {
+	desired uint64 // desiredFingerprint of what the zone was reconciled against
+	report  ZoneReport
 }
 
 // Report says what one reconcile found, planned and did.
@@ -77,6 +93,10 @@ type ZoneReport struct {
 	Failed []provider.ChangeError
 	// Err is set when the zone could not be read or written at all.
 	Err error
+	// Skipped is set when RunChanged left the zone alone because nothing it wants
+	// changed since its last reconcile, which left nothing undone. Owned and Conflicts
+	// are then those of that reconcile.
+	Skipped bool
 }
 
 // Withheld is a planned deletion that was not carried out.
@@ -157,6 +177,24 @@ func (r *Report) ChangeCount() (create, update, del int) {
 // wholly (a change half sent is worse than a second's delay on shutdown). The sources
 // are read with ctx itself.
 func (c *Controller) RunOnce(ctx context.Context) (*Report, error) {
+	return c.run(ctx, false)
+}
+
+// RunChanged is RunOnce for a reconcile caused by a change in the sources: it reconciles
+// only the zones whose desired records differ from those of their last reconcile, and
+// the zones whose last reconcile left something undone (an error, a refused change, a
+// withheld deletion, or none yet). The others are reported as Skipped, unread.
+//
+// Why this is safe: a skipped zone was made to hold exactly what it is wanted to hold,
+// and nothing zonekeeper knows of changed since. What it cannot know of is a change made
+// to the zone by someone else; RunOnce, which the daemon runs every resync interval,
+// reads every zone and corrects such a change at the latest then — as a full reconcile
+// on every event would only do sooner if the event happened to come.
+func (c *Controller) RunChanged(ctx context.Context) (*Report, error) {
+	return c.run(ctx, true)
+}
+
+func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error) {
 	rep := &Report{DryRun: c.Config.DryRun}
 	providerCtx := context.WithoutCancel(ctx)
 	var desired []*endpoint.Endpoint
@@ -170,6 +208,11 @@ func (c *Controller) RunOnce(ctx context.Context) (*Report, error) {
 		rep.Problems = append(rep.Problems, res.Problems...)
 	}
 	desired = c.withMinTTL(desired)
+	if adjuster, ok := c.Provider.(provider.EndpointAdjuster); ok {
+		var problems []endpoint.Problem
+		desired, problems = adjuster.AdjustEndpoints(desired)
+		rep.Problems = append(rep.Problems, problems...)
+	}
 	rep.Desired = desired
 
 	zones, err := c.zones(providerCtx)
@@ -186,11 +229,55 @@ func (c *Controller) RunOnce(ctx context.Context) (*Report, error) {
 			rep.Interrupted = true
 			break
 		}
+		fingerprint := desiredFingerprint(byZone[z.Name])
+		if last, ok := c.settled[z.ID]; ok && onlyChanged && last.desired == fingerprint && len(rep.SourceErrors) == 0 {
+			rep.Zones = append(rep.Zones, ZoneReport{Zone: z, Owned: last.report.Owned, Conflicts: last.report.Conflicts, Skipped: true})
+			continue
+		}
 		zr := c.reconcileZone(providerCtx, z, byZone[z.Name], protected, len(rep.SourceErrors) > 0)
 		c.logZone(zr)
 		rep.Zones = append(rep.Zones, zr)
+		c.remember(zr, fingerprint, len(rep.SourceErrors) == 0)
 	}
 	return rep, nil
+}
+
+// remember records whether zr left its zone settled: read and written without error,
+// nothing refused or withheld, from sources that could all be read. Only then may
+// RunChanged skip the zone while what it wants stays the same. A dry run settles
+// nothing, since it leaves every change undone.
+func (c *Controller) remember(zr ZoneReport, desired uint64, sourcesRead bool) {
+	if c.settled == nil {
+		c.settled = map[string]settledZone{}
+	}
+	if !sourcesRead || c.Config.DryRun || zr.Err != nil || len(zr.Failed) > 0 || len(zr.Withheld) > 0 {
+		delete(c.settled, zr.Zone.ID)
+		return
+	}
+	c.settled[zr.Zone.ID] = settledZone{desired: desired, report: zr}
+}
+
+// desiredFingerprint condenses a zone's desired endpoints into a number that changes,
+// but for a 64-bit hash collision, whenever anything the planner or the registry reads
+// of them changes: names, types, set identifiers, targets, TTLs, properties, labels and
+// the objects asking. The order of the endpoints does not matter, since sources list
+// objects in no fixed order.
+func desiredFingerprint(desired []*endpoint.Endpoint) uint64 {
+	sums := make([]uint64, len(desired))
+	for i, e := range desired {
+		h := fnv.New64a()
+		fmt.Fprintf(h, "%q %q %q %d %q %q %q", e.DNSName, e.RecordType, e.SetIdentifier, e.RecordTTL, e.Targets, e.ProviderSpecific, e.Refs)
+		for _, k := range slices.Sorted(maps.Keys(e.Labels)) {
+			fmt.Fprintf(h, " %q=%q", k, e.Labels[k])
+		}
+		sums[i] = h.Sum64()
+	}
+	slices.Sort(sums)
+	h := fnv.New64a()
+	for _, s := range sums {
+		h.Write(binary.LittleEndian.AppendUint64(nil, s))
+	}
+	return h.Sum64()
 }
 
 func (c *Controller) zones(ctx context.Context) ([]provider.Zone, error) {
