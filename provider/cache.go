@@ -13,11 +13,18 @@ import (
 //
 // A zone's records are reused only when all of these hold: they were read less than
 // MaxAge ago; every Apply since then either succeeded or failed change by change (an
-// *ApplyError), and the changes that succeeded were applied to the cached copy; and the
-// wrapped provider implements ChangeDetector and says the zone is unchanged. Anything
-// else — a provider without ChangeDetector, a detector error, an Apply that failed as a
-// whole, a cached copy that refuses a change the service accepted — drops the cached
-// copy, and the next Records reads the zone again.
+// *ApplyError), and the changes that succeeded were applied to the cached copy; and, when
+// the wrapped provider implements ChangeDetector, it says the zone is unchanged. Anything
+// else — a detector error, an Apply that failed as a whole, a cached copy that refuses a
+// change the service accepted — drops the cached copy, and the next Records reads the
+// zone again.
+//
+// For a provider without a ChangeDetector (an HTTP API whose every read is a billed,
+// rate-limited call, such as Route53's), a change someone else makes to the zone is
+// therefore seen only once MaxAge has passed: the full read then finds it, and the
+// reconcile that follows corrects it. That is the same bound the resync interval puts on
+// any out-of-band change, and it is what saves such a provider from listing every zone on
+// every Kubernetes event.
 //
 // Cached is safe for concurrent use. Calls for one zone are serialised; calls for
 // different zones run in parallel.
@@ -67,9 +74,12 @@ func (c *Cached) Records(ctx context.Context, zone Zone) ([]*endpoint.Endpoint, 
 
 // fresh reports whether z's cached records may be reused.
 func (c *Cached) fresh(ctx context.Context, zone Zone, z *cachedZone) bool {
-	detector, ok := c.next.(ChangeDetector)
-	if !ok || c.now().Sub(z.readAt) >= c.maxAge {
+	if c.now().Sub(z.readAt) >= c.maxAge {
 		return false
+	}
+	detector, ok := c.next.(ChangeDetector)
+	if !ok {
+		return true
 	}
 	unchanged, err := detector.Unchanged(ctx, zone)
 	return err == nil && unchanged

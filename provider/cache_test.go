@@ -69,7 +69,8 @@ func TestCachedReuse(t *testing.T) {
 			return d
 		}, time.Hour, 2},
 		{"older than maxAge reads again", func(d *detecting) provider.Provider { d.unchanged = true; return d }, 0, 2},
-		{"provider without detector reads again", func(d *detecting) provider.Provider { d.unchanged = true; return plain{d} }, time.Hour, 2},
+		{"provider without detector is trusted until maxAge", func(d *detecting) provider.Provider { d.unchanged = false; return plain{d} }, time.Hour, 1},
+		{"provider without detector reads again after maxAge", func(d *detecting) provider.Provider { return plain{d} }, 0, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
