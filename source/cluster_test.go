@@ -132,9 +132,10 @@ func TestHeadless(t *testing.T) {
 			wantProblems: []problemCheck{warning("endpoints-type", `"hostip"`, "NodeExternalIP")},
 		},
 		{
-			name:        "no endpoints: no records",
-			annotations: map[string]string{host: "svc.example.com"},
-			spec:        headless,
+			name:         "no endpoints: no records, a warning",
+			annotations:  map[string]string{host: "svc.example.com"},
+			spec:         headless,
+			wantProblems: []problemCheck{warning("svc.example.com", "no address to publish")},
 		},
 		{
 			name:        "wildcard hostname gets no pod hostname records",
@@ -211,10 +212,11 @@ func TestNodePort(t *testing.T) {
 			want:        []string{"np.example.com A 10.1.0.1,10.1.0.2,10.1.0.3"},
 		},
 		{
-			name:        "access public: ExternalIPs only, never InternalIPs",
-			annotations: map[string]string{host: "np.example.com", newPrefix + "access": "public"},
-			spec:        cluster,
-			nodes:       internalOnly,
+			name:         "access public: ExternalIPs only, never InternalIPs",
+			annotations:  map[string]string{host: "np.example.com", newPrefix + "access": "public"},
+			spec:         cluster,
+			nodes:        internalOnly,
+			wantProblems: []problemCheck{warning("np.example.com", "no address to publish")},
 		},
 		{
 			name:         "unknown access: warning, the default",
@@ -252,9 +254,10 @@ func TestNodePort(t *testing.T) {
 			},
 		},
 		{
-			name:        "no Nodes: no records",
-			annotations: map[string]string{host: "np.example.com"},
-			spec:        cluster,
+			name:         "no Nodes: no records, a warning",
+			annotations:  map[string]string{host: "np.example.com"},
+			spec:         cluster,
+			wantProblems: []problemCheck{warning("np.example.com", "no address to publish")},
 		},
 	}
 	for _, tt := range tests {

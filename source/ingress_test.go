@@ -72,6 +72,11 @@ func TestIngressEndpoints(t *testing.T) {
 			want: []string{"a.example.com AAAA 2001:db8::20", "a.example.com CNAME lb.example.net"},
 		},
 		{
+			name:         "empty status: no records, a warning per name",
+			ing:          withStatus(lbIngress(nil, "a.example.com", "b.example.com")),
+			wantProblems: []problemCheck{warning("a.example.com", "no address to publish"), warning("b.example.com", "no address to publish")},
+		},
+		{
 			name: "target annotation wins over status",
 			ing:  lbIngress(map[string]string{alphaPrefix + "target": "lb.example.net"}, "a.example.com"),
 			want: []string{"a.example.com CNAME lb.example.net"},

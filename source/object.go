@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/netip"
@@ -33,9 +34,17 @@ type objectResult struct {
 	ann      map[string]annotation
 	settings recordSettings
 	records  map[endpoint.RecordKey]*endpoint.Endpoint
+	// asked are the names the object asks for, with or without targets.
+	asked    []string
 	problems []endpoint.Problem
 	failed   bool
 }
+
+// ErrNoTargets is the Err of the warning Problem an object gets for a name it asks for
+// but has no address to publish under yet or any more: typically a load balancer whose
+// status is still, or suddenly, empty. The controller keeps such a name's existing
+// records rather than deleting them (see controller.Config.KeepRecordsOfExistingObjects).
+var ErrNoTargets = errors.New("no address to publish (empty load balancer status, no ready endpoints or no node addresses): the name's existing records are kept until the object has one")
 
 // newObjectResult reads the object's annotations. It returns false when the controller
 // annotation hands the object to another controller: such an object is none of our
@@ -155,6 +164,7 @@ func canonicalTarget(t string) (string, error) {
 
 // add asks for a record per hostname and target type.
 func (r *objectResult) add(hostnames []string, byType map[string][]string) {
+	r.asked = append(r.asked, hostnames...)
 	for _, name := range hostnames {
 		for typ, targets := range byType {
 			key := endpoint.RecordKey{DNSName: name, RecordType: typ, SetIdentifier: r.settings.setIdentifier}
@@ -196,6 +206,16 @@ func (r *objectResult) result() ([]*endpoint.Endpoint, []endpoint.Problem) {
 	}
 	if r.failed {
 		return nil, r.problems
+	}
+	published := make(map[string]bool, len(eps))
+	for _, ep := range eps {
+		published[ep.DNSName] = true
+	}
+	slices.Sort(r.asked)
+	for _, name := range slices.Compact(r.asked) {
+		if !published[name] {
+			r.problems = append(r.problems, endpoint.Problem{Ref: r.ref, DNSName: name, Warning: true, Err: ErrNoTargets})
+		}
 	}
 	return eps, r.problems
 }

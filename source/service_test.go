@@ -58,9 +58,10 @@ func TestServiceTypes(t *testing.T) {
 			want:        []string{"svc.example.com A 198.51.100.7"},
 		},
 		{
-			name:        "LoadBalancer pending: no records, no problem",
-			annotations: host,
-			spec:        corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer},
+			name:         "LoadBalancer pending: no records, a warning",
+			annotations:  host,
+			spec:         corev1.ServiceSpec{Type: corev1.ServiceTypeLoadBalancer},
+			wantProblems: []problemCheck{warning("svc.example.com", "no address to publish")},
 		},
 		{
 			name:        "target annotation wins over status",
