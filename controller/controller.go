@@ -33,6 +33,44 @@ type Config struct {
 	// DryRun plans without applying. It is enforced here, once, before anything reaches
 	// a provider.
 	DryRun bool
+	// KeepRecordsOfExistingObjects withholds the deletion of a name's records while the
+	// object they belong to still asks for the name but has no address for it
+	// (source.ErrNoTargets): a load balancer status that empties for a moment must not
+	// take a live name down. Deleting the object, or the name from it, still deletes.
+	KeepRecordsOfExistingObjects bool
+	// Budget bounds the deletions of one zone in one reconcile.
+	Budget DeletionBudget
+}
+
+// DeletionBudget bounds how many records one reconcile may delete in one zone. A source
+// glitch (an emptied informer, a wrong filter, a revoked permission) looks to the planner
+// exactly like every object being deleted at once; the budget tells the two apart by
+// size. When a zone's planned deletions exceed it, every one of them is withheld (none is
+// made: deleting the first fifty of a thousand is no better than deleting all of them)
+// and reported, until an operator raises the budget or forces a one-shot run. Creations
+// and updates are not limited.
+type DeletionBudget struct {
+	// MaxDeletions is the most records one zone may lose per reconcile; 0 is no limit.
+	MaxDeletions int
+	// MaxRatio is the largest share (0..1) of a zone's owned records it may lose per
+	// reconcile; 0 is no limit. It applies only to zones owning at least
+	// MinOwnedForRatio records, since removing 2 of 3 is a normal day.
+	MaxRatio float64
+}
+
+// MinOwnedForRatio is the least number of owned records a zone needs before
+// DeletionBudget.MaxRatio applies to it.
+const MinOwnedForRatio = 10
+
+// exceeded says why deleting n of owned records breaks the budget, or "" when it does not.
+func (b DeletionBudget) exceeded(n, owned int) string {
+	switch {
+	case b.MaxDeletions > 0 && n > b.MaxDeletions:
+		return fmt.Sprintf("%d deletions planned in the zone, more than --max-deletions=%d", n, b.MaxDeletions)
+	case b.MaxRatio > 0 && owned >= MinOwnedForRatio && float64(n) > b.MaxRatio*float64(owned):
+		return fmt.Sprintf("%d deletions planned of the zone's %d owned records, more than --max-deletion-ratio=%g", n, owned, b.MaxRatio)
+	}
+	return ""
 }
 
 // Controller reconciles the sources with a provider's zones.
@@ -118,6 +156,11 @@ const (
 	// CauseObjectError: the object owning the record has invalid input (safety
 	// invariant 7).
 	CauseObjectError WithholdCause = "object_error"
+	// CauseNoTargets: the object owning the record still asks for its name but has no
+	// address for it (Config.KeepRecordsOfExistingObjects).
+	CauseNoTargets WithholdCause = "object_without_address"
+	// CauseBudget: the zone's planned deletions exceed Config.Budget.
+	CauseBudget WithholdCause = "deletion_budget"
 )
 
 // errInterrupted says that a reconcile left zones out because its context ended.
@@ -222,7 +265,10 @@ func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error)
 	byZone, unplaced := assignZones(desired, zones, c.Config.DomainFilter)
 	rep.Problems = append(rep.Problems, unplaced...)
 
-	protected := objectsWithErrors(rep.Problems)
+	guard := deletionGuard{protected: objectsWithErrors(rep.Problems), sourceFailed: len(rep.SourceErrors) > 0}
+	if c.Config.KeepRecordsOfExistingObjects {
+		guard.awaiting = namesAwaitingTargets(rep.Problems)
+	}
 	logProblems(c.Logger, rep.Problems)
 	for _, z := range zones {
 		if ctx.Err() != nil {
@@ -234,7 +280,7 @@ func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error)
 			rep.Zones = append(rep.Zones, ZoneReport{Zone: z, Owned: last.report.Owned, Conflicts: last.report.Conflicts, Skipped: true})
 			continue
 		}
-		zr := c.reconcileZone(providerCtx, z, byZone[z.Name], protected, len(rep.SourceErrors) > 0)
+		zr := c.reconcileZone(providerCtx, z, byZone[z.Name], guard)
 		c.logZone(zr)
 		rep.Zones = append(rep.Zones, zr)
 		c.remember(zr, fingerprint, len(rep.SourceErrors) == 0)
@@ -350,7 +396,32 @@ func objectsWithErrors(problems []endpoint.Problem) map[string]bool {
 	return out
 }
 
-func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired []*endpoint.Endpoint, protected map[string]bool, sourceFailed bool) ZoneReport {
+// objectName is a name one object asks for.
+type objectName struct{ object, dnsName string }
+
+// namesAwaitingTargets lists the names that objects ask for but have no address for
+// (source.ErrNoTargets).
+func namesAwaitingTargets(problems []endpoint.Problem) map[objectName]bool {
+	out := map[objectName]bool{}
+	for _, p := range problems {
+		if errors.Is(p.Err, source.ErrNoTargets) {
+			out[objectName{p.Ref.String(), p.DNSName}] = true
+		}
+	}
+	return out
+}
+
+// deletionGuard is what the safety checks on planned deletions know of the sources.
+type deletionGuard struct {
+	// sourceFailed: a source could not be read (safety invariant 3).
+	sourceFailed bool
+	// protected are the objects with invalid input, by ObjectRef.String.
+	protected map[string]bool
+	// awaiting are the names existing objects ask for without an address.
+	awaiting map[objectName]bool
+}
+
+func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired []*endpoint.Endpoint, guard deletionGuard) ZoneReport {
 	zr := ZoneReport{Zone: z}
 	records, err := c.Provider.Records(ctx, z)
 	if err != nil {
@@ -370,7 +441,13 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	})
 	zr.Problems = res.Problems
 	zr.Conflicts = conflicts(res.Problems)
-	res.Changes.Delete, zr.Withheld = withholdDeletions(res.Changes.Delete, protected, sourceFailed)
+	res.Changes.Delete, zr.Withheld = guard.withhold(res.Changes.Delete)
+	if why := c.Config.Budget.exceeded(len(res.Changes.Delete), zr.Owned); why != "" {
+		for _, d := range res.Changes.Delete {
+			zr.Withheld = append(zr.Withheld, Withheld{Record: d, Cause: CauseBudget, Reason: why})
+		}
+		res.Changes.Delete = nil
+	}
 	var waiting []endpoint.Problem
 	res.Changes.Create, waiting = withholdClashingCreates(res.Changes.Create, zr.Withheld)
 	zr.Problems = append(zr.Problems, waiting...)
@@ -391,17 +468,22 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	return zr
 }
 
-// withholdDeletions keeps the deletions that are safe to make. When a source could not be
-// read, every absent record may merely be unread, so nothing is deleted (safety
-// invariant 3); a record whose owning object was rejected is kept as it is.
-func withholdDeletions(deletes []*endpoint.Endpoint, protected map[string]bool, sourceFailed bool) (keep []*endpoint.Endpoint, withheld []Withheld) {
+// withhold keeps the deletions that are safe to make. When a source could not be read,
+// every absent record may merely be unread, so nothing is deleted (safety invariant 3); a
+// record whose owning object was rejected, or still asks for the name without an
+// address, is kept as it is.
+func (g deletionGuard) withhold(deletes []*endpoint.Endpoint) (keep []*endpoint.Endpoint, withheld []Withheld) {
 	for _, d := range deletes {
+		object := d.Labels[endpoint.ResourceLabelKey]
 		switch {
-		case sourceFailed:
+		case g.sourceFailed:
 			withheld = append(withheld, Withheld{Record: d, Cause: CauseSourceError, Reason: "a source could not be read"})
-		case protected[d.Labels[endpoint.ResourceLabelKey]]:
+		case g.protected[object]:
 			withheld = append(withheld, Withheld{Record: d, Cause: CauseObjectError,
-				Reason: "its object " + d.Labels[endpoint.ResourceLabelKey] + " has invalid input"})
+				Reason: "its object " + object + " has invalid input"})
+		case g.awaiting[objectName{object, d.DNSName}]:
+			withheld = append(withheld, Withheld{Record: d, Cause: CauseNoTargets,
+				Reason: "its object " + object + " still asks for the name but has no address for it"})
 		default:
 			keep = append(keep, d)
 		}

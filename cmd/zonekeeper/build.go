@@ -97,14 +97,37 @@ func controllerConfig(o *options) (controller.Config, error) {
 	if err != nil {
 		return controller.Config{}, fmt.Errorf("--min-ttl: %w", err)
 	}
+	budget, err := deletionBudget(o)
+	if err != nil {
+		return controller.Config{}, err
+	}
 	return controller.Config{
-		Policy:       policy,
-		ManagedTypes: managedTypes(o.managedRecordTypes, o.excludeRecordTypes),
-		DomainFilter: filter,
-		ZoneIDFilter: o.zoneIDFilter,
-		MinTTL:       minTTL,
-		DryRun:       o.dryRun,
+		Policy:                       policy,
+		ManagedTypes:                 managedTypes(o.managedRecordTypes, o.excludeRecordTypes),
+		DomainFilter:                 filter,
+		ZoneIDFilter:                 o.zoneIDFilter,
+		MinTTL:                       minTTL,
+		DryRun:                       o.dryRun,
+		KeepRecordsOfExistingObjects: o.keepRecordsOfExistingObjects,
+		Budget:                       budget,
 	}, nil
+}
+
+// deletionBudget maps --max-deletions, --max-deletion-ratio and --force. Forcing is for a
+// one-shot run an operator watches, never for a daemon, which would then have no budget
+// for as long as it runs.
+func deletionBudget(o *options) (controller.DeletionBudget, error) {
+	switch {
+	case o.maxDeletions < 0:
+		return controller.DeletionBudget{}, fmt.Errorf("--max-deletions=%d: want 0 (no limit) or more", o.maxDeletions)
+	case o.maxDeletionRatio < 0 || o.maxDeletionRatio > 1:
+		return controller.DeletionBudget{}, fmt.Errorf("--max-deletion-ratio=%g: want a share from 0 (no limit) to 1", o.maxDeletionRatio)
+	case o.force && !o.once:
+		return controller.DeletionBudget{}, errors.New("--force lifts the deletion budget for one run only: use it with run --once")
+	case o.force:
+		return controller.DeletionBudget{}, nil
+	}
+	return controller.DeletionBudget{MaxDeletions: o.maxDeletions, MaxRatio: o.maxDeletionRatio}, nil
 }
 
 func managedTypes(managed, excluded []string) []string {

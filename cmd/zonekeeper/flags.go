@@ -7,6 +7,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/zonekeeper/zonekeeper/controller"
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/source"
 )
@@ -40,6 +41,11 @@ type options struct {
 	managedRecordTypes   []string
 	excludeRecordTypes   []string
 	minTTL               string
+
+	maxDeletions                 int
+	maxDeletionRatio             float64
+	keepRecordsOfExistingObjects bool
+	force                        bool
 
 	rfc2136 rfc2136Options
 
@@ -116,6 +122,11 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringSliceVar(&o.managedRecordTypes, "managed-record-types", endpoint.DefaultManagedTypes(), "record types to manage")
 	fs.StringSliceVar(&o.excludeRecordTypes, "exclude-record-types", nil, "record types never to manage")
 	fs.StringVar(&o.minTTL, "min-ttl", "", "lowest TTL to publish, in seconds or as a duration (1m); raises unset and lower TTLs")
+
+	fs.IntVar(&o.maxDeletions, "max-deletions", 50, "most records one reconcile may delete in one zone; more withholds them all until raised (0: no limit)")
+	fs.Float64Var(&o.maxDeletionRatio, "max-deletion-ratio", 0.3, fmt.Sprintf("largest share of a zone's owned records one reconcile may delete, for zones owning at least %d (0: no limit)", controller.MinOwnedForRatio))
+	fs.BoolVar(&o.keepRecordsOfExistingObjects, "keep-records-of-existing-objects", true, "keep a name's records while its object still asks for it but has no address (an emptied load balancer status)")
+	fs.BoolVar(&o.force, "force", false, "with run --once: ignore --max-deletions and --max-deletion-ratio for this run")
 
 	addRFC2136Flags(fs, &o.rfc2136)
 

@@ -1,0 +1,115 @@
+package controller
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+	"github.com/zonekeeper/zonekeeper/plan"
+	"github.com/zonekeeper/zonekeeper/source"
+)
+
+func TestDeletionBudgetExceeded(t *testing.T) {
+	tests := []struct {
+		name     string
+		budget   DeletionBudget
+		n, owned int
+		want     string // substring of the reason; "" means within budget
+	}{
+		{"no budget", DeletionBudget{}, 1000, 1000, ""},
+		{"at the absolute limit", DeletionBudget{MaxDeletions: 50}, 50, 1000, ""},
+		{"over the absolute limit", DeletionBudget{MaxDeletions: 50}, 51, 1000, "51 deletions planned in the zone, more than --max-deletions=50"},
+		{"at the ratio", DeletionBudget{MaxRatio: 0.3}, 30, 100, ""},
+		{"over the ratio", DeletionBudget{MaxRatio: 0.3}, 31, 100, "31 deletions planned of the zone's 100 owned records, more than --max-deletion-ratio=0.3"},
+		{"ratio ignored in a small zone", DeletionBudget{MaxRatio: 0.3}, 9, MinOwnedForRatio - 1, ""},
+		{"ratio applies from the minimum size", DeletionBudget{MaxRatio: 0.3}, 4, MinOwnedForRatio, "4 deletions planned of the zone's 10"},
+		{"the absolute limit is checked first", DeletionBudget{MaxDeletions: 5, MaxRatio: 0.1}, 6, 10, "more than --max-deletions=5"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := tt.budget.exceeded(tt.n, tt.owned)
+			if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
+				t.Errorf("exceeded(%d, %d) = %q, want %q", tt.n, tt.owned, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestDeletionSafety runs a zone owning 20 records (web-0 … web-19, one per Service)
+// through one reconcile in which the sources want only some of them, under each safety
+// setting, and checks what was deleted, what withheld and that the rest still happened.
+func TestDeletionSafety(t *testing.T) {
+	const owned = 20
+	ip := func(i int) string { return fmt.Sprintf("192.0.2.%d", i+1) }
+	name := func(i int) string { return fmt.Sprintf("web-%d.example.com", i) }
+	seed := func(t *testing.T) []*endpoint.Endpoint {
+		var out []*endpoint.Endpoint
+		for i := range owned {
+			out = append(out, ownedBy(t, ourOwner, fmt.Sprintf("service/ns/web-%d", i), rec(name(i), endpoint.RecordTypeA, 0, ip(i)))...)
+		}
+		return out
+	}
+	// keeping returns the source result of Services web-0 … web-(n-1) with their
+	// records, plus a new Service, so that each case also shows creates go on.
+	keeping := func(n int) source.Result {
+		var r source.Result
+		for i := range n {
+			r.Endpoints = append(r.Endpoints, wanted(svc(fmt.Sprintf("web-%d", i)), name(i), endpoint.RecordTypeA, 0, ip(i)))
+		}
+		r.Endpoints = append(r.Endpoints, wanted(svc("new"), "new.example.com", endpoint.RecordTypeA, 0, "198.51.100.1"))
+		return r
+	}
+	tests := []struct {
+		name        string
+		config      Config
+		result      source.Result
+		wantDeleted int
+		wantCause   WithholdCause
+		wantHeld    int
+	}{
+		{"no budget deletes everything unwanted", Config{}, keeping(0), owned, "", 0},
+		{"within the absolute budget", Config{Budget: DeletionBudget{MaxDeletions: 5}}, keeping(owned - 5), 5, "", 0},
+		{"over the absolute budget: all withheld", Config{Budget: DeletionBudget{MaxDeletions: 5}}, keeping(owned - 6), 0, CauseBudget, 6},
+		{"over the ratio: all withheld", Config{Budget: DeletionBudget{MaxRatio: 0.3}}, keeping(owned - 7), 0, CauseBudget, 7},
+		{"an emptied source withheld by the ratio", Config{Budget: DeletionBudget{MaxDeletions: 50, MaxRatio: 0.3}}, keeping(0), 0, CauseBudget, owned},
+		{"an object without address keeps its name", Config{KeepRecordsOfExistingObjects: true}, withoutAddress(keeping(owned-1), owned-1, name(owned-1)), 0, CauseNoTargets, 1},
+		{"without the guard the name goes", Config{}, withoutAddress(keeping(owned-1), owned-1, name(owned-1)), 1, "", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := seeded(t, []string{"example.com"}, map[string][]*endpoint.Endpoint{"example.com": seed(t)})
+			tt.config.Policy = plan.PolicySync
+			c := newController(t, p, tt.config, fixedSource{result: tt.result})
+
+			rep := runOnce(t, c)
+
+			_, _, deleted := rep.ChangeCount()
+			if deleted != tt.wantDeleted {
+				t.Errorf("%d deletions planned, want %d", deleted, tt.wantDeleted)
+			}
+			var held []WithholdCause
+			for _, w := range rep.Zones[0].Withheld {
+				held = append(held, w.Cause)
+			}
+			if want := slices.Repeat([]WithholdCause{tt.wantCause}, tt.wantHeld); !slices.Equal(held, want) {
+				t.Errorf("withheld %q, want %q", held, want)
+			}
+			got := lines(records(t, p, "example.com"))
+			if !slices.ContainsFunc(got, func(l string) bool { return strings.HasPrefix(l, "new.example.com A") }) {
+				t.Errorf("zone %q lacks new.example.com: safety checks must not stop creates", got)
+			}
+			if wantRecords := 2*(owned-tt.wantDeleted) + 2; len(got) != wantRecords {
+				t.Errorf("zone holds %d records, want %d", len(got), wantRecords)
+			}
+		})
+	}
+}
+
+// withoutAddress adds to r the warning the sources give for Service web-i, which still
+// asks for dnsName but has no address for it.
+func withoutAddress(r source.Result, i int, dnsName string) source.Result {
+	r.Problems = append(r.Problems, endpoint.Problem{Ref: svc(fmt.Sprintf("web-%d", i)), DNSName: dnsName, Warning: true, Err: source.ErrNoTargets})
+	return r
+}
