@@ -22,6 +22,14 @@ type Registry interface {
 	Load(zone provider.Zone, records []*endpoint.Endpoint) Zone
 }
 
+// Adopter is a Registry that can take over the records of a former owner id when its
+// owner id changes. LoadAdopting is Load, except that records the former owner id owns
+// for an object exists reports true for count as ours, and their ownership records are
+// rewritten with our owner id (see TXT.LoadAdopting).
+type Adopter interface {
+	LoadAdopting(zone provider.Zone, records []*endpoint.Endpoint, exists func(resource string) bool) Zone
+}
+
 // Zone is one zone's records as the registry understood them.
 type Zone interface {
 	// Records returns what the planner compares desired state with: the zone's records

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -39,6 +40,9 @@ type TXTConfig struct {
 	// DomainFilter limits, in the same way, which names get missing ownership records
 	// written. The zero value matches every name.
 	DomainFilter endpoint.DomainFilter
+	// MigrateFromOwner is a former owner id whose records this registry takes over
+	// (--migrate-from-txt-owner), through LoadAdopting only. Empty adopts nothing.
+	MigrateFromOwner string
 }
 
 // TXT is the registry that records ownership in TXT records, byte-compatible with
@@ -50,9 +54,13 @@ type TXT struct {
 	key                 []byte
 	managedTypes        map[string]bool
 	domainFilter        endpoint.DomainFilter
+	migrateFrom         string
 }
 
-var _ Registry = (*TXT)(nil)
+var (
+	_ Registry = (*TXT)(nil)
+	_ Adopter  = (*TXT)(nil)
+)
 
 // NewTXT checks cfg and returns the registry. Prefix, suffix and wildcard replacement
 // are lower-cased, since the names they become part of are compared normalised.
@@ -64,6 +72,8 @@ func NewTXT(cfg TXTConfig) (*TXT, error) {
 		return nil, fmt.Errorf("--txt-owner-id %q holds a comma, which the ownership record format cannot carry", cfg.OwnerID)
 	case cfg.Prefix != "" && cfg.Suffix != "":
 		return nil, fmt.Errorf("--txt-prefix (%q) and --txt-suffix (%q) exclude each other: set at most one", cfg.Prefix, cfg.Suffix)
+	case cfg.MigrateFromOwner == cfg.OwnerID:
+		return nil, fmt.Errorf("--migrate-from-txt-owner %q is --txt-owner-id itself: name the owner id the records are taken over from", cfg.MigrateFromOwner)
 	case cfg.EncryptionKey != nil && len(cfg.EncryptionKey) != AESKeySize:
 		return nil, fmt.Errorf("--txt-encrypt-aes-key: the key is %d bytes, want %d (AES-256)", len(cfg.EncryptionKey), AESKeySize)
 	}
@@ -83,6 +93,7 @@ func NewTXT(cfg TXTConfig) (*TXT, error) {
 		key:                 bytes.Clone(cfg.EncryptionKey),
 		managedTypes:        managed,
 		domainFilter:        cfg.DomainFilter,
+		migrateFrom:         cfg.MigrateFromOwner,
 	}, nil
 }
 
@@ -171,10 +182,26 @@ func (t *TXT) decodeValue(target string) (labels endpoint.Labels, nonce []byte, 
 // records are not modified. The Zone returned is never modified after Load, so its
 // methods are safe for concurrent use.
 func (t *TXT) Load(zone provider.Zone, records []*endpoint.Endpoint) Zone {
+	return t.LoadAdopting(zone, records, nil)
+}
+
+// LoadAdopting is Load for an owner id change (TXTConfig.MigrateFromOwner): a record
+// whose ownership record names the former owner id, and as resource an object for which
+// exists returns true, is ours — labelled with our owner id, and its ownership record
+// rewritten with it by the Zone's Changes, whether or not the plan changes the record
+// itself. Records of the former owner whose object does not exist (here, or at all: an
+// object of another cluster sharing the owner id) stay the former owner's, untouched.
+// A nil exists, or no former owner id, adopts nothing.
+func (t *TXT) LoadAdopting(zone provider.Zone, records []*endpoint.Endpoint, exists func(resource string) bool) Zone {
 	z := &txtZone{reg: t, zone: zone, owners: map[txtKey]*ownershipRecord{}, otherTXT: map[txtKey]bool{}}
 	var others []*endpoint.Endpoint
 	for _, r := range records {
 		if o := t.ownershipRecordOf(r); o != nil {
+			if t.migrateFrom != "" && exists != nil && o.owner() == t.migrateFrom && exists(o.labels[endpoint.ResourceLabelKey]) {
+				o.adopted = true
+				o.labels = maps.Clone(o.labels)
+				o.labels[endpoint.OwnerLabelKey] = t.ownerID
+			}
 			z.owners[txtKey{r.DNSName, r.SetIdentifier}] = o
 			continue
 		}

@@ -26,6 +26,9 @@ type ownershipRecord struct {
 	// others are the RRset's other values (an SPF or site-verification string beside a
 	// legacy ownership value): not ours to remove.
 	others []string
+	// adopted marks a record of the former owner id taken over (TXT.LoadAdopting):
+	// labels already name us, the record in the zone does not yet.
+	adopted bool
 }
 
 func (o *ownershipRecord) owner() string { return o.labels[endpoint.OwnerLabelKey] }
@@ -163,7 +166,7 @@ func (z *txtZone) writeChange(rc provider.RecordChange) (provider.Change, error)
 	if existing.owner() != z.reg.ownerID {
 		return provider.Change{}, &ForeignOwnerError{OwnershipName: name, Owner: existing.owner()}
 	}
-	sameLabels := maps.Equal(existing.labels, labels)
+	sameLabels := !existing.adopted && maps.Equal(existing.labels, labels)
 	propertiesChange := rc.Op == provider.OpUpdate && !slices.Equal(rc.Old.ProviderSpecific, ep.ProviderSpecific)
 	if sameLabels && !propertiesChange {
 		return provider.Change{Records: []provider.RecordChange{rc}}, nil
@@ -181,7 +184,8 @@ func (z *txtZone) writeChange(rc provider.RecordChange) (provider.Change, error)
 }
 
 // missingChanges writes the new-format ownership record of each owned, managed record
-// that lacks one and that this plan leaves alone. Records whose ownership name would
+// that lacks one, or whose one still names the former owner id it was adopted from, and
+// that this plan leaves alone. Records whose ownership name would
 // fall outside the zone are skipped: they have no object to report the problem on, and
 // the planned changes of the objects that want them already report it.
 func (z *txtZone) missingChanges(touched map[endpoint.RecordKey]bool) ([]provider.Change, []endpoint.Problem) {
@@ -194,7 +198,7 @@ func (z *txtZone) missingChanges(touched map[endpoint.RecordKey]bool) ([]provide
 		}
 		name := z.reg.OwnershipName(ep.DNSName, ep.RecordType)
 		key := txtKey{name, ep.SetIdentifier}
-		if z.owners[key] != nil || z.otherTXT[key] || !endpoint.IsSubdomain(name, z.zone.Name) {
+		if o := z.owners[key]; o != nil && !o.adopted || z.otherTXT[key] || !endpoint.IsSubdomain(name, z.zone.Name) {
 			continue
 		}
 		missing = append(missing, ep)
@@ -209,7 +213,12 @@ func (z *txtZone) missingChanges(touched map[endpoint.RecordKey]bool) ([]provide
 			problems = append(problems, problemsFor(ep, err)...)
 			continue
 		}
-		out = append(out, provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate, New: txt}}})
+		rc := provider.RecordChange{Op: provider.OpCreate, New: txt}
+		if adopted := z.owners[txtKey{name, ep.SetIdentifier}]; adopted != nil {
+			txt.Targets = append(txt.Targets, adopted.others...)
+			rc = provider.RecordChange{Op: provider.OpUpdate, Old: adopted.ep, New: txt}
+		}
+		out = append(out, provider.Change{Records: []provider.RecordChange{rc}})
 	}
 	return out, problems
 }
