@@ -266,6 +266,7 @@ func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error)
 	rep.Problems = append(rep.Problems, unplaced...)
 
 	guard := deletionGuard{protected: objectsWithErrors(rep.Problems), sourceFailed: len(rep.SourceErrors) > 0}
+	existing := existingObjects(desired, rep.Problems)
 	if c.Config.KeepRecordsOfExistingObjects {
 		guard.awaiting = namesAwaitingTargets(rep.Problems)
 	}
@@ -280,7 +281,7 @@ func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error)
 			rep.Zones = append(rep.Zones, ZoneReport{Zone: z, Owned: last.report.Owned, Conflicts: last.report.Conflicts, Skipped: true})
 			continue
 		}
-		zr := c.reconcileZone(providerCtx, z, byZone[z.Name], guard)
+		zr := c.reconcileZone(providerCtx, z, byZone[z.Name], guard, existing)
 		c.logZone(zr)
 		rep.Zones = append(rep.Zones, zr)
 		c.remember(zr, fingerprint, len(rep.SourceErrors) == 0)
@@ -421,14 +422,34 @@ type deletionGuard struct {
 	awaiting map[objectName]bool
 }
 
-func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired []*endpoint.Endpoint, guard deletionGuard) ZoneReport {
+// existingObjects lists the objects the sources saw, by ObjectRef.String: those asking
+// for records and those with problems.
+func existingObjects(desired []*endpoint.Endpoint, problems []endpoint.Problem) map[string]bool {
+	out := map[string]bool{}
+	for _, e := range desired {
+		for _, r := range e.Refs {
+			out[r.String()] = true
+		}
+	}
+	for _, p := range problems {
+		out[p.Ref.String()] = true
+	}
+	return out
+}
+
+func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired []*endpoint.Endpoint, guard deletionGuard, existing map[string]bool) ZoneReport {
 	zr := ZoneReport{Zone: z}
 	records, err := c.Provider.Records(ctx, z)
 	if err != nil {
 		zr.Err = fmt.Errorf("reading records: %w", err)
 		return zr
 	}
-	owned := c.Registry.Load(z, records)
+	var owned registry.Zone
+	if adopter, ok := c.Registry.(registry.Adopter); ok {
+		owned = adopter.LoadAdopting(z, records, func(resource string) bool { return existing[resource] })
+	} else {
+		owned = c.Registry.Load(z, records)
+	}
 	current := owned.Records()
 	zr.Owned = countOwned(current, c.Registry.OwnerID())
 	res := plan.Calculate(plan.Input{

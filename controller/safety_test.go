@@ -8,6 +8,7 @@ import (
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/plan"
+	"github.com/zonekeeper/zonekeeper/registry"
 	"github.com/zonekeeper/zonekeeper/source"
 )
 
@@ -112,4 +113,40 @@ func TestDeletionSafety(t *testing.T) {
 func withoutAddress(r source.Result, i int, dnsName string) source.Result {
 	r.Problems = append(r.Problems, endpoint.Problem{Ref: svc(fmt.Sprintf("web-%d", i)), DNSName: dnsName, Warning: true, Err: source.ErrNoTargets})
 	return r
+}
+
+// TestOwnerMigration: --migrate-from-txt-owner takes over only the former owner's
+// records whose objects exist here; nothing else is adopted or deleted.
+func TestOwnerMigration(t *testing.T) {
+	web := rec("web.example.com", endpoint.RecordTypeA, 0, "192.0.2.1")
+	gone := rec("gone.example.com", endpoint.RecordTypeA, 0, "192.0.2.2")
+	theirs := rec("theirs.example.com", endpoint.RecordTypeA, 0, "192.0.2.3")
+	seed := slices.Concat(
+		ownedBy(t, "old", "service/ns/web", web),
+		ownedBy(t, "old", "service/ns/gone", gone),
+		ownedBy(t, "other-cluster", "service/ns/web", theirs),
+	)
+	p := seeded(t, []string{"example.com"}, map[string][]*endpoint.Endpoint{"example.com": seed})
+	reg, err := registry.NewTXT(registry.TXTConfig{OwnerID: ourOwner, MigrateFromOwner: "old"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newController(t, p, Config{Policy: plan.PolicySync}, fixedSource{result: source.Result{Endpoints: []*endpoint.Endpoint{
+		wanted(svc("web"), "web.example.com", endpoint.RecordTypeA, 0, "192.0.2.1"),
+	}}})
+	c.Registry = reg
+
+	runOnce(t, c)
+	if again := runOnce(t, c); changeCount(again) != 0 {
+		t.Errorf("second reconcile planned %d changes, want none", changeCount(again))
+	}
+
+	want := slices.Concat(
+		ownedBy(t, ourOwner, "service/ns/web", web),
+		ownedBy(t, "old", "service/ns/gone", gone),
+		ownedBy(t, "other-cluster", "service/ns/web", theirs),
+	)
+	if got := lines(records(t, p, "example.com")); !slices.Equal(got, lines(want)) {
+		t.Errorf("zone holds\n%q\nwant\n%q", got, lines(want))
+	}
 }

@@ -218,6 +218,7 @@ func buildRegistry(o *options, cfg controller.Config) (registry.Registry, error)
 			EncryptionKey:       key,
 			ManagedTypes:        cfg.ManagedTypes,
 			DomainFilter:        cfg.DomainFilter,
+			MigrateFromOwner:    o.migrateFromTXTOwner,
 		})
 	case "noop":
 		if cfg.Policy == plan.PolicySync && !o.forceNoopSync {

@@ -31,6 +31,7 @@ type options struct {
 	txtWildcardReplacement string
 	txtEncryptEnabled      bool
 	txtEncryptAESKey       string
+	migrateFromTXTOwner    string
 
 	policy               string
 	domainFilter         []string
@@ -112,6 +113,7 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringVar(&o.txtWildcardReplacement, "txt-wildcard-replacement", "", "label replacing * in ownership TXT names of wildcard records")
 	fs.BoolVar(&o.txtEncryptEnabled, "txt-encrypt-enabled", false, "encrypt ownership TXT values with AES-256-GCM")
 	fs.StringVar(&o.txtEncryptAESKey, "txt-encrypt-aes-key", "", "AES-256 key: 32 bytes, raw or standard base64")
+	fs.StringVar(&o.migrateFromTXTOwner, "migrate-from-txt-owner", "", "former --txt-owner-id: take over its records whose objects exist in this cluster, rewriting their ownership records")
 
 	fs.StringVar(&o.policy, "policy", "sync", "which changes to make: sync, upsert-only, create-only")
 	fs.StringSliceVar(&o.domainFilter, "domain-filter", nil, "manage only names in these domains (repeatable)")
