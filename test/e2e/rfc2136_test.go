@@ -2,10 +2,7 @@ package e2e
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -29,14 +26,7 @@ func TestIngressToBIND9(t *testing.T) {
 			`a-foreign 300 IN TXT "heritage=external-dns,external-dns/owner=other,external-dns/resource=ingress/x/y"`,
 		}},
 	})
-	secretFile := filepath.Join(t.TempDir(), "tsig")
-	if err := os.WriteFile(secretFile, []byte(srv.Secret), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	d := startDaemon(t, c.Kubeconfig, ns, t.TempDir(),
-		"--provider=rfc2136", "--rfc2136-host="+srv.Host, "--rfc2136-port="+strconv.Itoa(srv.Port),
-		"--rfc2136-zone="+zone, "--rfc2136-tsig-keyname="+srv.KeyName,
-		"--rfc2136-tsig-secret-alg="+srv.Algorithm, "--rfc2136-tsig-secret-file="+secretFile)
+	d := startDaemon(t, c.Kubeconfig, ns, t.TempDir(), rfc2136Flags(t, srv)...)
 	d.waitReady(t, convergeTimeout)
 
 	app := "app." + zone
