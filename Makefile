@@ -9,7 +9,7 @@ DEMO_DIR  ?= $(CURDIR)/.demo/zones
 DEMO_ARGS := --source=manifest --manifest=examples --provider=zonefile \
              --zonefile-dir=$(DEMO_DIR) --zonefile-zone=example.com --txt-owner-id=demo
 
-.PHONY: all build test test-e2e e2e-bin lint bench fuzz demo clean
+.PHONY: all build test test-e2e e2e-bin lint bench fuzz demo docs clean
 
 all: lint test build
 
@@ -36,6 +36,10 @@ lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
 	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+
+# Rewrites docs/flags.md from the cobra commands; `make test` fails while it is stale.
+docs:
+	$(GO) test ./cmd/zonekeeper -run '^TestFlagReferenceCurrent$$' -count=1 -update-docs
 
 # Every benchmark, those on real servers included (the end-to-end ones take minutes).
 bench: e2e-bin
