@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -179,9 +180,13 @@ func planExit(rep *controller.Report, detailed bool) error {
 	if err := rep.Err(); err != nil {
 		return &exitError{code: 1, err: err}
 	}
-	for _, p := range rep.Problems {
+	problems := slices.Clone(rep.Problems)
+	for _, z := range rep.Zones {
+		problems = append(problems, z.Problems...)
+	}
+	for _, p := range problems {
 		if !p.Warning {
-			return &exitError{code: 1, err: errors.New("some objects have invalid input (listed above); their records were left out of the plan")}
+			return &exitError{code: 1, err: errors.New("some objects have invalid input or records that cannot be written (listed above); their records were left out of the plan")}
 		}
 	}
 	create, update, del := rep.ChangeCount()

@@ -114,6 +114,13 @@ func TestBadInput(t *testing.T) {
 			noStdout: true,
 		},
 		{
+			name:   "a record the registry cannot own fails the plan",
+			args:   []string{"plan", "--detailed-exitcode", "--source=manifest", "--manifest=testdata/apex", "--provider=inmemory", "--inmemory-zone=example.com"},
+			code:   1,
+			stdout: []string{"ingress/default/apex", "a-example.com"},
+			stderr: []string{"cannot be written"},
+		},
+		{
 			name: "per-object problems leave the rest of the plan",
 			args: []string{"plan", "--source=manifest", "--manifest=testdata/bad"},
 			code: 1,
