@@ -1,0 +1,102 @@
+// Command route53-emulator serves the Route53 API emulator of package route53test on a
+// TCP address, for end-to-end tests and demos. Point an AWS SDK or the AWS CLI at it with
+// its base endpoint (aws --endpoint-url URL route53 …); any credentials are accepted.
+//
+// It prints "listening on URL", then one line "zone NAME ID" per --zone, and serves until
+// SIGTERM or SIGINT.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/zonekeeper/zonekeeper/provider/route53/route53test"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "route53-emulator:", err)
+		os.Exit(1)
+	}
+}
+
+// zoneList collects the repeatable --zone and --private-zone flags.
+type zoneList []string
+
+func (z *zoneList) String() string { return strings.Join(*z, ",") }
+
+func (z *zoneList) Set(v string) error {
+	if strings.TrimSpace(v) == "" {
+		return errors.New("a zone name must not be empty")
+	}
+	*z = append(*z, v)
+	return nil
+}
+
+// run parses args, serves until ctx ends, and reports the address and zones on out.
+func run(ctx context.Context, args []string, out io.Writer) error {
+	fs := flag.NewFlagSet("route53-emulator", flag.ContinueOnError)
+	listen := fs.String("listen", "127.0.0.1:4566", "address to serve the API on (port 0 picks a free one)")
+	var public, private zoneList
+	fs.Var(&public, "zone", "create a public hosted zone with this name (repeatable)")
+	fs.Var(&private, "private-zone", "create a private hosted zone with this name (repeatable)")
+	var opts route53test.Options
+	fs.Float64Var(&opts.ThrottleRate, "throttle-rate", 0, "share of calls answered 400 Throttling (0..1)")
+	fs.Float64Var(&opts.ServerErrorRate, "server-error-rate", 0, "share of calls answered 500 InternalFailure (0..1)")
+	fs.Float64Var(&opts.PriorRequestRate, "prior-request-rate", 0, "share of ChangeResourceRecordSets calls answered 400 PriorRequestNotComplete (0..1)")
+	fs.DurationVar(&opts.Latency, "latency", 0, "delay added to every call")
+	fs.Int64Var(&opts.Seed, "seed", 0, "seed of the fault dice (0 = fixed default)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	for name, rate := range map[string]float64{"--throttle-rate": opts.ThrottleRate, "--server-error-rate": opts.ServerErrorRate, "--prior-request-rate": opts.PriorRequestRate} {
+		if rate < 0 || rate > 1 {
+			return fmt.Errorf("%s %v is outside 0..1", name, rate)
+		}
+	}
+	if opts.ThrottleRate+opts.ServerErrorRate+opts.PriorRequestRate > 1 {
+		return errors.New("the fault rates add up to more than 1")
+	}
+
+	emulator := route53test.New(opts)
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", *listen, err)
+	}
+	srv := &http.Server{Handler: emulator, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(out, "listening on http://%s\n", ln.Addr())
+	for _, z := range []struct {
+		names   zoneList
+		private bool
+	}{{public, false}, {private, true}} {
+		for _, name := range z.names {
+			fmt.Fprintf(out, "zone %s %s\n", name, emulator.CreateZone(name, route53test.ZoneOptions{Private: z.private}))
+		}
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}

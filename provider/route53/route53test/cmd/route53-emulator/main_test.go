@@ -1,0 +1,62 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+func TestRunServesZones(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r, w := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--zone", "example.com", "--private-zone", "internal.example"}, w)
+		w.Close()
+	}()
+	lines := bufio.NewScanner(r)
+	var out []string
+	for len(out) < 3 && lines.Scan() {
+		out = append(out, lines.Text())
+	}
+	if len(out) != 3 || !strings.HasPrefix(out[0], "listening on http://127.0.0.1:") ||
+		!strings.HasPrefix(out[1], "zone example.com Z") || !strings.HasPrefix(out[2], "zone internal.example Z") {
+		t.Fatalf("output = %q", out)
+	}
+	url := strings.TrimPrefix(out[0], "listening on ")
+	resp, err := http.Get(url + "/2013-04-01/hostedzone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || strings.Count(string(body), "<HostedZone>") != 2 {
+		t.Errorf("ListHostedZones: %d %s", resp.StatusCode, body)
+	}
+	cancel()
+	go io.Copy(io.Discard, r)
+	if err := <-done; err != nil {
+		t.Errorf("run after cancel: %v", err)
+	}
+}
+
+func TestRunRejectsBadFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--throttle-rate", "1.5"}, "--throttle-rate 1.5 is outside 0..1"},
+		{[]string{"--throttle-rate", "0.6", "--server-error-rate", "0.6"}, "add up to more than 1"},
+		{[]string{"--zone", ""}, "must not be empty"},
+		{[]string{"extra"}, "unexpected arguments"},
+	}
+	for _, tc := range tests {
+		err := run(context.Background(), append([]string{"--listen", "127.0.0.1:0"}, tc.args...), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+}
