@@ -9,7 +9,7 @@ DEMO_DIR  ?= $(CURDIR)/.demo/zones
 DEMO_ARGS := --source=manifest --manifest=examples --provider=zonefile \
              --zonefile-dir=$(DEMO_DIR) --zonefile-zone=example.com --txt-owner-id=demo
 
-.PHONY: all build test test-e2e e2e-bin lint bench fuzz demo docs clean
+.PHONY: all build test test-e2e e2e-bin helm-bin lint bench fuzz demo docs image clean
 
 all: lint test build
 
@@ -20,17 +20,26 @@ build:
 # corpora of every fuzz target run here too. End-to-end tests need the kube-apiserver and
 # etcd binaries (built once, then cached: see e2e-bin) and BIND9, Knot and PowerDNS
 # (`.ci/run` installs them).
-test: e2e-bin
+test: e2e-bin helm-bin
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Only the tests that run real servers: the Kubernetes API, DNS servers, the daemon.
-test-e2e: e2e-bin
+test-e2e: e2e-bin helm-bin
 	$(GO) test -race -count=1 -timeout 30m ./test/... ./provider/rfc2136/...
 
 # Builds kube-apiserver and etcd from the Go module proxy, or reuses the cached ones.
 e2e-bin:
 	@test/e2e/kube/build.sh >/dev/null
+
+# Builds helm from the Go module proxy for the chart tests, or reuses the cached one.
+helm-bin:
+	@test/helm/build.sh >/dev/null
+
+# The container image, for machines with Docker (see Dockerfile).
+IMAGE ?= ghcr.io/zonekeeper/zonekeeper:$(VERSION)
+image:
+	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
 
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \
