@@ -422,11 +422,34 @@ func (k *Kube) ensure(rs []kubeResource) {
 }
 
 func (k *Kube) watchFailed(r kubeResource, err error) {
+	err = explainForbidden(r, err)
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.failSeq++
 	k.failures[r] = watchFailure{err: err, seq: k.failSeq}
 	k.logger.Warn("kube source: list or watch failed", "resource", string(r), "error", err)
+}
+
+// explainForbidden says which permission is missing when err is the API server refusing
+// to list or watch r, since the server's message names the verb it refused but not the
+// rest of what the source needs.
+func explainForbidden(r kubeResource, err error) error {
+	if !apierrors.IsForbidden(err) {
+		return err
+	}
+	return fmt.Errorf("%w: zonekeeper needs get, list and watch on %s; grant them in its ClusterRole (or Role, with --namespace)",
+		err, r.qualified())
+}
+
+// qualified is r with its API group, as RBAC rules and kubectl spell it.
+func (r kubeResource) qualified() string {
+	switch r {
+	case resourceIngresses:
+		return string(r) + ".networking.k8s.io"
+	case resourceEndpointSlices:
+		return string(r) + ".discovery.k8s.io"
+	}
+	return string(r)
 }
 
 // describeLocked names rs with the last failure of each; k.mu is held.

@@ -13,8 +13,10 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
@@ -475,6 +477,31 @@ func TestKubeChangedIgnoresUnreadFields(t *testing.T) {
 			k := &Kube{opts: tt.o}
 			if got := k.changed(tt.r, transformed(tt.r, tt.o, tt.old), transformed(tt.r, tt.o, tt.new)); got != tt.want {
 				t.Errorf("changed = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestExplainForbidden(t *testing.T) {
+	forbidden := func(resource, group string) error {
+		return apierrors.NewForbidden(schema.GroupResource{Group: group, Resource: resource}, "", errors.New(`User "system:serviceaccount:zk:zk" cannot list resource`))
+	}
+	tests := []struct {
+		name string
+		r    kubeResource
+		err  error
+		want string
+	}{
+		{"ingresses", resourceIngresses, forbidden("ingresses", "networking.k8s.io"), "needs get, list and watch on ingresses.networking.k8s.io"},
+		{"endpointslices", resourceEndpointSlices, forbidden("endpointslices", "discovery.k8s.io"), "needs get, list and watch on endpointslices.discovery.k8s.io"},
+		{"core nodes", resourceNodes, forbidden("nodes", ""), "needs get, list and watch on nodes;"},
+		{"other errors unchanged", resourceServices, errors.New("connection refused"), "connection refused"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := explainForbidden(tt.r, tt.err)
+			if !strings.Contains(got.Error(), tt.want) || !errors.Is(got, tt.err) {
+				t.Errorf("explainForbidden = %q, want one containing %q and wrapping the original", got, tt.want)
 			}
 		})
 	}

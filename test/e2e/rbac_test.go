@@ -91,7 +91,7 @@ func TestChartRBACMissingRule(t *testing.T) {
 
 	d = startAsChart(t, c, ns, objs, false, d.zoneDir)
 	sa := helm.Find(objs, "ServiceAccount", "").GetName()
-	refusal := fmt.Sprintf(`ingresses.networking.k8s.io is forbidden: User "system:serviceaccount:%s:%s" cannot list resource "ingresses" in API group "networking.k8s.io" at the cluster scope`, ns, sa)
+	refusal := fmt.Sprintf(`ingresses.networking.k8s.io is forbidden: User "system:serviceaccount:%s:%s" cannot list resource "ingresses" in API group "networking.k8s.io" at the cluster scope: zonekeeper needs get, list and watch on ingresses.networking.k8s.io`, ns, sa)
 	// Each refused list is a retry, and a chance to act on an empty Ingress cache.
 	const refusals = 3
 	d.waitFor(t, convergeTimeout, fmt.Sprintf("%d refusals naming the missing permission", refusals), func() error {
