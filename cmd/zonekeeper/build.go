@@ -17,6 +17,7 @@ import (
 	"github.com/zonekeeper/zonekeeper/provider"
 	"github.com/zonekeeper/zonekeeper/provider/inmemory"
 	"github.com/zonekeeper/zonekeeper/provider/rfc2136"
+	"github.com/zonekeeper/zonekeeper/provider/route53"
 	"github.com/zonekeeper/zonekeeper/provider/zonefile"
 	"github.com/zonekeeper/zonekeeper/registry"
 	"github.com/zonekeeper/zonekeeper/source"
@@ -46,7 +47,7 @@ func build(o *options, logger *slog.Logger, metrics *controller.Metrics, onChang
 	if err != nil {
 		return nil, err
 	}
-	prov, err := buildProvider(o, metrics)
+	prov, err := buildProvider(o, cfg, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -229,8 +230,22 @@ func buildRegistry(o *options, cfg controller.Config) (registry.Registry, error)
 	return nil, fmt.Errorf("--registry %q: want txt or noop", o.registry)
 }
 
-func buildProvider(o *options, metrics *controller.Metrics) (provider.Provider, error) {
+func buildProvider(o *options, cfg controller.Config, metrics *controller.Metrics) (provider.Provider, error) {
 	switch o.provider {
+	case "aws", "route53":
+		r53cfg, err := route53Config(&o.route53, os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		r53cfg.ZoneIDs, r53cfg.DomainFilter = cfg.ZoneIDFilter, cfg.DomainFilter
+		r53cfg.Observer = metrics.ProviderCalls("route53")
+		// The context only bounds reading the AWS configuration (files, IMDS for the
+		// region); requests get the reconcile's own.
+		p, err := route53.New(context.Background(), r53cfg)
+		if err != nil {
+			return nil, err
+		}
+		return provider.NewCached(p, o.interval), nil
 	case "rfc2136":
 		cfg, err := rfc2136Config(&o.rfc2136)
 		if err != nil {
@@ -249,10 +264,10 @@ func buildProvider(o *options, metrics *controller.Metrics) (provider.Provider, 
 		return inmemory.New(o.inmemoryZones...), nil
 	case "zonefile":
 		return zonefile.New(zonefile.Config{Dir: o.zonefileDir, Zones: o.zonefileZones})
-	case "aws", "route53", "cloudflare":
-		return nil, fmt.Errorf("--provider %q is not available in zonekeeper yet: use rfc2136, zonefile or inmemory", o.provider)
+	case "cloudflare":
+		return nil, fmt.Errorf("--provider %q is not available in zonekeeper yet: use route53, rfc2136, zonefile or inmemory", o.provider)
 	}
-	return nil, fmt.Errorf("--provider %q: want rfc2136, zonefile or inmemory", o.provider)
+	return nil, fmt.Errorf("--provider %q: want route53 (or aws), rfc2136, zonefile or inmemory", o.provider)
 }
 
 // rfc2136Config maps the --rfc2136-* flags; the secret comes from the environment or a

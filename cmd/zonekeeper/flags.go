@@ -49,6 +49,7 @@ type options struct {
 	force                        bool
 
 	rfc2136 rfc2136Options
+	route53 route53Options
 
 	kube                 source.ClientConfig
 	interval             time.Duration
@@ -100,7 +101,7 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.BoolVar(&o.src.PublishInternalServices, "publish-internal-services", false, "publish ClusterIP Services' cluster IPs")
 	fs.StringSliceVar(&o.src.ServiceTypeFilter, "service-type-filter", nil, "only Services of these types (repeatable)")
 
-	fs.StringVar(&o.provider, "provider", "zonefile", "DNS provider: rfc2136, zonefile, inmemory")
+	fs.StringVar(&o.provider, "provider", "zonefile", "DNS provider: route53 (or aws), rfc2136, zonefile, inmemory")
 	fs.StringSliceVar(&o.inmemoryZones, "inmemory-zone", nil, "zone the inmemory provider serves (repeatable)")
 	fs.StringVar(&o.zonefileDir, "zonefile-dir", "zones", "folder of RFC 1035 zone files (<zone>.zone) for the zonefile provider")
 	fs.StringSliceVar(&o.zonefileZones, "zonefile-zone", nil, "zone the zonefile provider serves, created if missing (repeatable)")
@@ -131,6 +132,7 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.BoolVar(&o.force, "force", false, "with run --once: ignore --max-deletions and --max-deletion-ratio for this run")
 
 	addRFC2136Flags(fs, &o.rfc2136)
+	addRoute53Flags(fs, &o.route53)
 
 	fs.StringVar(&o.kube.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, the in-cluster service account, then ~/.kube/config)")
 	fs.StringVar(&o.kube.Server, "server", "", "Kubernetes API server URL, overriding the kubeconfig's")
@@ -179,10 +181,7 @@ func addRFC2136Flags(fs *pflag.FlagSet, o *rfc2136Options) {
 // accepted by the parser only to fail with a message naming them: silently ignoring a
 // flag someone relies on (a zone filter, a credential) would be worse than stopping.
 var unsupportedFlags = []string{
-	"aws-zone-type", "aws-zone-tags", "aws-assume-role", "aws-assume-role-external-id",
-	"aws-batch-change-size", "aws-batch-change-size-bytes", "aws-batch-change-size-values",
-	"aws-batch-change-interval", "aws-evaluate-target-health", "aws-api-retries", "aws-prefer-cname",
-	"aws-zones-cache-duration", "aws-profile",
+	"aws-profile",
 	"cloudflare-proxied", "cloudflare-dns-records-per-page", "cloudflare-record-comment",
 	"batch-change-size", "batch-change-interval",
 	"rfc2136-gss-tsig", "rfc2136-kerberos-username", "rfc2136-kerberos-password",

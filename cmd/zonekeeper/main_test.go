@@ -138,16 +138,16 @@ func TestBadInput(t *testing.T) {
 		},
 		{
 			name:     "unsupported upstream flag",
-			args:     []string{"plan", "--source=manifest", "--manifest=../../examples", "--aws-zone-type=public"},
+			args:     []string{"plan", "--source=manifest", "--manifest=../../examples", "--aws-profile=prod"},
 			code:     1,
-			stderr:   []string{"--aws-zone-type", "not support"},
+			stderr:   []string{"--aws-profile", "not support"},
 			noStdout: true,
 		},
 		{
 			name:     "unsupported upstream boolean flag",
-			args:     []string{"plan", "--source=manifest", "--manifest=../../examples", "--aws-prefer-cname"},
+			args:     []string{"plan", "--source=manifest", "--manifest=../../examples", "--rfc2136-gss-tsig"},
 			code:     1,
-			stderr:   []string{"--aws-prefer-cname"},
+			stderr:   []string{"--rfc2136-gss-tsig"},
 			noStdout: true,
 		},
 		{
