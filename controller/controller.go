@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/plan"
@@ -86,6 +87,10 @@ type Controller struct {
 	// settled remembers, by zone ID, the zones whose last reconcile left nothing
 	// undone, for RunChanged.
 	settled map[string]settledZone
+	// refused are the changes providers refused, set aside with backoff.
+	refused refusals
+	// clock is time.Now unless a test sets it.
+	clock func() time.Time
 }
 
 // settledZone is what RunChanged needs to know about a zone whose last reconcile left
@@ -469,9 +474,9 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 		}
 		res.Changes.Delete = nil
 	}
-	var waiting []endpoint.Problem
-	res.Changes.Create, waiting = withholdClashingCreates(res.Changes.Create, zr.Withheld)
-	zr.Problems = append(zr.Problems, waiting...)
+	var waitingCreates []endpoint.Problem
+	res.Changes.Create, waitingCreates = withholdClashingCreates(res.Changes.Create, zr.Withheld)
+	zr.Problems = append(zr.Problems, waitingCreates...)
 
 	changes, problems := owned.Changes(res.Changes)
 	zr.Changes = changes
@@ -479,14 +484,35 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	if c.Config.DryRun || len(changes) == 0 {
 		return zr
 	}
-	if err := c.Provider.Apply(ctx, z, changes); err != nil {
-		if failed := provider.FailedChanges(err); failed != nil {
-			zr.Failed = failed
-		} else {
-			zr.Err = fmt.Errorf("applying changes: %w", err)
-		}
+	if c.refused == nil {
+		c.refused = refusals{}
 	}
+	ready, setAside := c.refused.setAside(z, changes, c.now())
+	zr.Failed = setAside
+	if len(ready) == 0 {
+		return zr
+	}
+	if err := c.Provider.Apply(ctx, z, ready); err != nil {
+		failed := provider.FailedChanges(err)
+		if failed == nil {
+			// The zone could not be written at all: an outage, not a bad change, so
+			// nothing is set aside and the next reconcile tries everything again.
+			zr.Err = fmt.Errorf("applying changes: %w", err)
+			return zr
+		}
+		zr.Failed = append(zr.Failed, c.refused.record(z, ready, failed, c.now())...)
+		return zr
+	}
+	c.refused.record(z, ready, nil, c.now())
 	return zr
+}
+
+// now is the controller's clock.
+func (c *Controller) now() time.Time {
+	if c.clock != nil {
+		return c.clock()
+	}
+	return time.Now()
 }
 
 // withhold keeps the deletions that are safe to make. When a source could not be read,

@@ -647,9 +647,9 @@ func TestRunOnceLogsEachChange(t *testing.T) {
 			entry.Record.Name, entry.Record.Type, entry.Record.Targets, entry.Record.Objects, entry.Err))
 	}
 	want := []string{
-		`WARN change refused zone=example.com op=create hidden.example.com A ["192.0.2.9"] ["service/ns/hidden"] err="create hidden.example.com A: RRset already exists"`,
+		`WARN change refused zone=example.com op=create hidden.example.com A ["192.0.2.9"] ["service/ns/hidden"] err="create hidden.example.com A: RRset already exists (refusal 1 in a row; set aside until `,
 		`INFO change applied zone=example.com op=create web.example.com A ["192.0.2.2" "192.0.2.3"] ["service/ns/web"] err=""`,
-		`WARN change refused zone=example.com op=create hidden.example.com A ["192.0.2.9"] ["service/ns/hidden"] err="create hidden.example.com A: RRset already exists"`,
+		`WARN change refused zone=example.com op=create hidden.example.com A ["192.0.2.9"] ["service/ns/hidden"] err="set aside: refused 1 time(s) in a row, last at `,
 		`INFO change applied zone=example.com op=delete web.example.com A ["192.0.2.2" "192.0.2.3"] ["service/ns/web"] err=""`,
 	}
 	if !matchEach(got, want) {
