@@ -29,8 +29,8 @@ type DaemonConfig struct {
 // Daemon runs a Controller's reconcile at startup, after changes (Trigger) and on a resync
 // interval, and tells whether the last one went well (Ready).
 //
-// Trigger and Ready are safe for concurrent use with each other and with Run; Run must
-// not be called twice at once.
+// Trigger, Ready and Leading are safe for concurrent use with each other and with Run
+// and RunElected; Run must not be called twice at once.
 type Daemon struct {
 	controller *Controller
 	cfg        DaemonConfig
@@ -43,6 +43,11 @@ type Daemon struct {
 
 	mu   sync.Mutex
 	last reconcileStatus
+	// electing is set while RunElected runs: until a term's first reconcile finishes,
+	// readiness is then that of the caches alone.
+	electing bool
+	// leading is set while reconciles may run: during Run, or a term of RunElected.
+	leading bool
 }
 
 // reconcileStatus is what Ready needs to know about the last finished reconcile.
@@ -85,6 +90,15 @@ func (d *Daemon) Trigger() {
 // it never ends Run. When ctx ends during a reconcile, that reconcile finishes the zone
 // it is in (see Controller.RunOnce) and stops; Run then returns nil.
 func (d *Daemon) Run(ctx context.Context) error {
+	d.loop(ctx)
+	d.logger.Info("stopping")
+	return nil
+}
+
+// loop is Run without its last log line; RunElected runs it for each term.
+func (d *Daemon) loop(ctx context.Context) {
+	d.setLeading(true)
+	defer d.setLeading(false)
 	resync := time.NewTimer(d.cfg.Interval)
 	defer resync.Stop()
 loop:
@@ -112,8 +126,32 @@ loop:
 		case <-gap.C:
 		}
 	}
-	d.logger.Info("stopping")
-	return nil
+}
+
+// Leading reports whether the daemon may reconcile now: Run is running, or RunElected
+// leads.
+func (d *Daemon) Leading() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.leading
+}
+
+func (d *Daemon) setLeading(leading bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.leading = leading
+}
+
+func (d *Daemon) setElecting(electing bool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.electing = electing
+}
+
+func (d *Daemon) setLast(status reconcileStatus) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.last = status
 }
 
 // reconcile runs one reconcile and records its outcome.
@@ -124,9 +162,7 @@ func (d *Daemon) reconcile(ctx context.Context) {
 	d.metrics.observeReconcile(rep, err, end.Sub(start), end)
 	result, unready := outcome(rep, err)
 
-	d.mu.Lock()
-	d.last = reconcileStatus{finished: end, unready: unready}
-	d.mu.Unlock()
+	d.setLast(reconcileStatus{finished: end, unready: unready})
 
 	// A reconcile allocates several times what the informer caches hold (desired and
 	// current records, the plan), all garbage once it ends, and the daemon then idles.
@@ -156,18 +192,24 @@ type Synced interface {
 // source and reached every zone (changes the provider refused one by one do not count),
 // it finished less than three Intervals ago, and every source that implements Synced has
 // synced. Otherwise the error says why not.
+//
+// Under RunElected, a replica standing by, or leading but still in the first reconcile
+// of its term, is ready when its sources have synced: it is then as ready to lead as it
+// can be, and a standby that never turned ready would stall every rollout.
 func (d *Daemon) Ready() error {
 	d.mu.Lock()
-	last := d.last
+	last, electing := d.last, d.electing
 	d.mu.Unlock()
-	if last.finished.IsZero() {
+	switch {
+	case last.finished.IsZero() && !electing:
 		return errors.New("no reconcile has finished yet")
-	}
-	if last.unready != nil {
+	case last.finished.IsZero():
+	case last.unready != nil:
 		return fmt.Errorf("the last reconcile failed: %w", last.unready)
-	}
-	if age, limit := d.now().Sub(last.finished), 3*d.cfg.Interval; age > limit {
-		return fmt.Errorf("the last reconcile finished %s ago, more than 3 resync intervals (%s)", age.Round(time.Second), limit)
+	default:
+		if age, limit := d.now().Sub(last.finished), 3*d.cfg.Interval; age > limit {
+			return fmt.Errorf("the last reconcile finished %s ago, more than 3 resync intervals (%s)", age.Round(time.Second), limit)
+		}
 	}
 	for i, s := range d.controller.Sources {
 		if synced, ok := s.(Synced); ok && !synced.Synced() {

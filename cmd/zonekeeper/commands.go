@@ -39,12 +39,16 @@ func prepare(cmd *cobra.Command, o *options, lookupEnv func(string) (string, boo
 
 func newRunCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 	o := &options{}
+	lo := &leaderOptions{}
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Reconcile DNS with the sources: once (--once), or on every change until stopped",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.once {
+				if lo.enabled {
+					return errors.New("--leader-elect applies to the daemon, not to --once")
+				}
 				a, err := prepare(cmd, o, lookupEnv, cmd.ErrOrStderr(), nil, nil)
 				if err != nil {
 					return err
@@ -54,9 +58,11 @@ func newRunCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 				}
 				return reconcileOnce(cmd.Context(), a.controller)
 			}
-			return runDaemon(cmd, o, lookupEnv)
+			return runDaemon(cmd, o, lo, lookupEnv)
 		},
 	}
+	// Before addFlags, which adds the --no-<flag> forms of the boolean flags.
+	addLeaderElectionFlags(cmd.Flags(), lo)
 	addFlags(cmd.Flags(), o)
 	return cmd
 }
@@ -75,7 +81,8 @@ func reconcileOnce(ctx context.Context, c *controller.Controller) error {
 
 // runDaemon reconciles on every change of the sources and every --interval, serving
 // health and metrics on --metrics-address, until the command's context ends (SIGTERM).
-func runDaemon(cmd *cobra.Command, o *options, lookupEnv func(string) (string, bool)) error {
+// With --leader-elect it reconciles only while it holds the Lease.
+func runDaemon(cmd *cobra.Command, o *options, lo *leaderOptions, lookupEnv func(string) (string, bool)) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	metrics := controller.NewMetrics(reg)
@@ -90,7 +97,12 @@ func runDaemon(cmd *cobra.Command, o *options, lookupEnv func(string) (string, b
 		return errors.New("--interval and --min-event-sync-interval must be positive")
 	}
 	logger := a.controller.Logger
+	elector, err := leaderElector(lo, o.kube, lookupEnv, logger)
+	if err != nil {
+		return err
+	}
 	daemon = controller.NewDaemon(a.controller, controller.DaemonConfig{Interval: o.interval, MinEventInterval: o.minEventSyncInterval}, metrics, logger)
+	reg.MustRegister(controller.LeaderGauge(daemon))
 
 	ctx := cmd.Context()
 	served := make(chan error, 1)
@@ -110,7 +122,11 @@ func runDaemon(cmd *cobra.Command, o *options, lookupEnv func(string) (string, b
 		}
 		return err
 	}
-	err = daemon.Run(ctx)
+	if elector != nil {
+		err = daemon.RunElected(ctx, elector)
+	} else {
+		err = daemon.Run(ctx)
+	}
 	if srv != nil {
 		shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
