@@ -1,10 +1,6 @@
 package route53
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
-
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 
@@ -43,7 +39,6 @@ type unit struct {
 	index   int // in the changes passed to Apply
 	change  provider.Change
 	changes []types.Change
-	key     string
 	size    size
 }
 
@@ -60,42 +55,6 @@ func sizeOf(changes []types.Change) size {
 			s.chars += factor * len(aws.ToString(r.Value))
 			s.values += factor
 		}
-	}
-	return s
-}
-
-// changeKey identifies the exact content of changes, for the backoff of rejected ones.
-func changeKey(changes []types.Change) string {
-	var b strings.Builder
-	for _, c := range changes {
-		r := c.ResourceRecordSet
-		fmt.Fprintf(&b, "%s %s %s %q %d", c.Action, aws.ToString(r.Name), r.Type, aws.ToString(r.SetIdentifier), aws.ToInt64(r.TTL))
-		for _, v := range r.ResourceRecords {
-			b.WriteString(" " + strconv.Quote(aws.ToString(v.Value)))
-		}
-		if a := r.AliasTarget; a != nil {
-			fmt.Fprintf(&b, " alias %s %s %t", aws.ToString(a.DNSName), aws.ToString(a.HostedZoneId), a.EvaluateTargetHealth)
-		}
-		fmt.Fprintf(&b, " w%d r%s f%s g%v p%v m%t h%s;", aws.ToInt64(r.Weight), r.Region, r.Failover,
-			geoKey(r.GeoLocation), proxKey(r.GeoProximityLocation), aws.ToBool(r.MultiValueAnswer), aws.ToString(r.HealthCheckId))
-	}
-	return b.String()
-}
-
-func geoKey(g *types.GeoLocation) string {
-	if g == nil {
-		return ""
-	}
-	return aws.ToString(g.ContinentCode) + "/" + aws.ToString(g.CountryCode) + "/" + aws.ToString(g.SubdivisionCode)
-}
-
-func proxKey(g *types.GeoProximityLocation) string {
-	if g == nil {
-		return ""
-	}
-	s := aws.ToString(g.AWSRegion) + "/" + aws.ToString(g.LocalZoneGroup) + "/" + strconv.Itoa(int(aws.ToInt32(g.Bias)))
-	if c := g.Coordinates; c != nil {
-		s += "/" + aws.ToString(c.Latitude) + "," + aws.ToString(c.Longitude)
 	}
 	return s
 }

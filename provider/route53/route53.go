@@ -8,7 +8,7 @@
 // a request whole or not at all, so a Change and its ownership records never apply
 // apart. A rejected request is bisected until the rejected Changes are alone; the
 // others are applied in the same call, and each rejected one is reported with Route
-// 53's message and held back with an exponential backoff.
+// 53's message (the controller then sets it aside with a backoff).
 //
 // Every request goes through one token bucket per Provider (an AWS account's limits are
 // per account, whatever the zone), and throttled or failed requests are retried with
@@ -151,8 +151,7 @@ type api interface {
 }
 
 // Provider manages the hosted zones of one AWS account. It is safe for concurrent use;
-// it keeps the zone list (with Config.ZonesCacheDuration) and the backoff state of
-// rejected changes, no records.
+// it keeps the zone list (with Config.ZonesCacheDuration), no records.
 type Provider struct {
 	s         settings
 	api       api
@@ -165,7 +164,6 @@ type Provider struct {
 	mu          sync.Mutex
 	zones       []provider.Zone
 	zonesListed time.Time
-	rejected    rejections
 }
 
 var (
@@ -226,7 +224,6 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		now:       time.Now,
 		sleep:     sleepContext,
 		jitter:    fullJitter,
-		rejected:  rejections{},
 	}, nil
 }
 
@@ -451,32 +448,22 @@ type failure struct {
 // one host name target), when it alone exceeds the batch limits, when Route 53 rejects
 // it (creating a record set that exists, deleting or updating one that does not hold
 // exactly Old, a CNAME beside other records, and the like: a rejected request is
-// bisected until each rejected Change is alone, and the others are applied), or while
-// a rejection of the identical change backs off (1 minute, doubling up to 30 minutes).
+// bisected until each rejected Change is alone, and the others are applied).
 //
 // Any other error (credentials, a missing zone, throttling or server errors that outlast
 // the retries) ends Apply with that error: the requests before were applied, the rest
 // were not.
 func (p *Provider) Apply(ctx context.Context, zone provider.Zone, changes []provider.Change) error {
-	now := p.now()
 	var failed []failure
 	units := make([]unit, 0, len(changes))
-	p.mu.Lock()
-	p.rejected.forget(now)
 	for i, c := range changes {
 		rcs, err := p.routeChanges(zone, c)
 		if err != nil {
 			failed = append(failed, failure{i, provider.ChangeError{Change: c, Err: err}})
 			continue
 		}
-		key := changeKey(rcs)
-		if reason, blocked := p.rejected.blocked(key, now); blocked {
-			failed = append(failed, failure{i, provider.ChangeError{Change: c, Err: reason}})
-			continue
-		}
-		units = append(units, unit{index: i, change: c, changes: rcs, key: key, size: sizeOf(rcs)})
+		units = append(units, unit{index: i, change: c, changes: rcs, size: sizeOf(rcs)})
 	}
-	p.mu.Unlock()
 	batches, tooBig := pack(units, p.s.limits)
 	for _, u := range tooBig {
 		failed = append(failed, failure{u.index, provider.ChangeError{Change: u.change, Err: fmt.Errorf(
@@ -544,8 +531,8 @@ func (p *Provider) routeChanges(zone provider.Zone, c provider.Change) ([]types.
 }
 
 // submit sends batch as one request. When Route 53 rejects its content, it sends each
-// half again, down to single units, which are then failed with Route 53's message and
-// backed off. A unit applied clears its backoff. Errors other than a rejection end it.
+// half again, down to single units, which are then failed with Route 53's message.
+// Errors other than a rejection end it.
 func (p *Provider) submit(ctx context.Context, zoneID string, batch []unit, failed *[]failure) error {
 	in := &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zoneID), ChangeBatch: &types.ChangeBatch{Changes: flatten(batch)}}
 	err := p.call(ctx, OperationChangeResourceRecordSets, func(ctx context.Context) error {
@@ -554,20 +541,12 @@ func (p *Provider) submit(ctx context.Context, zoneID string, batch []unit, fail
 	})
 	switch {
 	case err == nil:
-		p.mu.Lock()
-		for _, u := range batch {
-			delete(p.rejected, u.key)
-		}
-		p.mu.Unlock()
 		return nil
 	case !rejected(err):
 		return err
 	case len(batch) == 1:
 		u := batch[0]
-		p.mu.Lock()
-		reason := p.rejected.reject(u.key, apiMessage(err), p.now())
-		p.mu.Unlock()
-		*failed = append(*failed, failure{u.index, provider.ChangeError{Change: u.change, Err: reason}})
+		*failed = append(*failed, failure{u.index, provider.ChangeError{Change: u.change, Err: fmt.Errorf("rejected by Route 53: %s", apiMessage(err))}})
 		return nil
 	}
 	mid := len(batch) / 2

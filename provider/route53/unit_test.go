@@ -26,7 +26,7 @@ func newUnit(t *testing.T, cfg Config) *Provider {
 		t.Fatal(err)
 	}
 	return &Provider{s: s, canonical: newCanonicalZoneIndex(), limiter: rate.NewLimiter(rate.Inf, 0),
-		now: time.Now, sleep: noSleep, jitter: func(d time.Duration) time.Duration { return d }, rejected: rejections{}}
+		now: time.Now, sleep: noSleep, jitter: func(d time.Duration) time.Duration { return d }}
 }
 
 func withProps(e *endpoint.Endpoint, kv ...string) *endpoint.Endpoint {
@@ -282,35 +282,6 @@ func TestSizeOf(t *testing.T) {
 		if got := sizeOf([]types.Change{{Action: tc.action, ResourceRecordSet: rrs}}); got != tc.want {
 			t.Errorf("%s: %+v, want %+v", tc.action, got, tc.want)
 		}
-	}
-}
-
-func TestRejectionBackoff(t *testing.T) {
-	r := rejections{}
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	now := t0
-	for i, want := range []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 8 * time.Minute, 16 * time.Minute, 30 * time.Minute, 30 * time.Minute} {
-		if _, blocked := r.blocked("k", now); blocked {
-			t.Fatalf("rejection %d: blocked when its backoff has expired", i+1)
-		}
-		err := r.reject("k", "InvalidChangeBatch: nope", now)
-		if !strings.Contains(err.Error(), "nope") {
-			t.Errorf("rejection error %q lacks Route 53's message", err)
-		}
-		if _, blocked := r.blocked("k", now.Add(want-time.Second)); !blocked {
-			t.Errorf("rejection %d: not blocked just before %s", i+1, want)
-		}
-		if reason, _ := r.blocked("k", now.Add(time.Second)); reason == nil || !strings.Contains(reason.Error(), "backing off") {
-			t.Errorf("reason %v does not say it backs off", reason)
-		}
-		now = now.Add(want)
-	}
-	if _, blocked := r.blocked("other", t0); blocked {
-		t.Error("an unknown change is blocked")
-	}
-	r.forget(now.Add(31 * time.Minute))
-	if len(r) != 0 {
-		t.Errorf("expired state kept: %v", r)
 	}
 }
 
