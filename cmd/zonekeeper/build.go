@@ -15,6 +15,7 @@ import (
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/plan"
 	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/cloudflare"
 	"github.com/zonekeeper/zonekeeper/provider/inmemory"
 	"github.com/zonekeeper/zonekeeper/provider/rfc2136"
 	"github.com/zonekeeper/zonekeeper/provider/route53"
@@ -265,9 +266,19 @@ func buildProvider(o *options, cfg controller.Config, metrics *controller.Metric
 	case "zonefile":
 		return zonefile.New(zonefile.Config{Dir: o.zonefileDir, Zones: o.zonefileZones})
 	case "cloudflare":
-		return nil, fmt.Errorf("--provider %q is not available in zonekeeper yet: use route53, rfc2136, zonefile or inmemory", o.provider)
+		cfCfg, err := cloudflareConfig(&o.cloudflare, os.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		cfCfg.ZoneIDs, cfCfg.DomainFilter = cfg.ZoneIDFilter, cfg.DomainFilter
+		cfCfg.Observer = metrics.ProviderCalls("cloudflare")
+		p, err := cloudflare.New(cfCfg)
+		if err != nil {
+			return nil, err
+		}
+		return provider.NewCached(p, o.interval), nil
 	}
-	return nil, fmt.Errorf("--provider %q: want route53 (or aws), rfc2136, zonefile or inmemory", o.provider)
+	return nil, fmt.Errorf("--provider %q: want route53 (or aws), cloudflare, rfc2136, zonefile or inmemory", o.provider)
 }
 
 // rfc2136Config maps the --rfc2136-* flags; the secret comes from the environment or a

@@ -48,8 +48,9 @@ type options struct {
 	keepRecordsOfExistingObjects bool
 	force                        bool
 
-	rfc2136 rfc2136Options
-	route53 route53Options
+	rfc2136    rfc2136Options
+	route53    route53Options
+	cloudflare cloudflareOptions
 
 	kube                 source.ClientConfig
 	interval             time.Duration
@@ -101,7 +102,7 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.BoolVar(&o.src.PublishInternalServices, "publish-internal-services", false, "publish ClusterIP Services' cluster IPs")
 	fs.StringSliceVar(&o.src.ServiceTypeFilter, "service-type-filter", nil, "only Services of these types (repeatable)")
 
-	fs.StringVar(&o.provider, "provider", "zonefile", "DNS provider: route53 (or aws), rfc2136, zonefile, inmemory")
+	fs.StringVar(&o.provider, "provider", "zonefile", "DNS provider: route53 (or aws), cloudflare, rfc2136, zonefile, inmemory")
 	fs.StringSliceVar(&o.inmemoryZones, "inmemory-zone", nil, "zone the inmemory provider serves (repeatable)")
 	fs.StringVar(&o.zonefileDir, "zonefile-dir", "zones", "folder of RFC 1035 zone files (<zone>.zone) for the zonefile provider")
 	fs.StringSliceVar(&o.zonefileZones, "zonefile-zone", nil, "zone the zonefile provider serves, created if missing (repeatable)")
@@ -133,6 +134,7 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 
 	addRFC2136Flags(fs, &o.rfc2136)
 	addRoute53Flags(fs, &o.route53)
+	addCloudflareFlags(fs, &o.cloudflare)
 
 	fs.StringVar(&o.kube.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, the in-cluster service account, then ~/.kube/config)")
 	fs.StringVar(&o.kube.Server, "server", "", "Kubernetes API server URL, overriding the kubeconfig's")
@@ -182,8 +184,6 @@ func addRFC2136Flags(fs *pflag.FlagSet, o *rfc2136Options) {
 // flag someone relies on (a zone filter, a credential) would be worse than stopping.
 var unsupportedFlags = []string{
 	"aws-profile",
-	"cloudflare-proxied", "cloudflare-dns-records-per-page", "cloudflare-record-comment",
-	"batch-change-size", "batch-change-interval",
 	"rfc2136-gss-tsig", "rfc2136-kerberos-username", "rfc2136-kerberos-password",
 	"rfc2136-kerberos-realm", "rfc2136-create-ptr", "rfc2136-load-balancing-strategy",
 	"default-targets", "force-default-targets", "exclude-target-net", "target-net-filter",
