@@ -101,6 +101,7 @@ func (d *Daemon) loop(ctx context.Context) {
 	defer d.setLeading(false)
 	resync := time.NewTimer(d.cfg.Interval)
 	defer resync.Stop()
+	var lastFull time.Time
 loop:
 	for {
 		start := d.now()
@@ -110,7 +111,16 @@ loop:
 		case <-d.wake:
 		default:
 		}
-		d.reconcile(ctx)
+		// The first reconcile, and one an Interval after the last full one, read every
+		// zone; the others, caused by triggers, only the zones whose desired records
+		// changed (Controller.RunChanged). Counting from the last full reconcile, not
+		// from the timer, keeps a steady stream of triggers from starving the resync.
+		if lastFull.IsZero() || start.Sub(lastFull) >= d.cfg.Interval {
+			lastFull = start
+			d.reconcile(ctx)
+		} else {
+			d.reconcileWith(ctx, d.controller.RunChanged)
+		}
 
 		select {
 		case <-ctx.Done():
@@ -154,10 +164,15 @@ func (d *Daemon) setLast(status reconcileStatus) {
 	d.last = status
 }
 
-// reconcile runs one reconcile and records its outcome.
+// reconcile runs one full reconcile and records its outcome.
 func (d *Daemon) reconcile(ctx context.Context) {
+	d.reconcileWith(ctx, d.controller.RunOnce)
+}
+
+// reconcileWith runs one reconcile with run and records its outcome.
+func (d *Daemon) reconcileWith(ctx context.Context, run func(context.Context) (*Report, error)) {
 	start := d.now()
-	rep, err := d.controller.RunOnce(ctx)
+	rep, err := run(ctx)
 	end := d.now()
 	d.metrics.observeReconcile(rep, err, end.Sub(start), end)
 	result, unready := outcome(rep, err)

@@ -308,3 +308,29 @@ func TestNewDaemonDefaults(t *testing.T) {
 		t.Errorf("config %+v, want the defaults", d.cfg)
 	}
 }
+
+// TestDaemonTriggersReconcileOnlyChangedZones: a trigger that changes nothing a zone
+// wants does not read the zone; the resync after Interval reads every zone again.
+func TestDaemonTriggersReconcileOnlyChangedZones(t *testing.T) {
+	const interval = time.Second
+	src := &countingSource{fixedSource: fixedSource{result: source.Result{Endpoints: []*endpoint.Endpoint{
+		wanted(svc("web"), "web.example.com", endpoint.RecordTypeA, 0, "192.0.2.1"),
+	}}}}
+	p := &countingProvider{Provider: inmemory.New("example.com")}
+	d := NewDaemon(newController(t, p, Config{Policy: plan.PolicySync}, src), DaemonConfig{Interval: interval, MinEventInterval: time.Millisecond}, nil, nil)
+	stop := runDaemon(t, d)
+	waitFor(t, "the first reconcile", func() bool { return finished(d) })
+	if n := p.reads.Load(); n != 1 {
+		t.Fatalf("the first reconcile read the zone %d times, want 1", n)
+	}
+	d.Trigger()
+	waitFor(t, "the triggered reconcile", func() bool { return src.reads.Load() >= 2 })
+	reads := p.reads.Load()
+	waitFor(t, "the resync", func() bool { return p.reads.Load() > reads })
+	if err := stop(); err != nil {
+		t.Errorf("Run returned %v, want nil", err)
+	}
+	if reads != 1 {
+		t.Errorf("the triggered reconcile read the unchanged zone: %d reads, want 1", reads)
+	}
+}
