@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/miekg/dns"
+	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
@@ -249,4 +250,65 @@ func TestVanishedAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.waitZone(t, nil)
+}
+
+// TestConflictDoesNotFlap: two Ingresses ask for one name as CNAMEs to different load
+// balancers, which cannot merge. The first one keeps the name through many reconciles
+// and through changes of the second; the conflict is counted; once the first lets go of
+// the name, the second gets it.
+func TestConflictDoesNotFlap(t *testing.T) {
+	t.Parallel()
+	c := suite.cluster
+	ns := c.Namespace(t)
+	dir := t.TempDir()
+	d := startDaemon(t, c.Kubeconfig, ns, dir, "--interval=100ms", "--min-event-sync-interval=50ms")
+	d.waitReady(t, convergeTimeout)
+	app := "app." + zone
+	const target = "external-dns.alpha.kubernetes.io/target"
+	cname := func(object, lb string) []string {
+		return []string{
+			fmt.Sprintf("%s %d CNAME %s", app, defaultTTL, lb),
+			fmt.Sprintf("cname-%s %d TXT %s", app, defaultTTL, ownershipValue(owner, "ingress/"+ns+"/"+object)),
+		}
+	}
+	create := func(name, lb string) *networkingv1.Ingress {
+		ing, err := c.Client.NetworkingV1().Ingresses(ns).Create(t.Context(),
+			withAnnotation(newIngress(ns, name, []string{app}, nil), target, lb), metav1.CreateOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ing
+	}
+
+	first := create("first", "lb-1.example.net")
+	d.waitZone(t, cname("first", "lb-1.example.net"))
+	second := create("second", "lb-2.example.net")
+	d.waitFor(t, convergeTimeout, "the conflict to be counted", func() error {
+		n, err := d.metric("zonekeeper_conflicts")
+		if err == nil && n == 0 {
+			err = fmt.Errorf("zonekeeper_conflicts is 0")
+		}
+		return err
+	})
+	before := d.reconciles(t)
+	for i := 3; i < 6; i++ {
+		second = annotateIngress(t, c.Client, second, target, fmt.Sprintf("lb-%d.example.net", i))
+	}
+	d.waitFor(t, convergeTimeout, "20 more reconciles", func() error {
+		if n := d.reconciles(t) - before; n < 20 {
+			return fmt.Errorf("%v reconciles so far", n)
+		}
+		return nil
+	})
+	if n, err := d.metric("zonekeeper_changes_total", `result="applied"`); err != nil || n != 1 {
+		t.Errorf("%v changes applied (%v), want only the first record's creation: no flapping", n, err)
+	}
+	if err := zoneIs(t.Context(), dir, cname("first", "lb-1.example.net")); err != nil {
+		t.Errorf("the first object lost its name: %v", err)
+	}
+
+	if err := c.Client.NetworkingV1().Ingresses(ns).Delete(t.Context(), first.Name, metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d.waitZone(t, cname("second", "lb-5.example.net"))
 }
