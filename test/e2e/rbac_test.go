@@ -3,7 +3,6 @@ package e2e
 import (
 	"fmt"
 	"net/http"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -181,17 +180,14 @@ func startAsChart(t *testing.T, c *kubeapi.Cluster, ns string, objs []*unstructu
 	} else {
 		flags = append(flags, "--namespace=")
 	}
-	if hasLeaderElection(t) {
-		for _, a := range args {
-			if strings.HasPrefix(a, "--leader-elect") {
-				flags = append(flags, a)
-			}
+	// The chart's leader election, so that its Lease Role is proven too.
+	for _, a := range args {
+		if strings.HasPrefix(a, "--leader-elect") {
+			flags = append(flags, a)
 		}
-		// In a pod, POD_NAMESPACE names the Lease's namespace.
-		flags = append(flags, "--leader-elect-namespace="+ns)
-	} else {
-		t.Log("the daemon has no --leader-elect yet: the chart's Lease Role is not exercised")
 	}
+	// In a pod, POD_NAMESPACE names the Lease's namespace.
+	flags = append(flags, "--leader-elect-namespace="+ns)
 	sa := helm.Find(objs, "ServiceAccount", "")
 	return startDaemon(t, serviceAccountKubeconfig(t, c, ns, sa.GetName()), ns, zoneDir, flags...)
 }
@@ -213,16 +209,6 @@ func deploymentArgs(t *testing.T, objs []*unstructured.Unstructured) []string {
 		t.Fatal(err)
 	}
 	return args
-}
-
-// hasLeaderElection reports whether the binary under test knows --leader-elect.
-func hasLeaderElection(t *testing.T) bool {
-	t.Helper()
-	out, err := exec.Command(suite.binary, "run", "--help").CombinedOutput()
-	if err != nil {
-		t.Fatalf("zonekeeper run --help: %v\n%s", err, out)
-	}
-	return strings.Contains(string(out), "--leader-elect ")
 }
 
 // serviceAccountKubeconfig writes a kubeconfig that authenticates as ServiceAccount
