@@ -170,3 +170,40 @@ func TestRunOnceAdjustsEndpoints(t *testing.T) {
 		t.Errorf("second reconcile planned %d changes, want none: adjusted records must read back unchanged", changeCount(again))
 	}
 }
+
+// detectingProvider is a countingProvider that can prove its zones unchanged when told.
+type detectingProvider struct {
+	*countingProvider
+	unchanged bool
+}
+
+func (p *detectingProvider) Unchanged(context.Context, provider.Zone) (bool, error) {
+	return p.unchanged, nil
+}
+
+// TestRunOnceSkipsZonesProvenUnchanged: with a change detector, even the full reconcile
+// leaves a settled zone alone while the detector proves it unchanged and its desired
+// records are the same; a change in the zone is read and corrected.
+func TestRunOnceSkipsZonesProvenUnchanged(t *testing.T) {
+	p := &detectingProvider{countingProvider: &countingProvider{Provider: inmemory.New("example.com")}}
+	src := &settableSource{endpoints: []*endpoint.Endpoint{wanted(svc("web"), "web.example.com", endpoint.RecordTypeA, 0, "192.0.2.1")}}
+	c := newController(t, p, Config{Policy: plan.PolicySync}, src)
+	steps := []struct {
+		name      string
+		unchanged bool
+		wantReads int64
+	}{
+		{"first reconcile", true, 1},
+		{"proven unchanged: skipped", true, 0},
+		{"the detector sees a change: read", false, 1},
+		{"proven unchanged again: skipped", true, 0},
+	}
+	for _, s := range steps {
+		p.unchanged = s.unchanged
+		before := p.reads.Load()
+		runOnce(t, c)
+		if got := p.reads.Load() - before; got != s.wantReads {
+			t.Errorf("%s: %d reads, want %d", s.name, got, s.wantReads)
+		}
+	}
+}

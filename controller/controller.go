@@ -219,6 +219,9 @@ func (r *Report) ChangeCount() (create, update, del int) {
 
 // RunOnce reconciles every zone once. It returns an error only when the reconcile could
 // not start (the provider's zones could not be listed); everything else is in the Report.
+// A zone whose last reconcile left nothing undone, that wants the same records, and that
+// the provider proves unchanged since (provider.ChangeDetector) is reported as Skipped
+// rather than read and planned again.
 //
 // The end of ctx stops RunOnce between zones, never inside one: the provider is called
 // with a context that ctx does not cancel, so that a zone being written is written
@@ -282,7 +285,8 @@ func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error)
 			break
 		}
 		fingerprint := desiredFingerprint(byZone[z.Name])
-		if last, ok := c.settled[z.ID]; ok && onlyChanged && last.desired == fingerprint && len(rep.SourceErrors) == 0 {
+		if last, ok := c.settled[z.ID]; ok && last.desired == fingerprint && len(rep.SourceErrors) == 0 &&
+			(onlyChanged || c.provenUnchanged(providerCtx, z)) {
 			rep.Zones = append(rep.Zones, ZoneReport{Zone: z, Owned: last.report.Owned, Conflicts: last.report.Conflicts, Skipped: true})
 			continue
 		}
@@ -292,6 +296,19 @@ func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error)
 		c.remember(zr, fingerprint, len(rep.SourceErrors) == 0)
 	}
 	return rep, nil
+}
+
+// provenUnchanged reports whether the provider can prove, cheaply, that zone holds what
+// it held after its last reconcile (provider.ChangeDetector: RFC2136's SOA serial). A
+// settled zone that wants the same records is then left alone even by RunOnce: reading
+// and planning it would find nothing to do.
+func (c *Controller) provenUnchanged(ctx context.Context, z provider.Zone) bool {
+	detector, ok := c.Provider.(provider.ChangeDetector)
+	if !ok {
+		return false
+	}
+	unchanged, err := detector.Unchanged(ctx, z)
+	return err == nil && unchanged
 }
 
 // remember records whether zr left its zone settled: read and written without error,

@@ -13,8 +13,15 @@ import (
 // The defaults of DaemonConfig.
 const (
 	DefaultInterval         = time.Minute
-	DefaultMinEventInterval = time.Second
+	DefaultMinEventInterval = 250 * time.Millisecond
 )
+
+// EventSettle is how long the daemon waits after a trigger before it reconciles, however
+// long ago the last reconcile started: changes to one object come in bursts (an Ingress
+// is created, then its load balancer status is written a few milliseconds later), and
+// one reconcile for the whole burst publishes the record at once, where a reconcile per
+// write would publish nothing on the first and make the second wait MinEventInterval.
+const EventSettle = 50 * time.Millisecond
 
 // DaemonConfig says how often the daemon reconciles.
 type DaemonConfig struct {
@@ -82,9 +89,9 @@ func (d *Daemon) Trigger() {
 }
 
 // Run reconciles once at once, then after each Trigger and every Interval, never starting
-// two reconciles less than MinEventInterval apart, until ctx ends. A steady stream of
-// triggers yields one reconcile per MinEventInterval: the wait is counted from the last
-// start, not reset by each trigger.
+// two reconciles less than MinEventInterval apart, nor one sooner than EventSettle after
+// the trigger, until ctx ends. A steady stream of triggers yields one reconcile per
+// MinEventInterval: the wait is counted from the last start, not reset by each trigger.
 //
 // A failed reconcile is logged and counted, and retried on the next trigger or interval;
 // it never ends Run. When ctx ends during a reconcile, that reconcile finishes the zone
@@ -128,7 +135,7 @@ loop:
 		case <-d.wake:
 		case <-resync.C:
 		}
-		gap := time.NewTimer(start.Add(d.cfg.MinEventInterval).Sub(d.now()))
+		gap := time.NewTimer(max(start.Add(d.cfg.MinEventInterval).Sub(d.now()), EventSettle))
 		select {
 		case <-ctx.Done():
 			gap.Stop()

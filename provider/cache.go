@@ -85,6 +85,20 @@ func (c *Cached) fresh(ctx context.Context, zone Zone, z *cachedZone) bool {
 	return err == nil && unchanged
 }
 
+// Unchanged implements ChangeDetector: it answers true when the zone's cached records may
+// be reused and the wrapped provider's own ChangeDetector proved the zone unchanged.
+// Without a detector below, it answers false: reuse within MaxAge is a trade-off
+// Records makes, not a proof.
+func (c *Cached) Unchanged(ctx context.Context, zone Zone) (bool, error) {
+	if _, ok := c.next.(ChangeDetector); !ok {
+		return false, nil
+	}
+	z := c.zone(zone)
+	z.mu.Lock()
+	defer z.mu.Unlock()
+	return z.store != nil && c.fresh(ctx, zone, z), nil
+}
+
 // Apply applies changes through the wrapped provider, then mirrors the changes it
 // accepted in the cached copy of the zone.
 func (c *Cached) Apply(ctx context.Context, zone Zone, changes []Change) error {

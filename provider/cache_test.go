@@ -155,3 +155,31 @@ func hasRecord(records []*endpoint.Endpoint, name, target string) bool {
 	}
 	return false
 }
+
+func TestCachedUnchanged(t *testing.T) {
+	zone := provider.Zone{ID: "example.com", Name: "example.com"}
+	tests := []struct {
+		name    string
+		wrapped func(d *detecting) provider.Provider
+		read    bool // Records called before the question
+		want    bool
+	}{
+		{"proven by the detector after a read", func(d *detecting) provider.Provider { d.unchanged = true; return d }, true, true},
+		{"nothing cached yet", func(d *detecting) provider.Provider { d.unchanged = true; return d }, false, false},
+		{"the detector sees a change", func(d *detecting) provider.Provider { d.unchanged = false; return d }, true, false},
+		{"no detector below proves nothing", func(d *detecting) provider.Provider { return plain{d} }, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := provider.NewCached(tt.wrapped(&detecting{Provider: inmemory.New("example.com")}), time.Hour)
+			if tt.read {
+				if _, err := c.Records(context.Background(), zone); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if got, err := c.Unchanged(context.Background(), zone); got != tt.want || err != nil {
+				t.Errorf("Unchanged = %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}

@@ -257,7 +257,7 @@ func buildProvider(o *options, cfg controller.Config, metrics *controller.Metric
 		if err != nil {
 			return nil, err
 		}
-		return provider.NewCached(p, o.interval), nil
+		return provider.NewCached(p, rfc2136CacheMaxAge), nil
 	case "inmemory":
 		if len(o.inmemoryZones) == 0 {
 			return nil, errors.New("--provider=inmemory needs at least one --inmemory-zone")
@@ -280,6 +280,13 @@ func buildProvider(o *options, cfg controller.Config, metrics *controller.Metric
 	}
 	return nil, fmt.Errorf("--provider %q: want route53 (or aws), cloudflare, rfc2136, zonefile or inmemory", o.provider)
 }
+
+// rfc2136CacheMaxAge bounds how long an RFC2136 zone's records are reused while its SOA
+// serial stays the same. The serial is the change detector: every UPDATE bumps it, and
+// so does any reload of an edited zone that its secondaries are to see. The hour only
+// catches a zone file edited and reloaded without a serial bump; re-reading it every
+// --interval instead would cost a full zone transfer a minute for nothing.
+const rfc2136CacheMaxAge = time.Hour
 
 // rfc2136Config maps the --rfc2136-* flags; the secret comes from the environment or a
 // file (see rfc2136SecretFlag).

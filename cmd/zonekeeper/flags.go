@@ -143,7 +143,7 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.DurationVar(&o.kube.Timeout, "kube-api-request-timeout", 30*time.Second, "timeout of one Kubernetes API request (0: none)")
 
 	fs.DurationVar(&o.interval, "interval", time.Minute, "time between two full reconciles")
-	fs.DurationVar(&o.minEventSyncInterval, "min-event-sync-interval", time.Second, "least time between the starts of two reconciles triggered by Kubernetes events")
+	fs.DurationVar(&o.minEventSyncInterval, "min-event-sync-interval", controller.DefaultMinEventInterval, "least time between the starts of two reconciles triggered by Kubernetes events")
 	fs.BoolVar(&o.events, "events", true, "reconcile when watched objects change, not only every --interval")
 	fs.StringVar(&o.metricsAddress, "metrics-address", ":7979", "address serving /healthz, /readyz and /metrics while running (empty: none)")
 	fs.BoolVar(&o.once, "once", false, "reconcile once and exit")
