@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+)
+
+// loadWorkers is how many requests to the API server are in flight at once while
+// loading: enough to keep a 2-core kube-apiserver busy.
+const loadWorkers = 32
+
+// FastClient returns a client for cfg without client-side throttling worth the name,
+// for loading tens of thousands of objects.
+func FastClient(cfg *rest.Config) (kubernetes.Interface, error) {
+	cfg = rest.CopyConfig(cfg)
+	cfg.QPS, cfg.Burst = 5000, 10000
+	cfg.WarningHandler = rest.NoWarnings{}
+	return kubernetes.NewForConfig(cfg)
+}
+
+// IngressName is the name of benchmark Ingress i.
+func IngressName(i int) string { return fmt.Sprintf("app-%d", i) }
+
+// IngressHost is the one host of benchmark Ingress i, in Zone.
+func IngressHost(i int) string { return fmt.Sprintf("app-%d.%s", i, Zone) }
+
+// StatusIP is the load balancer address benchmark Ingresses start with.
+const StatusIP = "192.0.2.1"
+
+// ChurnIP is the address Churn moves Ingresses to.
+const ChurnIP = "192.0.2.2"
+
+// CreateIngress creates Ingress name in namespace with one rule for host, then writes
+// ip as its status load balancer address, as an ingress controller would.
+func CreateIngress(ctx context.Context, client kubernetes.Interface, namespace, name, host, ip string) error {
+	ing := &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Namespace: namespace, Name: name},
+		Spec:       networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: host}}},
+	}
+	created, err := client.NetworkingV1().Ingresses(namespace).Create(ctx, ing, metav1.CreateOptions{})
+	if err != nil {
+		return fmt.Errorf("create ingress %s/%s: %w", namespace, name, err)
+	}
+	return setStatusIP(ctx, client, created, ip)
+}
+
+// setStatusIP replaces ing's status load balancer addresses with ip.
+func setStatusIP(ctx context.Context, client kubernetes.Interface, ing *networkingv1.Ingress, ip string) error {
+	ing.Status.LoadBalancer.Ingress = []networkingv1.IngressLoadBalancerIngress{{IP: ip}}
+	if _, err := client.NetworkingV1().Ingresses(ing.Namespace).UpdateStatus(ctx, ing, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("update status of ingress %s/%s: %w", ing.Namespace, ing.Name, err)
+	}
+	return nil
+}
+
+// LoadIngresses creates benchmark Ingresses 0 … n−1 in namespace, each with its status
+// IP, 32 at a time.
+func LoadIngresses(ctx context.Context, client kubernetes.Interface, namespace string, n int) error {
+	return forEach(ctx, n, func(i int) error {
+		return CreateIngress(ctx, client, namespace, IngressName(i), IngressHost(i), StatusIP)
+	})
+}
+
+// Churn moves every tenth benchmark Ingress of 0 … n−1 (0, 10, 20, …) to ip, 32 at a
+// time, and returns how many it changed.
+func Churn(ctx context.Context, client kubernetes.Interface, namespace string, n int, ip string) (int, error) {
+	changed := (n + 9) / 10
+	return changed, forEach(ctx, changed, func(i int) error {
+		ing, err := client.NetworkingV1().Ingresses(namespace).Get(ctx, IngressName(10*i), metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("get ingress %s/%s: %w", namespace, IngressName(10*i), err)
+		}
+		return setStatusIP(ctx, client, ing, ip)
+	})
+}
+
+// DeleteIngresses deletes benchmark Ingresses 0 … n−1 of namespace, 32 at a time.
+func DeleteIngresses(ctx context.Context, client kubernetes.Interface, namespace string, n int) error {
+	return forEach(ctx, n, func(i int) error {
+		if err := client.NetworkingV1().Ingresses(namespace).Delete(ctx, IngressName(i), metav1.DeleteOptions{}); err != nil {
+			return fmt.Errorf("delete ingress %s/%s: %w", namespace, IngressName(i), err)
+		}
+		return nil
+	})
+}
+
+// forEach runs f(0) … f(n−1) on loadWorkers goroutines and waits for them. Once ctx
+// ends, the calls not yet started are not made. The error counts the calls that failed
+// and quotes the first, rather than tens of thousands of alike messages.
+func forEach(ctx context.Context, n int, f func(i int) error) error {
+	next := make(chan int)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for range loadWorkers {
+		wg.Go(func() {
+			for i := range next {
+				errs[i] = f(i)
+			}
+		})
+	}
+	for i := range n {
+		if ctx.Err() != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	failed := slices.DeleteFunc(errs, func(err error) bool { return err == nil })
+	switch {
+	case len(failed) > 0:
+		return fmt.Errorf("%d of %d calls failed, the first: %w", len(failed), n, failed[0])
+	case ctx.Err() != nil:
+		return context.Cause(ctx)
+	}
+	return nil
+}

@@ -1,0 +1,280 @@
+package bench
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Machine describes the computer the figures come from.
+type Machine struct {
+	CPU      string
+	Cores    int
+	MemBytes int64
+}
+
+// Report is everything docs/benchmarks.md shows.
+type Report struct {
+	Machine   Machine
+	Commit    string
+	Date      time.Time
+	GoVersion string
+	// Command is the exact command line that produced the figures.
+	Command string
+	Options Options
+	// Providers holds one section per provider, in order.
+	Providers []ProviderReport
+}
+
+// ProviderReport is the figures of one provider at every N measured, ascending.
+type ProviderReport struct {
+	Name    string
+	Results []Result
+	// Upstream maps N to upstream external-dns v0.22's figures, by row key.
+	Upstream map[int]map[string]string
+	// Targets maps a row key to the target the issue sets.
+	Targets map[string]string
+	// Note is shown under the table; empty for none.
+	Note string
+}
+
+// row is one line of a provider's table: a scenario and how to show a Result in it.
+type row struct {
+	key, title string
+	cell       func(Result) string
+}
+
+// The row keys upstream figures and targets are given by.
+const (
+	RowCold     = "cold"
+	RowNoChange = "nochange"
+	RowChurn    = "churn"
+	RowEvent    = "event"
+	RowDelete   = "delete"
+	RowIdle     = "idle"
+	RowDaemon   = "daemon"
+	RowLoad     = "load"
+)
+
+// rows returns the rows of a provider table; idle names the idle duration.
+func rows(idle time.Duration) []row {
+	return []row{
+		{RowCold, "cold converge, one-shot (`--once`): wall / CPU / peak RSS / UPDATE messages", func(r Result) string {
+			return shots(r.Cold, func(s []OneShot) []string {
+				return []string{seconds(medianOf(s, wall)), seconds(medianOf(s, cpu)), megabytes(medianOf(s, peakRSS)), count(medianOf(s, updates))}
+			})
+		}},
+		{RowNoChange, "no-change one-shot: wall / UPDATEs / AXFRs", func(r Result) string {
+			return shots(r.NoChange, func(s []OneShot) []string {
+				return []string{seconds(medianOf(s, wall)), count(medianOf(s, updates)), count(medianOf(s, axfrs))}
+			})
+		}},
+		{RowChurn, "10% target churn, one-shot: wall / CPU / UPDATEs / AXFRs", func(r Result) string {
+			return shots(r.Churn, func(s []OneShot) []string {
+				return []string{seconds(medianOf(s, wall)), seconds(medianOf(s, cpu)), count(medianOf(s, updates)), count(medianOf(s, axfrs))}
+			})
+		}},
+		{RowEvent, "event → record resolvable (daemon, defaults): p50 / max", func(r Result) string {
+			return latencies(r.EventLatency)
+		}},
+		{RowDelete, "Ingress deleted → record gone: p50 / max", func(r Result) string {
+			return latencies(r.DeleteLatency)
+		}},
+		{RowIdle, fmt.Sprintf("idle daemon, %s: CPU / AXFRs / UPDATEs", humanDuration(idle)), func(r Result) string {
+			if len(r.Idle) == 0 {
+				return none
+			}
+			return strings.Join([]string{
+				seconds(medianOf(r.Idle, func(i IdleResult) float64 { return i.CPU.Seconds() })),
+				count(medianOf(r.Idle, func(i IdleResult) float64 { return float64(i.Served.AXFRs) })),
+				count(medianOf(r.Idle, func(i IdleResult) float64 { return float64(i.Served.Updates) })),
+			}, " / ")
+		}},
+		{RowDaemon, "daemon: start → all names in the zone / RSS after idling", func(r Result) string {
+			if len(r.DaemonConverge) == 0 {
+				return none
+			}
+			rss := none
+			if len(r.Idle) > 0 {
+				rss = megabytes(medianOf(r.Idle, func(i IdleResult) float64 { return float64(i.RSS) }))
+			}
+			return seconds(Median(r.DaemonConverge).Seconds()) + " / " + rss
+		}},
+		{RowLoad, "load N Ingresses + status IPs through client-go (32 workers): wall", func(r Result) string {
+			if r.Load == 0 {
+				return none
+			}
+			return seconds(r.Load.Seconds())
+		}},
+	}
+}
+
+// none marks a figure not measured.
+const none = "—"
+
+func wall(s OneShot) float64    { return s.Wall.Seconds() }
+func cpu(s OneShot) float64     { return s.CPU.Seconds() }
+func peakRSS(s OneShot) float64 { return float64(s.PeakRSS) }
+func updates(s OneShot) float64 { return float64(s.Served.Updates) }
+func axfrs(s OneShot) float64   { return float64(s.Served.AXFRs) }
+
+// medianOf returns the median of f over xs.
+func medianOf[T any](xs []T, f func(T) float64) float64 {
+	vs := make([]float64, len(xs))
+	for i, x := range xs {
+		vs[i] = f(x)
+	}
+	return Median(vs)
+}
+
+// shots joins the figures of a one-shot scenario, or marks it not measured.
+func shots(s []OneShot, figures func([]OneShot) []string) string {
+	if len(s) == 0 {
+		return none
+	}
+	return strings.Join(figures(s), " / ")
+}
+
+// latencies shows the nearest-rank p50 and the maximum of ds.
+func latencies(ds []time.Duration) string {
+	if len(ds) == 0 {
+		return none
+	}
+	return seconds(Percentile(ds, 50).Seconds()) + " / " + seconds(Percentile(ds, 100).Seconds())
+}
+
+func seconds(s float64) string { return strconv.FormatFloat(s, 'f', 2, 64) + " s" }
+
+// megabytes shows a size in bytes in MB of 2²⁰ bytes, as upstream's figures (ru_maxrss
+// in kB, divided by 1024) are.
+func megabytes(b float64) string { return strconv.FormatFloat(b/(1<<20), 'f', 0, 64) + " MB" }
+
+// count shows a median count; the median of an even number of runs may end in .5.
+func count(c float64) string { return strconv.FormatFloat(c, 'f', -1, 64) }
+
+// plural shows n things, as "1 run" or "3 runs".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// humanDuration shows whole minutes as "3 minutes", anything else as time.Duration does.
+func humanDuration(d time.Duration) string {
+	switch {
+	case d == time.Minute:
+		return "1 minute"
+	case d > 0 && d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
+}
+
+// thousands writes n with commas between groups of three digits, as the issue does.
+func thousands(n int) string {
+	s := strconv.Itoa(n)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// Render returns r as the Markdown page docs/benchmarks.md: how and where it was
+// measured, then one table per provider with zonekeeper's medians beside upstream's
+// figures where upstream has them, and the targets.
+func Render(r Report) string {
+	var b strings.Builder
+	b.WriteString("# Benchmarks\n\n")
+	b.WriteString("Generated by `make bench` (test/bench/cmd/zkbench); do not edit by hand.\n\n")
+	fmt.Fprintf(&b, "- machine: %s, %d cores, %.1f GiB memory (shared with other work: figures are noisy)\n",
+		r.Machine.CPU, r.Machine.Cores, float64(r.Machine.MemBytes)/(1<<30))
+	fmt.Fprintf(&b, "- commit: `%s`\n- date: %s\n- Go: %s\n", r.Commit, r.Date.UTC().Format("2006-01-02 15:04 MST"), r.GoVersion)
+	fmt.Fprintf(&b, "- command: `%s`\n", r.Command)
+	fmt.Fprintf(&b, "- one-shot figures: medians of %s, each on a fresh DNS server; daemon figures: medians of %s, "+
+		"latencies pooled over %s per daemon run (nearest-rank p50 and maximum)\n",
+		plural(r.Options.Runs, "run"), plural(r.Options.DaemonRuns, "daemon run"), plural(r.Options.Samples, "sample"))
+	b.WriteString("- wall, CPU (user+system) and peak RSS of one-shot runs: the child's rusage; daemon CPU: /proc/<pid>/stat; " +
+		"RSS: /proc/<pid>/status VmRSS; MB = 2²⁰ bytes; UPDATE messages: the zone's SOA serial increase; AXFRs: the server's log\n")
+	for _, p := range r.Providers {
+		renderProvider(&b, p, r.Options.IdleFor)
+	}
+	return b.String()
+}
+
+func renderProvider(b *strings.Builder, p ProviderReport, idle time.Duration) {
+	fmt.Fprintf(b, "\n## %s\n\n", p.Name)
+	ns := make([]int, 0, len(p.Results))
+	for _, res := range p.Results {
+		ns = append(ns, res.N)
+	}
+	header := []string{"scenario"}
+	for _, n := range ns {
+		header = append(header, "zonekeeper N="+thousands(n))
+		if _, ok := p.Upstream[n]; ok {
+			header = append(header, "upstream N="+thousands(n))
+		}
+	}
+	header = append(header, "target")
+	writeRow(b, header)
+	writeRow(b, slices.Repeat([]string{"---"}, len(header)))
+	for _, rw := range rows(idle) {
+		cells := []string{rw.title}
+		for _, res := range p.Results {
+			cells = append(cells, rw.cell(res))
+			if up, ok := p.Upstream[res.N]; ok {
+				cells = append(cells, cmp.Or(up[rw.key], none))
+			}
+		}
+		cells = append(cells, cmp.Or(p.Targets[rw.key], none))
+		writeRow(b, cells)
+	}
+	if p.Note != "" {
+		fmt.Fprintf(b, "\n%s\n", p.Note)
+	}
+}
+
+func writeRow(b *strings.Builder, cells []string) {
+	b.WriteString("| " + strings.Join(cells, " | ") + " |\n")
+}
+
+// UpstreamRFC2136 returns upstream external-dns v0.22's figures from issue 9 (RFC2136
+// against BIND9 with AXFR, one zone, N Ingresses each with one host and a status IP,
+// on the same 2-core machine), by N and row key.
+func UpstreamRFC2136() map[int]map[string]string {
+	return map[int]map[string]string{
+		1000: {
+			RowCold:     "0.10 s / 0.08 s / 86 MB / 40",
+			RowNoChange: "0.07 s / 0 / 1",
+			RowEvent:    "5.2 s / 6.0 s",
+			RowDelete:   "6.1 s",
+			RowIdle:     "0.12 s / 3 / —",
+		},
+		5000: {
+			RowCold:     "0.36 s / 0.24 s / 109 MB / 200",
+			RowNoChange: "0.25 s / 0 / 1",
+			RowEvent:    "5.7 s / 6.1 s",
+			RowIdle:     "0.50 s / 3 / —",
+		},
+		10000: {
+			RowCold: "0.64 s / 0.45 s / 135 MB / 400",
+		},
+	}
+}
+
+// TargetsRFC2136 returns the targets issue 9 sets, by row key.
+func TargetsRFC2136() map[string]string {
+	return map[string]string{
+		RowCold:   "N=10,000: ≤ 0.35 s wall, ≤ 70 MB peak RSS, ≤ 40 UPDATEs",
+		RowEvent:  "N=10,000: p50 ≤ 0.5 s, max ≤ 1 s",
+		RowIdle:   "N=10,000, 3 minutes: no AXFR while the SOA serial is unchanged; CPU ≤ 1/10 of upstream's",
+		RowDaemon: "N=50,000 converges; steady RSS < 250 MB",
+	}
+}

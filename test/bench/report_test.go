@@ -1,0 +1,79 @@
+package bench
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestRender(t *testing.T) {
+	shot := func(wall, cpu time.Duration, rss int64, updates, axfrs int) OneShot {
+		return OneShot{Usage: Usage{Wall: wall, CPU: cpu, PeakRSS: rss}, Served: Counters{Updates: updates, AXFRs: axfrs}}
+	}
+	ms := time.Millisecond
+	r := Report{
+		Machine: Machine{CPU: "Test CPU", Cores: 2, MemBytes: 8 << 30},
+		Commit:  "abc123", Date: time.Date(2026, 11, 26, 21, 0, 0, 0, time.UTC), GoVersion: "go1.26",
+		Command: "zkbench -n 1000,2000",
+		Options: Options{Runs: 3, DaemonRuns: 1, Samples: 3, IdleFor: 3 * time.Minute},
+		Providers: []ProviderReport{{
+			Name:     "RFC2136",
+			Upstream: map[int]map[string]string{1000: {RowCold: "0.10 s / 0.08 s / 86 MB / 40"}},
+			Targets:  map[string]string{RowEvent: "p50 ≤ 0.5 s"},
+			Note:     "a note",
+			Results: []Result{
+				{
+					N: 1000, Load: 1500 * ms,
+					// Medians: wall 200 ms, CPU 100 ms, 40 MB, 2 UPDATEs.
+					Cold: []OneShot{
+						shot(300*ms, 100*ms, 40<<20, 2, 1),
+						shot(100*ms, 90*ms, 50<<20, 2, 1),
+						shot(200*ms, 120*ms, 30<<20, 3, 1),
+					},
+					EventLatency:   []time.Duration{30 * ms, 10 * ms, 20 * ms},
+					DaemonConverge: []time.Duration{2 * time.Second},
+					Idle:           []IdleResult{{CPU: 40 * ms, RSS: 60 << 20}},
+				},
+				{N: 2000},
+			},
+		}},
+	}
+	got := Render(r)
+	for _, want := range []string{
+		"- machine: Test CPU, 2 cores, 8.0 GiB memory",
+		"- commit: `abc123`",
+		"- date: 2026-11-26 21:00 UTC",
+		"- command: `zkbench -n 1000,2000`",
+		"- one-shot figures: medians of 3 runs, each on a fresh DNS server; daemon figures: medians of 1 daemon run, latencies pooled over 3 samples per daemon run",
+		"| scenario | zonekeeper N=1,000 | upstream N=1,000 | zonekeeper N=2,000 | target |",
+		"| cold converge, one-shot (`--once`): wall / CPU / peak RSS / UPDATE messages | 0.20 s / 0.10 s / 40 MB / 2 | 0.10 s / 0.08 s / 86 MB / 40 | — | — |",
+		"| no-change one-shot: wall / UPDATEs / AXFRs | — | — | — | — |",
+		"| event → record resolvable (daemon, defaults): p50 / max | 0.02 s / 0.03 s | — | — | p50 ≤ 0.5 s |",
+		"| idle daemon, 3 minutes: CPU / AXFRs / UPDATEs | 0.04 s / 0 / 0 | — | — | — |",
+		"| daemon: start → all names in the zone / RSS after idling | 2.00 s / 60 MB | — | — | — |",
+		"| load N Ingresses + status IPs through client-go (32 workers): wall | 1.50 s | — | — | — |",
+		"\na note\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Render lacks %q; got:\n%s", want, got)
+		}
+	}
+}
+
+func TestThousands(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 200: "200", 1000: "1,000", 50000: "50,000", 1234567: "1,234,567"} {
+		if got := thousands(n); got != want {
+			t.Errorf("thousands(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
+
+func TestHumanDuration(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		time.Minute: "1 minute", 3 * time.Minute: "3 minutes", 10 * time.Second: "10s", 90 * time.Second: "1m30s",
+	} {
+		if got := humanDuration(d); got != want {
+			t.Errorf("humanDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
