@@ -9,7 +9,7 @@ DEMO_DIR  ?= $(CURDIR)/.demo/zones
 DEMO_ARGS := --source=manifest --manifest=examples --provider=zonefile \
              --zonefile-dir=$(DEMO_DIR) --zonefile-zone=example.com --txt-owner-id=demo
 
-.PHONY: all build test test-e2e e2e-bin helm-bin lint bench soak fuzz demo docs image clean
+.PHONY: all build test test-e2e e2e-bin helm-bin lint bench bench-smoke soak fuzz demo docs image clean
 
 all: lint test build
 
@@ -50,9 +50,16 @@ lint:
 docs:
 	$(GO) test ./cmd/zonekeeper -run '^TestFlagReferenceCurrent$$' -count=1 -update-docs
 
-# Every benchmark, those on real servers included (the end-to-end ones take minutes).
+# Every Go benchmark, those on real servers included (the end-to-end ones take minutes),
+# then the scenario harness on a real kube-apiserver and BIND9 at N = 1,000, 10,000 and
+# 50,000 Ingresses, which rewrites docs/benchmarks.md (about an hour; see test/bench).
 bench: e2e-bin
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
+	$(GO) run ./test/bench/cmd/zkbench -out docs/benchmarks.md
+
+# A quick run of the scenario harness (N = 200, one run each), for CI.
+bench-smoke: e2e-bin
+	$(GO) run ./test/bench/cmd/zkbench -smoke
 
 # The fault-injection soak (test/soak): churn on the real API server, a BIND9 behind a
 # proxy that drops, stalls and fails messages, zonekeeper killed at random; at the end
