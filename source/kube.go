@@ -150,9 +150,10 @@ func (k *Kube) Synced() bool {
 }
 
 // WaitForSync blocks until Synced or until ctx ends; the error then names the informers
-// not synced and the last error each met.
+// not synced and the last error each met. It polls every 10ms: a one-shot run waits here
+// before anything else, and Synced costs next to nothing.
 func (k *Kube) WaitForSync(ctx context.Context) error {
-	err := wait.PollUntilContextCancel(ctx, 100*time.Millisecond, true, func(context.Context) (bool, error) {
+	err := wait.PollUntilContextCancel(ctx, 10*time.Millisecond, true, func(context.Context) (bool, error) {
 		return k.Synced(), nil
 	})
 	if err == nil {
