@@ -10,13 +10,14 @@ import (
 	"math"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/zonekeeper/zonekeeper/provider/internal/apitest"
 )
 
 // Options configure an Emulator. The zero value is a fault-free emulator without authentication
@@ -65,13 +66,13 @@ const (
 // /client/v4/, and is safe for concurrent use: every request is applied atomically under one
 // lock, so a batch is all or nothing and a list never sees half of a write.
 type Emulator struct {
+	counters apitest.Counters
+
 	mu        sync.Mutex
 	opts      Options
 	faultRand *rand.Rand
 	idRand    *rand.Rand
 	zones     map[string]*zone
-	calls     map[string]int
-	faults    map[string]int
 	now       func() time.Time
 }
 
@@ -89,8 +90,6 @@ func New(opts Options) *Emulator {
 		faultRand: rand.New(rand.NewPCG(seed, 1)),
 		idRand:    rand.New(rand.NewPCG(seed, 2)),
 		zones:     map[string]*zone{},
-		calls:     map[string]int{},
-		faults:    map[string]int{},
 		now:       func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
 	}
 }
@@ -100,9 +99,7 @@ func New(opts Options) *Emulator {
 func Start(t testing.TB, opts Options) (*Emulator, string) {
 	t.Helper()
 	e := New(opts)
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return e, srv.URL + strings.TrimSuffix(apiPrefix, "/")
+	return e, apitest.Start(t, e) + strings.TrimSuffix(apiPrefix, "/")
 }
 
 // SetFaults replaces the fault settings (RateLimitRate, RetryAfter, ServerErrorRate, Latency)
@@ -157,32 +154,17 @@ func (e *Emulator) Records(zoneID string) []Record {
 // Calls returns how many requests each operation received ("zones.list", "dns_records.batch",
 // …, "unknown" for requests no route matched), faulted and refused ones included.
 func (e *Emulator) Calls() map[string]int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return cloneCounts(e.calls)
+	return e.counters.Calls()
 }
 
 // Faults returns how many injected faults were answered, by HTTP status ("429", "500", "502").
 func (e *Emulator) Faults() map[string]int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return cloneCounts(e.faults)
+	return e.counters.Faults()
 }
 
 // ResetCounters sets Calls and Faults back to empty; records, zones and the fault sequence stay.
 func (e *Emulator) ResetCounters() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	e.calls = map[string]int{}
-	e.faults = map[string]int{}
-}
-
-func cloneCounts(m map[string]int) map[string]int {
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
+	e.counters.Reset()
 }
 
 // newID returns a fresh 32-hex identifier; the caller holds e.mu.
@@ -252,17 +234,13 @@ func parseRoute(method, path string) route {
 // the token, maybe injects a fault, and otherwise applies the request atomically.
 func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rt := parseRoute(r.Method, r.URL.Path)
+	e.counters.Call(rt.op)
 	e.mu.Lock()
-	e.calls[rt.op]++
 	latency, token := e.opts.Latency, e.opts.Token
 	e.mu.Unlock()
 
-	if latency > 0 {
-		select {
-		case <-time.After(latency):
-		case <-r.Context().Done():
-			return
-		}
+	if latency > 0 && !apitest.Sleep(r.Context(), latency) {
+		return
 	}
 	if token != "" && r.Header.Get("Authorization") != "Bearer "+token {
 		writeError(w, &apiError{status: http.StatusForbidden, code: CodeAuthentication, message: "Authentication error"})
@@ -294,19 +272,18 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // injectFault draws whether this call gets a fault and answers it if so.
 func (e *Emulator) injectFault(w http.ResponseWriter) bool {
 	e.mu.Lock()
-	draw := e.faultRand.Float64()
 	status := 0
-	switch {
-	case draw < e.opts.RateLimitRate:
+	switch apitest.PickFault(e.faultRand.Float64(), e.opts.RateLimitRate, e.opts.ServerErrorRate) {
+	case 0:
 		status = http.StatusTooManyRequests
-	case draw < e.opts.RateLimitRate+e.opts.ServerErrorRate:
+	case 1:
 		status = http.StatusInternalServerError
 		if e.faultRand.IntN(2) == 1 {
 			status = http.StatusBadGateway
 		}
 	}
 	if status != 0 {
-		e.faults[strconv.Itoa(status)]++
+		e.counters.Fault(strconv.Itoa(status))
 	}
 	retryAfter := max(1, int(math.Ceil(e.opts.RetryAfter.Seconds())))
 	e.mu.Unlock()

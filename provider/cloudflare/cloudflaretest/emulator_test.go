@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -255,21 +256,9 @@ func TestRecordLifecycle(t *testing.T) {
 		cloudflaretest.OpRecordsCreate: 3, cloudflaretest.OpRecordsGet: 2, cloudflaretest.OpRecordsPatch: 1,
 		cloudflaretest.OpRecordsUpdate: 1, cloudflaretest.OpRecordsDelete: 2,
 	}
-	if calls := e.Calls(); !mapsEqual(calls, want) {
+	if calls := e.Calls(); !maps.Equal(calls, want) {
 		t.Errorf("calls = %v, want %v", calls, want)
 	}
-}
-
-func mapsEqual(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestRecordErrors(t *testing.T) {

@@ -7,13 +7,12 @@ package route53test
 
 import (
 	"bytes"
-	"context"
 	"encoding/xml"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -21,6 +20,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
+
+	"github.com/zonekeeper/zonekeeper/provider/internal/apitest"
 )
 
 // Defaults AWS uses for list page sizes.
@@ -62,7 +63,8 @@ type Options struct {
 // call is atomic: it is validated as a whole against the zone and applied whole or not
 // at all, and no other call sees it half done.
 type Emulator struct {
-	mux *http.ServeMux
+	mux      *http.ServeMux
+	counters apitest.Counters
 
 	mu          sync.Mutex
 	opts        Options
@@ -70,8 +72,6 @@ type Emulator struct {
 	zones       map[string]*zone
 	zoneOrder   []string
 	changes     map[string]*changeInfoXML
-	calls       map[string]int
-	faults      map[string]int
 	zoneSerial  int
 	changeCount int
 	requests    int
@@ -89,8 +89,6 @@ func New(opts Options) *Emulator {
 		dice:    rand.New(rand.NewPCG(uint64(seed), uint64(seed)>>1^0x9e3779b97f4a7c15)),
 		zones:   map[string]*zone{},
 		changes: map[string]*changeInfoXML{},
-		calls:   map[string]int{},
-		faults:  map[string]int{},
 	}
 	routes := []struct {
 		pattern, op string
@@ -118,9 +116,7 @@ func New(opts Options) *Emulator {
 func Start(t testing.TB, opts Options) (*Emulator, string) {
 	t.Helper()
 	e := New(opts)
-	srv := httptest.NewServer(e)
-	t.Cleanup(srv.Close)
-	return e, srv.URL
+	return e, apitest.Start(t, e)
 }
 
 // ServeHTTP answers one Route53 API request. Requests for operations the emulator does
@@ -172,33 +168,18 @@ func (e *Emulator) DeleteZone(id string) {
 // Calls returns how many requests each operation received, by AWS operation name,
 // including requests answered with an injected fault.
 func (e *Emulator) Calls() map[string]int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return cloneCounts(e.calls)
+	return e.counters.Calls()
 }
 
 // Faults returns how many faults were injected, by kind: FaultThrottling,
 // FaultInternalFailure, FaultPriorRequestNotComplete.
 func (e *Emulator) Faults() map[string]int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return cloneCounts(e.faults)
+	return e.counters.Faults()
 }
 
 // ResetCounters zeroes what Calls and Faults report.
 func (e *Emulator) ResetCounters() {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	clear(e.calls)
-	clear(e.faults)
-}
-
-func cloneCounts(m map[string]int) map[string]int {
-	out := make(map[string]int, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
+	e.counters.Reset()
 }
 
 // admit counts a call to op and rolls the fault dice for it: one roll per call, so a
@@ -206,21 +187,24 @@ func cloneCounts(m map[string]int) map[string]int {
 func (e *Emulator) admit(op string) (latency time.Duration, fault *apiError, requestID string) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.calls[op]++
+	e.counters.Call(op)
 	e.requests++
 	requestID = fmt.Sprintf("00000000-0000-4000-8000-%012x", e.requests)
-	roll := e.dice.Float64()
 	o := e.opts
-	switch {
-	case roll < o.ThrottleRate:
+	priorRequestRate := 0.0
+	if op == "ChangeResourceRecordSets" {
+		priorRequestRate = o.PriorRequestRate
+	}
+	switch apitest.PickFault(e.dice.Float64(), o.ThrottleRate, o.ServerErrorRate, priorRequestRate) {
+	case 0:
 		fault = &apiError{Status: http.StatusBadRequest, Code: FaultThrottling, Message: "Rate exceeded"}
-	case roll < o.ThrottleRate+o.ServerErrorRate:
+	case 1:
 		fault = &apiError{Status: http.StatusInternalServerError, Code: FaultInternalFailure, Message: "The request processing has failed because of an unknown error, exception or failure."}
-	case op == "ChangeResourceRecordSets" && roll < o.ThrottleRate+o.ServerErrorRate+o.PriorRequestRate:
+	case 2:
 		fault = &apiError{Status: http.StatusBadRequest, Code: FaultPriorRequestNotComplete, Message: "The request was rejected because Route 53 was still processing a prior request."}
 	}
 	if fault != nil {
-		e.faults[fault.Code]++
+		e.counters.Fault(fault.Code)
 	}
 	return o.Latency, fault, requestID
 }
@@ -228,7 +212,7 @@ func (e *Emulator) admit(op string) (latency time.Duration, fault *apiError, req
 func (e *Emulator) serveOperation(op string, handle func(*http.Request) (any, *apiError)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		latency, fault, requestID := e.admit(op)
-		if latency > 0 && !sleep(r.Context(), latency) {
+		if latency > 0 && !apitest.Sleep(r.Context(), latency) {
 			return
 		}
 		status, doc := http.StatusOK, any(nil)
@@ -258,18 +242,6 @@ func (e *Emulator) legacyErrors() bool {
 	return e.opts.LegacyChangeBatchErrors
 }
 
-// sleep waits d unless ctx ends first, and reports whether it waited the whole time.
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 func (e *Emulator) pageLimit(awsDefault int) int {
 	if e.opts.ListMaxItems > 0 {
 		return e.opts.ListMaxItems
@@ -287,11 +259,29 @@ func (e *Emulator) zoneLocked(id string) (*zone, *apiError) {
 	return z, nil
 }
 
-func (e *Emulator) listHostedZones(r *http.Request) (any, *apiError) {
-	q := r.URL.Query()
+// zonePageLimit reads the maxitems of a hosted zone list, capped as AWS caps it.
+func (e *Emulator) zonePageLimit(q url.Values) (int, *apiError) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	limit, err := parseMaxItems(q.Get("maxitems"), e.pageLimit(defaultZonePage))
+	return parseMaxItems(q.Get("maxitems"), e.pageLimit(defaultZonePage))
+}
+
+// firstZonePage cuts the first limit zones off zones, in order, and returns the zone
+// the next page starts with, nil when all of them fit.
+func firstZonePage(zones []*zone, limit int) (page []hostedZoneXML, next *zone) {
+	page = []hostedZoneXML{}
+	for _, z := range zones {
+		if len(page) == limit {
+			return page, z
+		}
+		page = append(page, z.xml())
+	}
+	return page, nil
+}
+
+func (e *Emulator) listHostedZones(r *http.Request) (any, *apiError) {
+	q := r.URL.Query()
+	limit, err := e.zonePageLimit(q)
 	if err != nil {
 		return nil, err
 	}
@@ -304,6 +294,8 @@ func (e *Emulator) listHostedZones(r *http.Request) (any, *apiError) {
 		return nil, invalidInput("1 validation error detected: Value '%s' at 'hostedZoneType' failed to satisfy constraint: Member must satisfy enum value set: [PrivateHostedZone]", t)
 	}
 	marker := strings.TrimPrefix(q.Get("marker"), zoneIDPrefix)
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	start := 0
 	if marker != "" {
 		start = slices.Index(e.zoneOrder, marker)
@@ -311,30 +303,27 @@ func (e *Emulator) listHostedZones(r *http.Request) (any, *apiError) {
 			return nil, invalidInput("Invalid request: marker %s does not name a hosted zone", marker)
 		}
 	}
-	resp := listHostedZonesResponse{Xmlns: xmlns, Marker: q.Get("marker"), MaxItems: limit, HostedZones: []hostedZoneXML{}}
+	var zones []*zone
 	for _, id := range e.zoneOrder[start:] {
-		z := e.zones[id]
-		if privateOnly && !z.opts.Private {
-			continue
+		if z := e.zones[id]; !privateOnly || z.opts.Private {
+			zones = append(zones, z)
 		}
-		if len(resp.HostedZones) == limit {
-			resp.IsTruncated, resp.NextMarker = true, id
-			break
-		}
-		resp.HostedZones = append(resp.HostedZones, z.xml())
+	}
+	resp := listHostedZonesResponse{Xmlns: xmlns, Marker: q.Get("marker"), MaxItems: limit}
+	var next *zone
+	if resp.HostedZones, next = firstZonePage(zones, limit); next != nil {
+		resp.IsTruncated, resp.NextMarker = true, next.id
 	}
 	return resp, nil
 }
 
 func (e *Emulator) listHostedZonesByName(r *http.Request) (any, *apiError) {
 	q := r.URL.Query()
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	limit, err := parseMaxItems(q.Get("maxitems"), e.pageLimit(defaultZonePage))
+	limit, err := e.zonePageLimit(q)
 	if err != nil {
 		return nil, err
 	}
-	resp := listHostedZonesByNameResponse{Xmlns: xmlns, MaxItems: limit, HostedZones: []hostedZoneXML{}}
+	resp := listHostedZonesByNameResponse{Xmlns: xmlns, MaxItems: limit}
 	startName, startID := "", strings.TrimPrefix(q.Get("hostedzoneid"), zoneIDPrefix)
 	if dns := q.Get("dnsname"); dns != "" {
 		name, nameErr := canonicalName(dns)
@@ -346,28 +335,27 @@ func (e *Emulator) listHostedZonesByName(r *http.Request) (any, *apiError) {
 		return nil, invalidInput("Invalid request: HostedZoneId requires DNSName")
 	}
 	resp.HostedZoneID = startID
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	zones := make([]*zone, 0, len(e.zones))
 	for _, id := range e.zoneOrder {
-		zones = append(zones, e.zones[id])
-	}
-	byName := func(a, b *zone) int {
-		if c := compareNames(a.name, b.name); c != 0 {
-			return c
-		}
-		return strings.Compare(a.id, b.id)
-	}
-	slices.SortFunc(zones, byName)
-	for _, z := range zones {
+		z := e.zones[id]
 		if startName != "" {
 			if c := compareNames(z.name, startName); c < 0 || c == 0 && z.id < startID {
 				continue
 			}
 		}
-		if len(resp.HostedZones) == limit {
-			resp.IsTruncated, resp.NextDNSName, resp.NextHostedZoneID = true, z.name, z.id
-			break
+		zones = append(zones, z)
+	}
+	slices.SortFunc(zones, func(a, b *zone) int {
+		if c := compareNames(a.name, b.name); c != 0 {
+			return c
 		}
-		resp.HostedZones = append(resp.HostedZones, z.xml())
+		return strings.Compare(a.id, b.id)
+	})
+	var next *zone
+	if resp.HostedZones, next = firstZonePage(zones, limit); next != nil {
+		resp.IsTruncated, resp.NextDNSName, resp.NextHostedZoneID = true, next.name, next.id
 	}
 	return resp, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"testing"
 
@@ -609,7 +610,7 @@ func TestZonesAndTags(t *testing.T) {
 		t.Errorf("GetHostedZone of a deleted zone: %v, want NoSuchHostedZone", err)
 	}
 	want := map[string]int{"ListHostedZones": 2, "ListHostedZonesByName": 2, "GetHostedZone": 3, "ListTagsForResource": 1, "ListTagsForResources": 1}
-	if got := e.Calls(); !mapsEqual(got, want) {
+	if got := e.Calls(); !maps.Equal(got, want) {
 		t.Errorf("Calls = %v, want %v", got, want)
 	}
 }
@@ -620,18 +621,6 @@ func tagString(tags []types.Tag) string {
 		out += aws.ToString(t.Key) + "=" + aws.ToString(t.Value) + ","
 	}
 	return out
-}
-
-func mapsEqual(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
 }
 
 func TestGetChange(t *testing.T) {
@@ -706,7 +695,7 @@ func TestFaults(t *testing.T) {
 					t.Errorf("%s: SDK saw %d, Faults says %d", kind, codes[kind], faults[kind])
 				}
 			}
-			if again, _ := run(); !mapsEqual(again, faults) {
+			if again, _ := run(); !maps.Equal(again, faults) {
 				t.Errorf("same seed, different faults: %v then %v", faults, again)
 			}
 		})

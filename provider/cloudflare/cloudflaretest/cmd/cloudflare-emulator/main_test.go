@@ -1,28 +1,21 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/zonekeeper/zonekeeper/provider/internal/apitest"
 )
 
 func TestRunServesUntilCancelled(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	r, w := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--zone", "example.com", "--zone", "example.org", "--token", "tok"}, w)
-		w.Close()
-	}()
-	lines := bufio.NewScanner(r)
+	lines, stop := apitest.StartCommand(t, run, []string{"--listen", "127.0.0.1:0", "--zone", "example.com", "--zone", "example.org", "--token", "tok"}, 3)
 	var baseURL string
 	zones := map[string]string{}
-	for len(zones) < 2 && lines.Scan() {
-		line := lines.Text()
+	for _, line := range lines {
 		if url, ok := strings.CutPrefix(line, "listening on "); ok {
 			baseURL = url
 		} else if f := strings.Fields(line); len(f) == 3 && f[0] == "zone" {
@@ -32,7 +25,6 @@ func TestRunServesUntilCancelled(t *testing.T) {
 	if baseURL == "" || len(zones["example.com"]) != 32 || len(zones["example.org"]) != 32 {
 		t.Fatalf("printed base URL %q and zones %v", baseURL, zones)
 	}
-	go io.Copy(io.Discard, r)
 
 	req, _ := http.NewRequest(http.MethodGet, baseURL+"/zones?name=example.org", nil)
 	req.Header.Set("Authorization", "Bearer tok")
@@ -52,8 +44,7 @@ func TestRunServesUntilCancelled(t *testing.T) {
 		t.Errorf("zones list = %+v, %v", body, err)
 	}
 
-	cancel()
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Errorf("run after cancel: %v", err)
 	}
 }

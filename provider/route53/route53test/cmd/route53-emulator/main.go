@@ -12,24 +12,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/http"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
-	"time"
 
+	"github.com/zonekeeper/zonekeeper/provider/internal/apitest"
 	"github.com/zonekeeper/zonekeeper/provider/route53/route53test"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
-		fmt.Fprintln(os.Stderr, "route53-emulator:", err)
-		os.Exit(1)
-	}
+	apitest.Main("route53-emulator", run)
 }
 
 // zoneList collects the repeatable --zone and --private-zone flags.
@@ -58,11 +48,8 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	fs.Float64Var(&opts.PriorRequestRate, "prior-request-rate", 0, "share of ChangeResourceRecordSets calls answered 400 PriorRequestNotComplete (0..1)")
 	fs.DurationVar(&opts.Latency, "latency", 0, "delay added to every call")
 	fs.Int64Var(&opts.Seed, "seed", 0, "seed of the fault dice (0 = fixed default)")
-	if err := fs.Parse(args); err != nil {
+	if err := apitest.ParseFlags(fs, args); err != nil {
 		return err
-	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q", fs.Args())
 	}
 	for name, rate := range map[string]float64{"--throttle-rate": opts.ThrottleRate, "--server-error-rate": opts.ServerErrorRate, "--prior-request-rate": opts.PriorRequestRate} {
 		if rate < 0 || rate > 1 {
@@ -74,29 +61,15 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 
 	emulator := route53test.New(opts)
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		return fmt.Errorf("listening on %s: %w", *listen, err)
-	}
-	srv := &http.Server{Handler: emulator, ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(out, "listening on http://%s\n", ln.Addr())
-	for _, z := range []struct {
-		names   zoneList
-		private bool
-	}{{public, false}, {private, true}} {
-		for _, name := range z.names {
-			fmt.Fprintf(out, "zone %s %s\n", name, emulator.CreateZone(name, route53test.ZoneOptions{Private: z.private}))
+	return apitest.Serve(ctx, emulator, *listen, func(rootURL string) {
+		fmt.Fprintf(out, "listening on %s\n", rootURL)
+		for _, z := range []struct {
+			names   zoneList
+			private bool
+		}{{public, false}, {private, true}} {
+			for _, name := range z.names {
+				fmt.Fprintf(out, "zone %s %s\n", name, emulator.CreateZone(name, route53test.ZoneOptions{Private: z.private}))
+			}
 		}
-	}
-
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	select {
-	case err := <-served:
-		return err
-	case <-ctx.Done():
-	}
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	return srv.Shutdown(shutdownCtx)
+	})
 }

@@ -1,28 +1,18 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/zonekeeper/zonekeeper/provider/internal/apitest"
 )
 
 func TestRunServesZones(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	r, w := io.Pipe()
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"--listen", "127.0.0.1:0", "--zone", "example.com", "--private-zone", "internal.example"}, w)
-		w.Close()
-	}()
-	lines := bufio.NewScanner(r)
-	var out []string
-	for len(out) < 3 && lines.Scan() {
-		out = append(out, lines.Text())
-	}
-	if len(out) != 3 || !strings.HasPrefix(out[0], "listening on http://127.0.0.1:") ||
+	out, stop := apitest.StartCommand(t, run, []string{"--listen", "127.0.0.1:0", "--zone", "example.com", "--private-zone", "internal.example"}, 3)
+	if !strings.HasPrefix(out[0], "listening on http://127.0.0.1:") ||
 		!strings.HasPrefix(out[1], "zone example.com Z") || !strings.HasPrefix(out[2], "zone internal.example Z") {
 		t.Fatalf("output = %q", out)
 	}
@@ -36,9 +26,7 @@ func TestRunServesZones(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || strings.Count(string(body), "<HostedZone>") != 2 {
 		t.Errorf("ListHostedZones: %d %s", resp.StatusCode, body)
 	}
-	cancel()
-	go io.Copy(io.Discard, r)
-	if err := <-done; err != nil {
+	if err := stop(); err != nil {
 		t.Errorf("run after cancel: %v", err)
 	}
 }
