@@ -3,27 +3,17 @@ package bench
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sync"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
+
+	"github.com/zonekeeper/zonekeeper/test/internal/parallel"
 )
 
 // loadWorkers is how many requests to the API server are in flight at once while
 // loading: enough to keep a 2-core kube-apiserver busy.
 const loadWorkers = 32
-
-// FastClient returns a client for cfg without client-side throttling worth the name,
-// for loading tens of thousands of objects.
-func FastClient(cfg *rest.Config) (kubernetes.Interface, error) {
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = 5000, 10000
-	cfg.WarningHandler = rest.NoWarnings{}
-	return kubernetes.NewForConfig(cfg)
-}
 
 // IngressName is the name of benchmark Ingress i.
 func IngressName(i int) string { return fmt.Sprintf("app-%d", i) }
@@ -63,7 +53,7 @@ func setStatusIP(ctx context.Context, client kubernetes.Interface, ing *networki
 // LoadIngresses creates benchmark Ingresses 0 … n−1 in namespace, each with its status
 // IP, 32 at a time.
 func LoadIngresses(ctx context.Context, client kubernetes.Interface, namespace string, n int) error {
-	return forEach(ctx, n, func(i int) error {
+	return parallel.ForEach(ctx, n, loadWorkers, func(i int) error {
 		return CreateIngress(ctx, client, namespace, IngressName(i), IngressHost(i), StatusIP)
 	})
 }
@@ -72,7 +62,7 @@ func LoadIngresses(ctx context.Context, client kubernetes.Interface, namespace s
 // time, and returns how many it changed.
 func Churn(ctx context.Context, client kubernetes.Interface, namespace string, n int, ip string) (int, error) {
 	changed := (n + 9) / 10
-	return changed, forEach(ctx, changed, func(i int) error {
+	return changed, parallel.ForEach(ctx, changed, loadWorkers, func(i int) error {
 		ing, err := client.NetworkingV1().Ingresses(namespace).Get(ctx, IngressName(10*i), metav1.GetOptions{})
 		if err != nil {
 			return fmt.Errorf("get ingress %s/%s: %w", namespace, IngressName(10*i), err)
@@ -83,42 +73,10 @@ func Churn(ctx context.Context, client kubernetes.Interface, namespace string, n
 
 // DeleteIngresses deletes benchmark Ingresses 0 … n−1 of namespace, 32 at a time.
 func DeleteIngresses(ctx context.Context, client kubernetes.Interface, namespace string, n int) error {
-	return forEach(ctx, n, func(i int) error {
+	return parallel.ForEach(ctx, n, loadWorkers, func(i int) error {
 		if err := client.NetworkingV1().Ingresses(namespace).Delete(ctx, IngressName(i), metav1.DeleteOptions{}); err != nil {
 			return fmt.Errorf("delete ingress %s/%s: %w", namespace, IngressName(i), err)
 		}
 		return nil
 	})
-}
-
-// forEach runs f(0) … f(n−1) on loadWorkers goroutines and waits for them. Once ctx
-// ends, the calls not yet started are not made. The error counts the calls that failed
-// and quotes the first, rather than tens of thousands of alike messages.
-func forEach(ctx context.Context, n int, f func(i int) error) error {
-	next := make(chan int)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for range loadWorkers {
-		wg.Go(func() {
-			for i := range next {
-				errs[i] = f(i)
-			}
-		})
-	}
-	for i := range n {
-		if ctx.Err() != nil {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	failed := slices.DeleteFunc(errs, func(err error) bool { return err == nil })
-	switch {
-	case len(failed) > 0:
-		return fmt.Errorf("%d of %d calls failed, the first: %w", len(failed), n, failed[0])
-	case ctx.Err() != nil:
-		return context.Cause(ctx)
-	}
-	return nil
 }

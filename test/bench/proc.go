@@ -76,15 +76,25 @@ func ParseProcStatus(data []byte) (map[string]int64, error) {
 	return out, sc.Err()
 }
 
-// ProcessRSS returns the resident set size of process pid now (VmRSS), in bytes.
-func ProcessRSS(pid int) (int64, error) {
+// ProcessStatus returns the sizes in /proc/<pid>/status of process pid now, in bytes,
+// as ParseProcStatus reads them.
+func ProcessStatus(pid int) (map[string]int64, error) {
 	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	status, err := ParseProcStatus(data)
 	if err != nil {
-		return 0, fmt.Errorf("process %d: %w", pid, err)
+		return nil, fmt.Errorf("process %d: %w", pid, err)
+	}
+	return status, nil
+}
+
+// ProcessRSS returns the resident set size of process pid now (VmRSS), in bytes.
+func ProcessRSS(pid int) (int64, error) {
+	status, err := ProcessStatus(pid)
+	if err != nil {
+		return 0, err
 	}
 	rss, ok := status["VmRSS"]
 	if !ok {

@@ -82,6 +82,14 @@ func TestOwnProcess(t *testing.T) {
 	if err != nil || rss <= 0 {
 		t.Errorf("ProcessRSS = %d, %v; want a positive size", rss, err)
 	}
+	// The kernel reports the peak as at least the current size within one read.
+	status, err := ProcessStatus(os.Getpid())
+	if err != nil || status["VmRSS"] <= 0 || status["VmHWM"] < status["VmRSS"] {
+		t.Errorf("ProcessStatus: VmRSS %d, VmHWM %d, %v; want 0 < VmRSS ≤ VmHWM", status["VmRSS"], status["VmHWM"], err)
+	}
+	if _, err := ProcessStatus(-1); err == nil {
+		t.Error("ProcessStatus of pid -1 succeeded")
+	}
 }
 
 func FuzzParseProcStat(f *testing.F) {

@@ -55,25 +55,9 @@ func RFC2136Target(binary, kubeconfig, namespace, logDir string, srv *dnsserver.
 			"--rfc2136-tsig-secret-alg=" + srv.Algorithm,
 			"--txt-owner-id=bench", "--metrics-address=",
 		},
-		Env:    append(cleanEnv(os.Environ()), "ZONEKEEPER_RFC2136_TSIG_SECRET="+srv.Secret),
+		Env:    append(child.CleanEnv(os.Environ()), "ZONEKEEPER_RFC2136_TSIG_SECRET="+srv.Secret),
 		LogDir: logDir,
 	}
-}
-
-// cleanEnv drops the variables that would reconfigure the binary behind the flags'
-// back: EXTERNAL_DNS_* and ZONEKEEPER_* flag values, and the kubeconfig and in-cluster
-// lookups.
-func cleanEnv(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "EXTERNAL_DNS_") || strings.HasPrefix(name, "ZONEKEEPER_") ||
-			name == "KUBECONFIG" || name == "KUBERNETES_SERVICE_HOST" {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }
 
 // Usage is what one process cost, as the kernel accounted it when it was reaped.

@@ -1,17 +1,17 @@
 package e2e
 
 import (
-	"bufio"
 	"fmt"
-	"os"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/zonekeeper/zonekeeper/test/bench"
+	"github.com/zonekeeper/zonekeeper/test/internal/parallel"
+	"github.com/zonekeeper/zonekeeper/test/kubeapi"
 )
 
 // BenchmarkEventLatency measures, under the default flags (--min-event-sync-interval
@@ -96,11 +96,14 @@ func BenchmarkMemory(b *testing.B) {
 	const perKind = 10000
 	const idle = 30 * time.Second
 	c := suite.cluster
-	client := fastClient(b, c.Config)
+	client, err := kubeapi.FastClient(c.Config)
+	if err != nil {
+		b.Fatal(err)
+	}
 	ns := c.Namespace(b)
 	for range b.N {
 		created := time.Now()
-		if err := forEach(2*perKind, func(i int) error {
+		if err := parallel.ForEach(b.Context(), 2*perKind, loadWorkers, func(i int) error {
 			if i%2 == 0 {
 				ing := newIngress(ns, fmt.Sprintf("mem-%d", i/2), []string{fmt.Sprintf("ing-%d.%s", i/2, zone)}, nil)
 				ing.Annotations = map[string]string{targetAnnotation: "192.0.2.1"}
@@ -159,38 +162,14 @@ func BenchmarkMemory(b *testing.B) {
 			b.Fatalf("zone holds %d records, want %d (each with its ownership record)", len(got), 4*perKind)
 		}
 		time.Sleep(idle)
-		status, err := procStatus(d.pid())
+		status, err := bench.ProcessStatus(d.pid())
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.ReportMetric(written.Seconds(), "zone-s")
 		b.ReportMetric(converged.Seconds(), "converge-s")
-		b.ReportMetric(float64(status["VmRSS"])/1024, "rss-MB")
-		b.ReportMetric(float64(status["VmHWM"])/1024, "peak-rss-MB")
+		b.ReportMetric(float64(status["VmRSS"])/(1<<20), "rss-MB")
+		b.ReportMetric(float64(status["VmHWM"])/(1<<20), "peak-rss-MB")
 		d.stop(b)
 	}
-}
-
-// procStatus reads the "kB" fields of /proc/<pid>/status, in kB.
-func procStatus(pid int) (map[string]int64, error) {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	out := map[string]int64{}
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		key, value, ok := strings.Cut(sc.Text(), ":")
-		fields := strings.Fields(value)
-		if !ok || len(fields) != 2 || fields[1] != "kB" {
-			continue
-		}
-		n, err := strconv.ParseInt(fields[0], 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("/proc/%d/status: %s: %w", pid, key, err)
-		}
-		out[key] = n
-	}
-	return out, sc.Err()
 }

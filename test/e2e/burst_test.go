@@ -1,15 +1,16 @@
 package e2e
 
 import (
-	"errors"
 	"fmt"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/zonekeeper/zonekeeper/test/internal/parallel"
+	"github.com/zonekeeper/zonekeeper/test/kubeapi"
 )
 
 // TestBurst sends 2,000 Ingress updates at once — 200 Ingresses, 10 changes each,
@@ -25,14 +26,17 @@ func TestBurst(t *testing.T) {
 		maxReconciles = 100
 	)
 	c := suite.cluster
-	client := fastClient(t, c.Config)
+	client, err := kubeapi.FastClient(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ns := c.Namespace(t)
 	dir := t.TempDir()
 
 	// Without status the Ingresses ask for nothing yet.
 	api := client.NetworkingV1().Ingresses(ns)
 	created := make([]*networkingv1.Ingress, ingresses)
-	if err := forEach(ingresses, func(i int) (err error) {
+	if err := parallel.ForEach(t.Context(), ingresses, loadWorkers, func(i int) (err error) {
 		created[i], err = api.Create(t.Context(), newIngress(ns, burstName(i), []string{burstHost(i)}, nil), metav1.CreateOptions{})
 		return err
 	}); err != nil {
@@ -44,7 +48,7 @@ func TestBurst(t *testing.T) {
 	before := d.reconciles(t)
 
 	start := time.Now()
-	if err := forEach(ingresses, func(i int) error {
+	if err := parallel.ForEach(t.Context(), ingresses, loadWorkers, func(i int) error {
 		ing := created[i]
 		var err error
 		for j := range changes {
@@ -87,25 +91,3 @@ func burstIP(j int) string { return fmt.Sprintf("192.0.2.%d", 100+j) }
 
 // burstTTL is the TTL change j writes (changes 1, 3, 5, …).
 func burstTTL(j int) int { return 60 + j }
-
-// forEach runs f(0) … f(n-1) on 16 goroutines and waits for them, returning the
-// errors of the calls that failed, joined.
-func forEach(n int, f func(i int) error) error {
-	const workers = 16
-	next := make(chan int)
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for i := range next {
-				errs[i] = f(i)
-			}
-		})
-	}
-	for i := range n {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	return errors.Join(errs...)
-}

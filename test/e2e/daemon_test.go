@@ -69,7 +69,7 @@ func startDaemon(t testing.TB, kubeconfig, namespace, zoneDir string, extra ...s
 	}, extra...)
 	d := &daemon{zoneDir: zoneDir, log: &logBuffer{}, exited: make(chan struct{})}
 	d.cmd = exec.Command(suite.binary, args...)
-	d.cmd.Env = cleanEnv(os.Environ())
+	d.cmd.Env = child.CleanEnv(os.Environ())
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	waited, err := child.Start(d.cmd)
 	if err != nil {
@@ -97,20 +97,6 @@ func startDaemon(t testing.TB, kubeconfig, namespace, zoneDir string, extra ...s
 		return nil
 	})
 	return d
-}
-
-// cleanEnv drops the variables that would reconfigure the daemon behind the flags'
-// back: EXTERNAL_DNS_* flag values, and the kubeconfig and in-cluster lookups.
-func cleanEnv(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "EXTERNAL_DNS_") || name == "KUBECONFIG" || name == "KUBERNETES_SERVICE_HOST" {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }
 
 // stop sends SIGTERM and waits for the process to exit, failing the test unless it

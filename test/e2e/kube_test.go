@@ -7,7 +7,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 )
 
 // The annotation keys the tests set, under upstream's alpha prefix, which zonekeeper
@@ -18,20 +17,9 @@ const (
 	ttlAnnotation      = "external-dns.alpha.kubernetes.io/ttl"
 )
 
-// fastClient returns an admin client without client-side throttling worth the name,
-// for tests that issue thousands of requests at once.
-func fastClient(t testing.TB, cfg *rest.Config) kubernetes.Interface {
-	t.Helper()
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = 2000, 4000
-	// Thousands of "spec.externalIPs is deprecated" lines would bury the test's output.
-	cfg.WarningHandler = rest.NoWarnings{}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return client
-}
+// loadWorkers is how many requests a test that loads the API server with
+// parallel.ForEach keeps in flight at once.
+const loadWorkers = 16
 
 // newIngress returns an Ingress with one rule per host in rules (no paths) and one TLS
 // entry listing tlsHosts.

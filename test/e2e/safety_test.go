@@ -17,6 +17,8 @@ import (
 
 	"github.com/zonekeeper/zonekeeper/registry"
 	"github.com/zonekeeper/zonekeeper/test/dnsserver"
+	"github.com/zonekeeper/zonekeeper/test/internal/parallel"
+	"github.com/zonekeeper/zonekeeper/test/kubeapi"
 )
 
 // rfc2136Flags are the flags that point a daemon at srv's zone example.com, its TSIG
@@ -39,7 +41,7 @@ func rfc2136Flags(t testing.TB, srv *dnsserver.Server) []string {
 func createIngresses(t testing.TB, client kubernetes.Interface, ns, prefix string, n int, ip func(int) string) {
 	t.Helper()
 	api := client.NetworkingV1().Ingresses(ns)
-	if err := forEach(n, func(i int) error {
+	if err := parallel.ForEach(t.Context(), n, loadWorkers, func(i int) error {
 		name := fmt.Sprintf("%s-%d", prefix, i)
 		ing, err := api.Create(t.Context(), newIngress(ns, name, []string{name + "." + zone}, nil), metav1.CreateOptions{})
 		if err != nil {
@@ -89,7 +91,10 @@ func TestTwoOwners(t *testing.T) {
 		reconciles = 100
 	)
 	c := suite.cluster
-	client := fastClient(t, c.Config)
+	client, err := kubeapi.FastClient(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
 	srv := dnsserver.StartT(t, dnsserver.BIND9, dnsserver.Config{Zones: []string{zone}})
 	flags := rfc2136Flags(t, srv)
 	daemons := map[string]*daemon{}
@@ -177,7 +182,10 @@ func TestSourceGlitch(t *testing.T) {
 	t.Parallel()
 	const records = 1000
 	c := suite.cluster
-	client := fastClient(t, c.Config)
+	client, err := kubeapi.FastClient(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ns, empty := c.Namespace(t), c.Namespace(t)
 	dir := t.TempDir()
 	createIngresses(t, client, ns, "glitch", records, func(i int) string { return fmt.Sprintf("10.9.%d.%d", i/250, i%250) })

@@ -7,6 +7,9 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/zonekeeper/zonekeeper/test/internal/parallel"
+	"github.com/zonekeeper/zonekeeper/test/kubeapi"
 )
 
 // TestSIGTERMDuringOperation stops the daemon while Ingress changes keep it busy: it
@@ -16,14 +19,17 @@ func TestSIGTERMDuringOperation(t *testing.T) {
 	t.Parallel()
 	const ingresses = 50
 	c := suite.cluster
-	client := fastClient(t, c.Config)
+	client, err := kubeapi.FastClient(c.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ns := c.Namespace(t)
 	dir := t.TempDir()
 	api := client.NetworkingV1().Ingresses(ns)
 	name := func(i int) string { return fmt.Sprintf("busy-%d", i) }
 	host := func(i int) string { return fmt.Sprintf("busy-%d.%s", i, zone) }
 	ips := []string{"192.0.2.1", "192.0.2.2"}
-	if err := forEach(ingresses, func(i int) error {
+	if err := parallel.ForEach(t.Context(), ingresses, loadWorkers, func(i int) error {
 		_, err := api.Create(t.Context(), newIngress(ns, name(i), []string{host(i)}, nil), metav1.CreateOptions{})
 		return err
 	}); err != nil {
@@ -36,7 +42,7 @@ func TestSIGTERMDuringOperation(t *testing.T) {
 	changed := make(chan error, 1)
 	go func() {
 		for round := 0; ; round++ {
-			err := forEach(ingresses, func(i int) error {
+			err := parallel.ForEach(ctx, ingresses, loadWorkers, func(i int) error {
 				ing, err := api.Get(ctx, name(i), metav1.GetOptions{})
 				if err == nil {
 					_, err = api.UpdateStatus(ctx, withIngressIPs(ing, ips[round%2]), metav1.UpdateOptions{})

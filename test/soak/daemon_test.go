@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -47,7 +46,7 @@ func startDaemon(binary, logPath string, args []string) (*daemon, error) {
 	}
 	d := &daemon{logPath: logPath, exited: make(chan struct{})}
 	d.cmd = exec.Command(binary, args...)
-	d.cmd.Env = cleanEnv(os.Environ())
+	d.cmd.Env = child.CleanEnv(os.Environ())
 	d.cmd.Stdout, d.cmd.Stderr = logFile, logFile
 	waited, err := child.Start(d.cmd)
 	if err != nil {
@@ -60,22 +59,6 @@ func startDaemon(binary, logPath string, args []string) (*daemon, error) {
 		close(d.exited)
 	}()
 	return d, nil
-}
-
-// cleanEnv drops the variables that would reconfigure the daemon behind the flags'
-// back: EXTERNAL_DNS_* and ZONEKEEPER_* flag values, and the kubeconfig and in-cluster
-// lookups.
-func cleanEnv(env []string) []string {
-	out := make([]string, 0, len(env))
-	for _, kv := range env {
-		name, _, _ := strings.Cut(kv, "=")
-		if strings.HasPrefix(name, "EXTERNAL_DNS_") || strings.HasPrefix(name, "ZONEKEEPER_") ||
-			name == "KUBECONFIG" || name == "KUBERNETES_SERVICE_HOST" {
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }
 
 // running reports whether the process has not exited.

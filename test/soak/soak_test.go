@@ -22,7 +22,6 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/zonekeeper/zonekeeper/test/dnsserver"
 	"github.com/zonekeeper/zonekeeper/test/kubeapi"
@@ -114,7 +113,10 @@ func TestSoak(t *testing.T) {
 	}
 	t.Cleanup(func() { proxy.Close() })
 
-	client := fastClient(t, cluster.Config)
+	client, err := kubeapi.FastClient(cluster.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
 	namespaces := []string{cluster.Namespace(t), cluster.Namespace(t)}
 	logDir := t.ArtifactDir()
 	sup := &supervisor{
@@ -283,19 +285,6 @@ func daemonArgs(t *testing.T, kubeconfig string, srv *dnsserver.Server, proxyAdd
 		"--metrics-address=127.0.0.1:0",
 		"--log-format=json",
 	}
-}
-
-// fastClient returns an admin client without client-side throttling worth the name.
-func fastClient(t *testing.T, cfg *rest.Config) kubernetes.Interface {
-	t.Helper()
-	cfg = rest.CopyConfig(cfg)
-	cfg.QPS, cfg.Burst = 2000, 4000
-	cfg.WarningHandler = rest.NoWarnings{}
-	client, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return client
 }
 
 // seedsIn returns the records of the seed names as the server holds them, in

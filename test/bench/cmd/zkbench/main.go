@@ -126,7 +126,7 @@ func run(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	defer func() { err = errors.Join(err, cluster.Stop()) }()
-	client, err := bench.FastClient(cluster.Config)
+	client, err := kubeapi.FastClient(cluster.Config)
 	if err != nil {
 		return err
 	}
