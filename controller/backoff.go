@@ -64,6 +64,9 @@ func refusalKey(zone provider.Zone, c provider.Change) string {
 // setAside splits changes into those that may be sent at now and those still backing
 // off, the latter as failures saying why.
 func (r refusals) setAside(zone provider.Zone, changes []provider.Change, now time.Time) (ready []provider.Change, waiting []provider.ChangeError) {
+	if len(r) == 0 {
+		return changes, nil
+	}
 	for _, c := range changes {
 		st, ok := r[refusalKey(zone, c)]
 		if !ok || !now.Before(st.until) {
@@ -86,8 +89,10 @@ func (r refusals) record(zone provider.Zone, sent []provider.Change, failed []pr
 			delete(r, k)
 		}
 	}
-	for _, c := range provider.Succeeded(sent, failed) {
-		delete(r, refusalKey(zone, c))
+	if len(r) > 0 {
+		for _, c := range provider.Succeeded(sent, failed) {
+			delete(r, refusalKey(zone, c))
+		}
 	}
 	out := make([]provider.ChangeError, len(failed))
 	for i, f := range failed {

@@ -231,7 +231,17 @@ func buildRegistry(o *options, cfg controller.Config) (registry.Registry, error)
 	return nil, fmt.Errorf("--registry %q: want txt or noop", o.registry)
 }
 
+// buildProvider builds the --provider. metrics is nil for the one-shot commands (plan,
+// run --once), which get the provider bare; the daemon gets remote providers behind a
+// provider.Cached, which a single reconcile would only pay for (a copy of every record
+// written) without ever reusing.
 func buildProvider(o *options, cfg controller.Config, metrics *controller.Metrics) (provider.Provider, error) {
+	cached := func(p provider.Provider, maxAge time.Duration) provider.Provider {
+		if metrics == nil {
+			return p
+		}
+		return provider.NewCached(p, maxAge)
+	}
 	switch o.provider {
 	case "aws", "route53":
 		r53cfg, err := route53Config(&o.route53, os.Getenv)
@@ -246,7 +256,7 @@ func buildProvider(o *options, cfg controller.Config, metrics *controller.Metric
 		if err != nil {
 			return nil, err
 		}
-		return provider.NewCached(p, o.interval), nil
+		return cached(p, o.interval), nil
 	case "rfc2136":
 		cfg, err := rfc2136Config(&o.rfc2136)
 		if err != nil {
@@ -257,7 +267,7 @@ func buildProvider(o *options, cfg controller.Config, metrics *controller.Metric
 		if err != nil {
 			return nil, err
 		}
-		return provider.NewCached(p, rfc2136CacheMaxAge), nil
+		return cached(p, rfc2136CacheMaxAge), nil
 	case "inmemory":
 		if len(o.inmemoryZones) == 0 {
 			return nil, errors.New("--provider=inmemory needs at least one --inmemory-zone")
@@ -276,7 +286,7 @@ func buildProvider(o *options, cfg controller.Config, metrics *controller.Metric
 		if err != nil {
 			return nil, err
 		}
-		return provider.NewCached(p, o.interval), nil
+		return cached(p, o.interval), nil
 	}
 	return nil, fmt.Errorf("--provider %q: want route53 (or aws), cloudflare, rfc2136, zonefile or inmemory", o.provider)
 }
