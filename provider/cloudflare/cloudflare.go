@@ -67,7 +67,7 @@ func New(cfg Config) (*Provider, error) {
 	p := &Provider{
 		s:       s,
 		limiter: rate.NewLimiter(rate.Limit(float64(requestsPerWindow-rateBurst)/rateWindow.Seconds()), rateBurst),
-		sleep:   sleepContext,
+		sleep:   provider.Sleep,
 		indexes: map[string]zoneIndex{},
 		locks:   map[string]*sync.RWMutex{},
 	}

@@ -1,7 +1,6 @@
 package cloudflare
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -141,19 +140,4 @@ func operationName(method, path string) string {
 		return OperationRecordsBatch
 	}
 	return OperationOther
-}
-
-// sleepContext waits d, or until ctx is done.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

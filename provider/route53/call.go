@@ -63,18 +63,6 @@ func fullJitter(ceiling time.Duration) time.Duration {
 	return time.Duration(rand.Int64N(int64(ceiling) + 1))
 }
 
-// sleepContext waits for d or until ctx ends.
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
 // retryable reports whether err is worth sending the same request again: Route 53
 // throttled it, had a concurrent change in progress, or failed on its side.
 func retryable(err error) bool {

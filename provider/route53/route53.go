@@ -222,7 +222,7 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 		limiter:   rate.NewLimiter(rate.Limit(apiRate), burst),
 		canonical: newCanonicalZoneIndex(),
 		now:       time.Now,
-		sleep:     sleepContext,
+		sleep:     provider.Sleep,
 		jitter:    fullJitter,
 	}, nil
 }

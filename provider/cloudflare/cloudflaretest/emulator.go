@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zonekeeper/zonekeeper/provider"
 	"github.com/zonekeeper/zonekeeper/provider/internal/apitest"
 )
 
@@ -239,7 +240,7 @@ func (e *Emulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	latency, token := e.opts.Latency, e.opts.Token
 	e.mu.Unlock()
 
-	if latency > 0 && !apitest.Sleep(r.Context(), latency) {
+	if latency > 0 && provider.Sleep(r.Context(), latency) != nil {
 		return
 	}
 	if token != "" && r.Header.Get("Authorization") != "Bearer "+token {

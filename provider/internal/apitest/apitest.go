@@ -103,18 +103,6 @@ func PickFault(roll float64, rates ...float64) int {
 	return -1
 }
 
-// Sleep waits d unless ctx ends first, and reports whether it waited the whole time.
-func Sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
-}
-
 // Start serves handler on a local httptest server that is closed when t ends, and
 // returns the server's root URL ("http://127.0.0.1:port", no trailing slash).
 func Start(t testing.TB, handler http.Handler) (url string) {

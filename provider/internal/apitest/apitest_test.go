@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 func TestPickFault(t *testing.T) {
@@ -70,17 +69,6 @@ func TestCounters(t *testing.T) {
 	c.Fault("500")
 	if got, want := c.Faults(), map[string]int{"500": 1}; !maps.Equal(got, want) {
 		t.Errorf("Faults after Reset and one fault = %v, want %v", got, want)
-	}
-}
-
-func TestSleep(t *testing.T) {
-	if !Sleep(context.Background(), time.Nanosecond) {
-		t.Error("Sleep with a live context reported it was cut short")
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	if Sleep(ctx, time.Hour) {
-		t.Error("Sleep with an ended context reported it waited the whole time")
 	}
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 
+	"github.com/zonekeeper/zonekeeper/provider"
 	"github.com/zonekeeper/zonekeeper/provider/internal/apitest"
 )
 
@@ -212,7 +213,7 @@ func (e *Emulator) admit(op string) (latency time.Duration, fault *apiError, req
 func (e *Emulator) serveOperation(op string, handle func(*http.Request) (any, *apiError)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		latency, fault, requestID := e.admit(op)
-		if latency > 0 && !apitest.Sleep(r.Context(), latency) {
+		if latency > 0 && provider.Sleep(r.Context(), latency) != nil {
 			return
 		}
 		status, doc := http.StatusOK, any(nil)
