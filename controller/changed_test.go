@@ -207,3 +207,47 @@ func TestRunOnceSkipsZonesProvenUnchanged(t *testing.T) {
 		}
 	}
 }
+
+func TestDesiredFingerprint(t *testing.T) {
+	base := func() []*endpoint.Endpoint {
+		a := wanted(svc("a"), "a.example.com", endpoint.RecordTypeA, 60, "192.0.2.1")
+		a.Labels = endpoint.Labels{"resource": "service/ns/a"}
+		return []*endpoint.Endpoint{a, wanted(svc("b"), "b.example.com", endpoint.RecordTypeCNAME, 0, "lb.example.net")}
+	}
+	want := desiredFingerprint(base())
+	same := []struct {
+		name   string
+		change func([]*endpoint.Endpoint) []*endpoint.Endpoint
+	}{
+		{"another order", func(e []*endpoint.Endpoint) []*endpoint.Endpoint { return []*endpoint.Endpoint{e[1], e[0]} }},
+	}
+	differ := []struct {
+		name   string
+		change func([]*endpoint.Endpoint) []*endpoint.Endpoint
+	}{
+		{"a target", func(e []*endpoint.Endpoint) []*endpoint.Endpoint { e[0].Targets[0] = "192.0.2.2"; return e }},
+		{"a TTL", func(e []*endpoint.Endpoint) []*endpoint.Endpoint { e[0].RecordTTL = 61; return e }},
+		{"a property", func(e []*endpoint.Endpoint) []*endpoint.Endpoint { e[1].SetProperty("alias", "true"); return e }},
+		{"the object", func(e []*endpoint.Endpoint) []*endpoint.Endpoint {
+			e[1].Refs = []endpoint.ObjectRef{svc("c")}
+			return e
+		}},
+		{"a label", func(e []*endpoint.Endpoint) []*endpoint.Endpoint { e[0].Labels["resource"] = "service/ns/z"; return e }},
+		{"a set identifier", func(e []*endpoint.Endpoint) []*endpoint.Endpoint { e[0].SetIdentifier = "eu"; return e }},
+		{"a field boundary", func(e []*endpoint.Endpoint) []*endpoint.Endpoint {
+			e[0].DNSName, e[0].RecordType = "a.example.co", "mA"
+			return e
+		}},
+		{"one endpoint less", func(e []*endpoint.Endpoint) []*endpoint.Endpoint { return e[:1] }},
+	}
+	for _, tt := range same {
+		if got := desiredFingerprint(tt.change(base())); got != want {
+			t.Errorf("%s changed the fingerprint", tt.name)
+		}
+	}
+	for _, tt := range differ {
+		if got := desiredFingerprint(tt.change(base())); got == want {
+			t.Errorf("a change of %s kept the fingerprint", tt.name)
+		}
+	}
+}

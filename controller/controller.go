@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
@@ -333,12 +334,38 @@ func (c *Controller) remember(zr ZoneReport, desired uint64, sourcesRead bool) {
 // objects in no fixed order.
 func desiredFingerprint(desired []*endpoint.Endpoint) uint64 {
 	sums := make([]uint64, len(desired))
+	var buf []byte
 	for i, e := range desired {
-		h := fnv.New64a()
-		fmt.Fprintf(h, "%q %q %q %d %q %q %q", e.DNSName, e.RecordType, e.SetIdentifier, e.RecordTTL, e.Targets, e.ProviderSpecific, e.Refs)
-		for _, k := range slices.Sorted(maps.Keys(e.Labels)) {
-			fmt.Fprintf(h, " %q=%q", k, e.Labels[k])
+		// Each field ends in a 0 byte and each list in a 1 byte, which no name, target
+		// or label holds, so that different endpoints never write the same bytes.
+		buf = buf[:0]
+		field := func(s string) { buf = append(append(buf, s...), 0) }
+		field(e.DNSName)
+		field(e.RecordType)
+		field(e.SetIdentifier)
+		buf = append(strconv.AppendInt(buf, int64(e.RecordTTL), 10), 0)
+		for _, t := range e.Targets {
+			field(t)
 		}
+		buf = append(buf, 1)
+		for _, p := range e.ProviderSpecific {
+			field(p.Name)
+			field(p.Value)
+		}
+		buf = append(buf, 1)
+		for _, r := range e.Refs {
+			field(r.Kind)
+			field(r.Namespace)
+			field(r.Name)
+			field(r.Source)
+		}
+		buf = append(buf, 1)
+		for _, k := range slices.Sorted(maps.Keys(e.Labels)) {
+			field(k)
+			field(e.Labels[k])
+		}
+		h := fnv.New64a()
+		h.Write(buf)
 		sums[i] = h.Sum64()
 	}
 	slices.Sort(sums)

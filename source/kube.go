@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
@@ -79,11 +80,20 @@ type Kube struct {
 	onChange func()
 	logger   *slog.Logger
 
+	// changes counts the events that may change the records (see handler) and the
+	// informers started or restarted; Endpoints reuses its last result while it stays.
+	changes atomic.Uint64
+
 	mu        sync.Mutex
 	ctx       context.Context // of Start; nil before it
 	informers map[kubeResource]*kubeInformer
 	failures  map[kubeResource]watchFailure
 	failSeq   uint64
+	// last is the last successful result of Endpoints and the count of changes it
+	// was computed at.
+	last        Result
+	lastChanges uint64
+	lastValid   bool
 }
 
 // kubeInformer is a started informer and the registration of our event handler on it,
@@ -172,6 +182,11 @@ func (k *Kube) WaitForSync(ctx context.Context) error {
 // synced yet, or the resource the API server fails to list: the caller must then make no
 // deletions. After a watch failure Endpoints lists each resource read (Limit 1) once to
 // see whether the API server answers again, and restarts the failed informers if so.
+//
+// While no object changed since the last call (no event that may change the records,
+// no informer started), it returns the last result again, the same slices and
+// endpoints: an idle daemon's resync then converts nothing. Callers must not modify
+// what it returns.
 func (k *Kube) Endpoints(ctx context.Context) (Result, error) {
 	k.mu.Lock()
 	if k.ctx == nil {
@@ -185,6 +200,14 @@ func (k *Kube) Endpoints(ctx context.Context) (Result, error) {
 		return Result{}, err
 	}
 	failing, seq := len(k.failures) > 0, k.failSeq
+	// Read before converting: an event during the conversion makes the next call
+	// convert again.
+	changes := k.changes.Load()
+	if !failing && k.lastValid && k.lastChanges == changes {
+		res := k.last
+		k.mu.Unlock()
+		return res, nil
+	}
 	k.mu.Unlock()
 	if failing {
 		if err := k.checkAPI(ctx, slices.Sorted(maps.Keys(started)), seq); err != nil {
@@ -214,6 +237,9 @@ func (k *Kube) Endpoints(ctx context.Context) (Result, error) {
 		res.Problems = append(res.Problems, problems...)
 	}
 	endpoint.SortEndpoints(res.Endpoints)
+	k.mu.Lock()
+	k.last, k.lastChanges, k.lastValid = res, changes, true
+	k.mu.Unlock()
 	return res, nil
 }
 
@@ -264,6 +290,7 @@ func (k *Kube) restartLocked(r kubeResource) error {
 	if !ok {
 		return nil
 	}
+	k.changes.Add(1)
 	old.stop()
 	delete(k.informers, r)
 	return k.startLocked(r)
@@ -372,6 +399,7 @@ func (k *Kube) startLocked(r kubeResource) error {
 	if _, ok := k.informers[r]; ok {
 		return nil
 	}
+	k.changes.Add(1)
 	ctx, stop := context.WithCancel(k.ctx)
 	inf, reg, err := k.configuredInformer(ctx, r)
 	if err != nil {
@@ -472,6 +500,7 @@ func (k *Kube) handler(r kubeResource) cache.ResourceEventHandler {
 		if svc, ok := obj.(*corev1.Service); ok && r == resourceServices {
 			k.ensure(clusterNeeds(svc, k.opts))
 		}
+		k.changes.Add(1)
 		k.onChange()
 	}
 	return cache.ResourceEventHandlerFuncs{
@@ -481,7 +510,10 @@ func (k *Kube) handler(r kubeResource) cache.ResourceEventHandler {
 				observe(newObj)
 			}
 		},
-		DeleteFunc: func(any) { k.onChange() },
+		DeleteFunc: func(any) {
+			k.changes.Add(1)
+			k.onChange()
+		},
 	}
 }
 

@@ -506,3 +506,26 @@ func TestExplainForbidden(t *testing.T) {
 		})
 	}
 }
+
+// TestKubeEndpointsReusesTheLastResult: without a change in the caches Endpoints returns
+// the very same result; an added Ingress makes it convert again.
+func TestKubeEndpointsReusesTheLastResult(t *testing.T) {
+	k, client := startKube(t, Config{}, KubeConfig{}, lbService(map[string]string{newPrefix + "hostname": "web.example.com"}))
+	first, err := k.Endpoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := k.Endpoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first.Endpoints) != 1 || len(again.Endpoints) != 1 || first.Endpoints[0] != again.Endpoints[0] {
+		t.Fatalf("unchanged caches: got %v then %v, want the same endpoint twice", first.Endpoints, again.Endpoints)
+	}
+	if _, err := client.NetworkingV1().Ingresses("prod").Create(context.Background(), lbIngress(nil, "a.example.com"), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the new Ingress's record", func() bool {
+		return slices.Contains(mustEndpoints(t, k), "a.example.com A 192.0.2.20")
+	})
+}
