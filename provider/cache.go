@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -33,8 +34,10 @@ type Cached struct {
 	maxAge time.Duration
 	now    func() time.Time
 
-	mu    sync.Mutex
-	zones map[string]*cachedZone // by Zone.ID
+	mu       sync.Mutex
+	zones    map[string]*cachedZone // by Zone.ID
+	zoneList []Zone                 // the last Zones answer, from zonesAt
+	zonesAt  time.Time
 }
 
 type cachedZone struct {
@@ -50,8 +53,25 @@ func NewCached(next Provider, maxAge time.Duration) *Cached {
 	return &Cached{next: next, maxAge: maxAge, now: time.Now, zones: map[string]*cachedZone{}}
 }
 
-// Zones lists the wrapped provider's zones; the list itself is not cached.
-func (c *Cached) Zones(ctx context.Context) ([]Zone, error) { return c.next.Zones(ctx) }
+// Zones lists the wrapped provider's zones, reusing the list for MaxAge: a zone added at
+// the service is seen at the next resync, as an out-of-band record change is.
+func (c *Cached) Zones(ctx context.Context) ([]Zone, error) {
+	c.mu.Lock()
+	if c.zoneList != nil && c.now().Sub(c.zonesAt) < c.maxAge {
+		zones := slices.Clone(c.zoneList)
+		c.mu.Unlock()
+		return zones, nil
+	}
+	c.mu.Unlock()
+	zones, err := c.next.Zones(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.zoneList, c.zonesAt = slices.Clone(zones), c.now()
+	c.mu.Unlock()
+	return zones, nil
+}
 
 // Records returns the cached records of zone when they can be trusted (see Cached), and
 // otherwise reads them from the wrapped provider and caches them.

@@ -183,3 +183,39 @@ func TestCachedUnchanged(t *testing.T) {
 		})
 	}
 }
+
+// zoneCounting counts Zones calls of the in-memory provider it wraps.
+type zoneCounting struct {
+	*inmemory.Provider
+	calls int
+}
+
+func (z *zoneCounting) Zones(ctx context.Context) ([]provider.Zone, error) {
+	z.calls++
+	return z.Provider.Zones(ctx)
+}
+
+func TestCachedZones(t *testing.T) {
+	for _, tt := range []struct {
+		name      string
+		maxAge    time.Duration
+		wantCalls int
+	}{
+		{"reused within maxAge", time.Hour, 1},
+		{"listed again without reuse", 0, 3},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			z := &zoneCounting{Provider: inmemory.New("example.com", "example.org")}
+			c := provider.NewCached(z, tt.maxAge)
+			for range 3 {
+				zones, err := c.Zones(context.Background())
+				if err != nil || len(zones) != 2 {
+					t.Fatalf("Zones = %v, %v; want both zones", zones, err)
+				}
+			}
+			if z.calls != tt.wantCalls {
+				t.Errorf("%d Zones calls, want %d", z.calls, tt.wantCalls)
+			}
+		})
+	}
+}

@@ -3,6 +3,8 @@ package route53
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -272,3 +274,54 @@ func TestSplitHorizon(t *testing.T) {
 }
 
 var _ provider.Provider = (*Provider)(nil)
+
+// TestEventReconcilesMakeNoCalls: as the daemon runs it (provider.Cached for the resync
+// interval, RunChanged on events), a reconcile after an event that changed nothing in
+// the zone sends Route 53 nothing at all, and one after a change sends one change request
+// and lists nothing, zones or records; only the resync lists again.
+func TestEventReconcilesMakeNoCalls(t *testing.T) {
+	p, em := emulated(t, route53test.Options{}, Config{EvaluateTargetHealth: true})
+	em.CreateZone("example.com", route53test.ZoneOptions{})
+	reg, err := registry.NewTXT(registry.TXTConfig{OwnerID: "default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &settableSource{endpoints: names("app", 1000)}
+	c := &controller.Controller{
+		Sources:  []source.Source{src},
+		Registry: reg,
+		Provider: provider.NewCached(p, time.Hour),
+		Config:   controller.Config{Policy: plan.PolicySync},
+	}
+	ctx := context.Background()
+	if _, err := c.RunOnce(ctx); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name    string
+		arrange func()
+		run     func(context.Context) (*controller.Report, error)
+		want    map[string]int
+	}{
+		{"event, nothing changed", func() {}, c.RunChanged, map[string]int{}},
+		{"event, one record changed", func() { src.endpoints[0] = names("other", 1)[0] }, c.RunChanged,
+			map[string]int{OperationChangeResourceRecordSets: 1}},
+	}
+	for _, s := range steps {
+		s.arrange()
+		em.ResetCounters()
+		if _, err := s.run(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := em.Calls(); !maps.Equal(got, s.want) {
+			t.Errorf("%s: calls %v, want %v", s.name, got, s.want)
+		}
+	}
+}
+
+// settableSource returns whatever the test last put in it.
+type settableSource struct{ endpoints []*endpoint.Endpoint }
+
+func (s *settableSource) Endpoints(context.Context) (source.Result, error) {
+	return source.Result{Endpoints: slices.Clone(s.endpoints)}, nil
+}
