@@ -275,7 +275,15 @@ func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error)
 	rep.Problems = append(rep.Problems, unplaced...)
 
 	guard := deletionGuard{protected: objectsWithErrors(rep.Problems), sourceFailed: len(rep.SourceErrors) > 0}
-	existing := existingObjects(desired, rep.Problems)
+	// Only a registry taking over a former owner's records asks which objects exist,
+	// and only about records of that owner: the set is built on the first question.
+	var existing map[string]bool
+	exists := func(resource string) bool {
+		if existing == nil {
+			existing = existingObjects(desired, rep.Problems)
+		}
+		return existing[resource]
+	}
 	if c.Config.KeepRecordsOfExistingObjects {
 		guard.awaiting = namesAwaitingTargets(rep.Problems)
 	}
@@ -291,7 +299,7 @@ func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error)
 			rep.Zones = append(rep.Zones, ZoneReport{Zone: z, Owned: last.report.Owned, Conflicts: last.report.Conflicts, Skipped: true})
 			continue
 		}
-		zr := c.reconcileZone(providerCtx, z, byZone[z.Name], guard, existing)
+		zr := c.reconcileZone(providerCtx, z, byZone[z.Name], guard, exists)
 		c.logZone(zr)
 		rep.Zones = append(rep.Zones, zr)
 		c.remember(zr, fingerprint, len(rep.SourceErrors) == 0)
@@ -486,7 +494,7 @@ func existingObjects(desired []*endpoint.Endpoint, problems []endpoint.Problem) 
 	return out
 }
 
-func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired []*endpoint.Endpoint, guard deletionGuard, existing map[string]bool) ZoneReport {
+func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired []*endpoint.Endpoint, guard deletionGuard, exists func(resource string) bool) ZoneReport {
 	zr := ZoneReport{Zone: z}
 	records, err := c.Provider.Records(ctx, z)
 	if err != nil {
@@ -495,7 +503,7 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	}
 	var owned registry.Zone
 	if adopter, ok := c.Registry.(registry.Adopter); ok {
-		owned = adopter.LoadAdopting(z, records, func(resource string) bool { return existing[resource] })
+		owned = adopter.LoadAdopting(z, records, exists)
 	} else {
 		owned = c.Registry.Load(z, records)
 	}
