@@ -162,10 +162,13 @@ func newOwner(t *testing.T, id string, cfg registry.TXTConfig) *owner {
 	return &owner{id: id, reg: reg, cfg: controller.Config{Policy: plan.PolicySync, ManagedTypes: cfg.ManagedTypes}}
 }
 
-// fixedSource always wants the same records.
-type fixedSource []*endpoint.Endpoint
+// Fixed is a source that wants the same records on every reconcile, for tests that drive
+// a provider through controller.Controller. The controller never modifies what a
+// source returns.
+type Fixed []*endpoint.Endpoint
 
-func (s fixedSource) Endpoints(context.Context) (source.Result, error) {
+// Endpoints returns s.
+func (s Fixed) Endpoints(context.Context) (source.Result, error) {
 	return source.Result{Endpoints: s}, nil
 }
 
@@ -174,7 +177,7 @@ func (s fixedSource) Endpoints(context.Context) (source.Result, error) {
 // change was refused, or a deletion was withheld.
 func (e *env) reconcile(t *testing.T, o *owner, desired []*endpoint.Endpoint) *controller.Report {
 	t.Helper()
-	c := &controller.Controller{Sources: []source.Source{fixedSource(desired)}, Registry: o.reg, Provider: e.p, Config: o.cfg}
+	c := &controller.Controller{Sources: []source.Source{Fixed(desired)}, Registry: o.reg, Provider: e.p, Config: o.cfg}
 	rep, err := c.RunOnce(context.Background())
 	if err != nil {
 		t.Fatalf("owner %s: RunOnce: %v", o.id, err)
@@ -238,9 +241,9 @@ func diffProblems(wantNames []string, problems []endpoint.Problem) []string {
 	return out
 }
 
-// changeCount counts the changes a report planned over all zones, ownership-only
+// ChangeCount counts the changes a report planned over all zones, ownership-only
 // changes included.
-func changeCount(rep *controller.Report) int {
+func ChangeCount(rep *controller.Report) int {
 	n := 0
 	for _, z := range rep.Zones {
 		n += len(z.Changes)

@@ -92,7 +92,7 @@ func testIdempotent(t *testing.T, h Harness) {
 			e := newEnv(t, h, zoneMain)
 			us := newOwner(t, ourOwner, c.cfg)
 			rep := e.converge(t, us, desired)
-			if n := changeCount(rep); n != len(desired) {
+			if n := ChangeCount(rep); n != len(desired) {
 				t.Errorf("first run planned %d changes, want %d", n, len(desired))
 			}
 			e.expectOwned(t, us, zoneMain, desired)
@@ -185,7 +185,7 @@ func testOthersUntouched(t *testing.T, h Harness) {
 		}
 	}
 	rep := e.reconcile(t, them, theirs)
-	if n := changeCount(rep); n != 0 {
+	if n := ChangeCount(rep); n != 0 {
 		t.Errorf("owner %s planned %d changes to its own records after ours came and went, want 0", foreignOwner, n)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/plan"
 	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/providertest"
 	"github.com/zonekeeper/zonekeeper/registry"
 	"github.com/zonekeeper/zonekeeper/source"
 	"github.com/zonekeeper/zonekeeper/test/dnsserver"
@@ -18,20 +19,9 @@ import (
 // These tests run whole reconciles (controller, TXT registry, provider.Cached) against a
 // real BIND9, as the daemon does.
 
-// fixedSource wants the same endpoints every time.
-type fixedSource []*endpoint.Endpoint
-
-func (s fixedSource) Endpoints(context.Context) (source.Result, error) {
-	out := make([]*endpoint.Endpoint, len(s))
-	for i, e := range s {
-		out[i] = e.Clone()
-	}
-	return source.Result{Endpoints: out}, nil
-}
-
 // wanted returns n A records under zone, each asked for by its own Ingress.
-func wanted(zone string, n int) fixedSource {
-	out := make(fixedSource, n)
+func wanted(zone string, n int) providertest.Fixed {
+	out := make(providertest.Fixed, n)
 	for i := range out {
 		out[i] = &endpoint.Endpoint{
 			DNSName:    fmt.Sprintf("host-%d.%s", i, zone),

@@ -13,18 +13,11 @@ import (
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/plan"
 	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/providertest"
 	"github.com/zonekeeper/zonekeeper/provider/route53/route53test"
 	"github.com/zonekeeper/zonekeeper/registry"
 	"github.com/zonekeeper/zonekeeper/source"
 )
-
-// fixedSource hands a fixed desired state to the controller, which puts it through the
-// provider's AdjustEndpoints as the daemon does.
-type fixedSource []*endpoint.Endpoint
-
-func (s fixedSource) Endpoints(context.Context) (source.Result, error) {
-	return source.Result{Endpoints: s}, nil
-}
 
 // daemon is one zonekeeper deployment against a provider.
 type daemon struct {
@@ -48,7 +41,7 @@ func newDaemon(t testing.TB, p *Provider, cfg registry.TXTConfig) *daemon {
 func (d *daemon) run(t testing.TB, desired []*endpoint.Endpoint) *controller.Report {
 	t.Helper()
 	c := &controller.Controller{
-		Sources:  []source.Source{fixedSource(desired)},
+		Sources:  []source.Source{providertest.Fixed(desired)},
 		Registry: d.reg,
 		Provider: d.p,
 		Config:   controller.Config{Policy: plan.PolicySync},
@@ -58,15 +51,6 @@ func (d *daemon) run(t testing.TB, desired []*endpoint.Endpoint) *controller.Rep
 		t.Fatalf("RunOnce: %v", err)
 	}
 	return rep
-}
-
-// changes counts the changes a report planned.
-func changes(rep *controller.Report) int {
-	n := 0
-	for _, z := range rep.Zones {
-		n += len(z.Changes)
-	}
-	return n
 }
 
 // elbHost is the host name of a classic load balancer in us-east-1.
@@ -124,8 +108,8 @@ func converge10k(t testing.TB) (create, unchanged map[string]int, least int, too
 	create = em.Calls()
 	_, _, least = minimumBatches(em, id)
 	em.ResetCounters()
-	if rep := d.run(t, desired); changes(rep) != 0 || rep.Err() != nil {
-		t.Fatalf("the reconcile after converging planned %d changes (err %v)", changes(rep), rep.Err())
+	if rep := d.run(t, desired); providertest.ChangeCount(rep) != 0 || rep.Err() != nil {
+		t.Fatalf("the reconcile after converging planned %d changes (err %v)", providertest.ChangeCount(rep), rep.Err())
 	}
 	return create, em.Calls(), least, took
 }
@@ -180,7 +164,7 @@ func TestConvergeUnderFaults(t *testing.T) {
 	runs := 0
 	for ; runs < 10; runs++ {
 		rep := d.run(t, desired)
-		if changes(rep) == 0 && rep.Err() == nil {
+		if providertest.ChangeCount(rep) == 0 && rep.Err() == nil {
 			break
 		}
 	}
@@ -258,8 +242,8 @@ func TestSplitHorizon(t *testing.T) {
 			t.Errorf("zone %s holds %d record sets, want 8", id, sets)
 		}
 	}
-	if rep := d.run(t, desired); changes(rep) != 0 {
-		t.Errorf("second reconcile planned %d changes", changes(rep))
+	if rep := d.run(t, desired); providertest.ChangeCount(rep) != 0 {
+		t.Errorf("second reconcile planned %d changes", providertest.ChangeCount(rep))
 	}
 	for _, tc := range []struct {
 		zoneType string
