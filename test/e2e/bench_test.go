@@ -11,7 +11,6 @@ import (
 
 	"github.com/zonekeeper/zonekeeper/test/bench"
 	"github.com/zonekeeper/zonekeeper/test/internal/parallel"
-	"github.com/zonekeeper/zonekeeper/test/kubeapi"
 )
 
 // BenchmarkEventLatency measures, under the default flags (--min-event-sync-interval
@@ -96,10 +95,7 @@ func BenchmarkMemory(b *testing.B) {
 	const perKind = 10000
 	const idle = 30 * time.Second
 	c := suite.cluster
-	client, err := kubeapi.FastClient(c.Config)
-	if err != nil {
-		b.Fatal(err)
-	}
+	client := fastClient(b)
 	ns := c.Namespace(b)
 	for range b.N {
 		created := time.Now()

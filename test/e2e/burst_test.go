@@ -10,7 +10,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/zonekeeper/zonekeeper/test/internal/parallel"
-	"github.com/zonekeeper/zonekeeper/test/kubeapi"
 )
 
 // TestBurst sends 2,000 Ingress updates at once — 200 Ingresses, 10 changes each,
@@ -26,10 +25,7 @@ func TestBurst(t *testing.T) {
 		maxReconciles = 100
 	)
 	c := suite.cluster
-	client, err := kubeapi.FastClient(c.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := fastClient(t)
 	ns := c.Namespace(t)
 	dir := t.TempDir()
 

@@ -7,6 +7,8 @@ import (
 	networkingv1 "k8s.io/api/networking/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/zonekeeper/zonekeeper/test/kubeapi"
 )
 
 // The annotation keys the tests set, under upstream's alpha prefix, which zonekeeper
@@ -20,6 +22,17 @@ const (
 // loadWorkers is how many requests a test that loads the API server with
 // parallel.ForEach keeps in flight at once.
 const loadWorkers = 16
+
+// fastClient returns an admin client of the suite's cluster without client-side
+// throttling worth the name (kubeapi.FastClient), for tests that load many objects.
+func fastClient(tb testing.TB) kubernetes.Interface {
+	tb.Helper()
+	client, err := kubeapi.FastClient(suite.cluster.Config)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return client
+}
 
 // newIngress returns an Ingress with one rule per host in rules (no paths) and one TLS
 // entry listing tlsHosts.

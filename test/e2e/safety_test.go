@@ -18,7 +18,6 @@ import (
 	"github.com/zonekeeper/zonekeeper/registry"
 	"github.com/zonekeeper/zonekeeper/test/dnsserver"
 	"github.com/zonekeeper/zonekeeper/test/internal/parallel"
-	"github.com/zonekeeper/zonekeeper/test/kubeapi"
 )
 
 // rfc2136Flags are the flags that point a daemon at srv's zone example.com, its TSIG
@@ -91,10 +90,7 @@ func TestTwoOwners(t *testing.T) {
 		reconciles = 100
 	)
 	c := suite.cluster
-	client, err := kubeapi.FastClient(c.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := fastClient(t)
 	srv := dnsserver.StartT(t, dnsserver.BIND9, dnsserver.Config{Zones: []string{zone}})
 	flags := rfc2136Flags(t, srv)
 	daemons := map[string]*daemon{}
@@ -182,10 +178,7 @@ func TestSourceGlitch(t *testing.T) {
 	t.Parallel()
 	const records = 1000
 	c := suite.cluster
-	client, err := kubeapi.FastClient(c.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := fastClient(t)
 	ns, empty := c.Namespace(t), c.Namespace(t)
 	dir := t.TempDir()
 	createIngresses(t, client, ns, "glitch", records, func(i int) string { return fmt.Sprintf("10.9.%d.%d", i/250, i%250) })
@@ -272,7 +265,6 @@ func TestConflictDoesNotFlap(t *testing.T) {
 	d := startDaemon(t, c.Kubeconfig, ns, dir, "--interval=100ms", "--min-event-sync-interval=50ms")
 	d.waitReady(t, convergeTimeout)
 	app := "app." + zone
-	const target = "external-dns.alpha.kubernetes.io/target"
 	cname := func(object, lb string) []string {
 		return []string{
 			fmt.Sprintf("%s %d CNAME %s", app, defaultTTL, lb),
@@ -281,7 +273,7 @@ func TestConflictDoesNotFlap(t *testing.T) {
 	}
 	create := func(name, lb string) *networkingv1.Ingress {
 		ing, err := c.Client.NetworkingV1().Ingresses(ns).Create(t.Context(),
-			withAnnotation(newIngress(ns, name, []string{app}, nil), target, lb), metav1.CreateOptions{})
+			withAnnotation(newIngress(ns, name, []string{app}, nil), targetAnnotation, lb), metav1.CreateOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -300,7 +292,7 @@ func TestConflictDoesNotFlap(t *testing.T) {
 	})
 	before := d.reconciles(t)
 	for i := 3; i < 6; i++ {
-		second = annotateIngress(t, c.Client, second, target, fmt.Sprintf("lb-%d.example.net", i))
+		second = annotateIngress(t, c.Client, second, targetAnnotation, fmt.Sprintf("lb-%d.example.net", i))
 	}
 	d.waitFor(t, convergeTimeout, "20 more reconciles", func() error {
 		if n := d.reconciles(t) - before; n < 20 {

@@ -9,7 +9,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/zonekeeper/zonekeeper/test/internal/parallel"
-	"github.com/zonekeeper/zonekeeper/test/kubeapi"
 )
 
 // TestSIGTERMDuringOperation stops the daemon while Ingress changes keep it busy: it
@@ -19,10 +18,7 @@ func TestSIGTERMDuringOperation(t *testing.T) {
 	t.Parallel()
 	const ingresses = 50
 	c := suite.cluster
-	client, err := kubeapi.FastClient(c.Config)
-	if err != nil {
-		t.Fatal(err)
-	}
+	client := fastClient(t)
 	ns := c.Namespace(t)
 	dir := t.TempDir()
 	api := client.NetworkingV1().Ingresses(ns)
