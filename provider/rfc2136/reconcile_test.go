@@ -87,7 +87,7 @@ func TestNoChangeReconcileReadsNothing(t *testing.T) {
 
 	// A write by someone else moves the serial: the next reconcile reads the zone again.
 	other := serverProvider(t, srv, nil)
-	if err := other.Apply(ctx, zoneOf("example.com"), []provider.Change{createOf(ep("foreign.example.com", "A", 60, "192.0.2.7"))}); err != nil {
+	if err := other.Apply(ctx, zoneOf("example.com"), []provider.Change{providertest.CreateOf(ep("foreign.example.com", "A", 60, "192.0.2.7"))}); err != nil {
 		t.Fatal(err)
 	}
 	clear(calls)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/providertest"
 	"github.com/zonekeeper/zonekeeper/test/dnsserver"
 )
 
@@ -64,26 +65,6 @@ func ep(name, recordType string, ttl endpoint.TTL, targets ...string) *endpoint.
 	return endpoint.New(name, recordType, ttl, targets...)
 }
 
-func createOf(e ...*endpoint.Endpoint) provider.Change {
-	c := provider.Change{}
-	for _, x := range e {
-		c.Records = append(c.Records, provider.RecordChange{Op: provider.OpCreate, New: x})
-	}
-	return c
-}
-
-func updateOf(old, updated *endpoint.Endpoint) provider.Change {
-	return provider.Change{Records: []provider.RecordChange{{Op: provider.OpUpdate, Old: old, New: updated}}}
-}
-
-func deleteOf(old ...*endpoint.Endpoint) provider.Change {
-	c := provider.Change{}
-	for _, x := range old {
-		c.Records = append(c.Records, provider.RecordChange{Op: provider.OpDelete, Old: x})
-	}
-	return c
-}
-
 // failedIndexes maps the failures of err back to positions in changes.
 func failedIndexes(t testing.TB, err error, changes []provider.Change) []int {
 	t.Helper()
@@ -121,11 +102,11 @@ func TestApplyAgainstServers(t *testing.T) {
 
 			long := `"` + strings.Repeat("0123456789abcdef", 40) + `"`
 			first := []provider.Change{
-				createOf(ep("app.example.com", "A", 60, "192.0.2.1", "192.0.2.2"), ep("a-app.example.com", "TXT", 0, ownerTXT)),
-				createOf(ep("old.example.com", "A", 0, "192.0.2.9")),
-				createOf(ep("gone.example.com", "AAAA", 0, "2001:db8::1")),
-				createOf(ep("long.example.com", "TXT", 0, long)),
-				createOf(ep("www.example.com", "CNAME", 0, "lb.example.net")),
+				providertest.CreateOf(ep("app.example.com", "A", 60, "192.0.2.1", "192.0.2.2"), ep("a-app.example.com", "TXT", 0, ownerTXT)),
+				providertest.CreateOf(ep("old.example.com", "A", 0, "192.0.2.9")),
+				providertest.CreateOf(ep("gone.example.com", "AAAA", 0, "2001:db8::1")),
+				providertest.CreateOf(ep("long.example.com", "TXT", 0, long)),
+				providertest.CreateOf(ep("www.example.com", "CNAME", 0, "lb.example.net")),
 			}
 			if err := p.Apply(ctx, zone, first); err != nil {
 				t.Fatalf("first Apply: %v", err)
@@ -135,15 +116,15 @@ func TestApplyAgainstServers(t *testing.T) {
 			}
 
 			second := []provider.Change{
-				createOf(ep("app.example.com", "A", 0, "192.0.2.7")),                                              // 0: exists
-				updateOf(ep("old.example.com", "A", 0, "192.0.2.8"), ep("old.example.com", "A", 0, "192.0.2.10")), // 1: wrong old targets
-				deleteOf(ep("missing.example.com", "A", 0, "192.0.2.1")),                                          // 2: missing
-				updateOf(ep("old.example.com", "A", 0, "192.0.2.9"), ep("old.example.com", "A", 120, "192.0.2.10", "192.0.2.11")),
-				deleteOf(ep("gone.example.com", "AAAA", 0, "2001:DB8:0::1")),
-				createOf(ep("new.example.com", "A", 0, "192.0.2.20"), ep("a-new.example.com", "TXT", 0, ownerTXT)),
+				providertest.CreateOf(ep("app.example.com", "A", 0, "192.0.2.7")),                                              // 0: exists
+				providertest.UpdateOf(ep("old.example.com", "A", 0, "192.0.2.8"), ep("old.example.com", "A", 0, "192.0.2.10")), // 1: wrong old targets
+				providertest.DeleteOf(ep("missing.example.com", "A", 0, "192.0.2.1")),                                          // 2: missing
+				providertest.UpdateOf(ep("old.example.com", "A", 0, "192.0.2.9"), ep("old.example.com", "A", 120, "192.0.2.10", "192.0.2.11")),
+				providertest.DeleteOf(ep("gone.example.com", "AAAA", 0, "2001:DB8:0::1")),
+				providertest.CreateOf(ep("new.example.com", "A", 0, "192.0.2.20"), ep("a-new.example.com", "TXT", 0, ownerTXT)),
 				// 6: atomic: the TXT would be created but the A exists, so neither lands.
-				createOf(ep("app.example.com", "A", 0, "192.0.2.1"), ep("a-half.example.com", "TXT", 0, ownerTXT)),
-				createOf(ep("set-id.example.com", "A", 0, "192.0.2.1")), // 7: set identifier, below
+				providertest.CreateOf(ep("app.example.com", "A", 0, "192.0.2.1"), ep("a-half.example.com", "TXT", 0, ownerTXT)),
+				providertest.CreateOf(ep("set-id.example.com", "A", 0, "192.0.2.1")), // 7: set identifier, below
 			}
 			second[7].Records[0].New.SetIdentifier = "eu"
 			err := p.Apply(ctx, zone, second)
@@ -169,7 +150,7 @@ func TestApplyAgainstServers(t *testing.T) {
 			if got := recordsText(t, p, "example.com"); !slices.Equal(got, want) {
 				t.Errorf("records:\n got %q\nwant %q", got, want)
 			}
-			if err := p.Apply(ctx, zone, []provider.Change{createOf(ep("x.example.com", "A", 0, "192.0.2.1"))}); err != nil {
+			if err := p.Apply(ctx, zone, []provider.Change{providertest.CreateOf(ep("x.example.com", "A", 0, "192.0.2.1"))}); err != nil {
 				t.Fatal(err)
 			}
 			if ok, err := p.Unchanged(ctx, zone); err != nil || !ok {
@@ -187,7 +168,7 @@ func TestApplyAgainstServers(t *testing.T) {
 			} else {
 				t.Logf("AXFR refused: %v", err)
 			}
-			if err := p.Apply(ctx, zoneOf("other.example"), []provider.Change{createOf(ep("a.other.example", "A", 0, "192.0.2.1"))}); err != nil {
+			if err := p.Apply(ctx, zoneOf("other.example"), []provider.Change{providertest.CreateOf(ep("a.other.example", "A", 0, "192.0.2.1"))}); err != nil {
 				t.Errorf("Apply to the zone without AXFR: %v", err)
 			}
 			if _, err := p.Records(ctx, zone); err != nil {
@@ -209,9 +190,9 @@ func TestOversizedRRsetIsolated(t *testing.T) {
 	}
 	var changes []provider.Change
 	for i := range 40 {
-		changes = append(changes, createOf(ep(fmt.Sprintf("h%d.example.com", i), "A", 0, "192.0.2.1"), ep(fmt.Sprintf("a-h%d.example.com", i), "TXT", 0, ownerTXT)))
+		changes = append(changes, providertest.CreateOf(ep(fmt.Sprintf("h%d.example.com", i), "A", 0, "192.0.2.1"), ep(fmt.Sprintf("a-h%d.example.com", i), "TXT", 0, ownerTXT)))
 	}
-	changes = slices.Insert(changes, 23, createOf(ep("big.example.com", "A", 0, targets...)))
+	changes = slices.Insert(changes, 23, providertest.CreateOf(ep("big.example.com", "A", 0, targets...)))
 	before, err := srv.Serial(ctx, "example.com")
 	if err != nil {
 		t.Fatal(err)
@@ -238,14 +219,14 @@ func TestTSIGAlgorithms(t *testing.T) {
 			srv := dnsserver.StartT(t, dnsserver.BIND9, dnsserver.Config{Zones: []string{"example.com"}, Algorithm: alg})
 			p := serverProvider(t, srv, func(c *Config) { c.TSIG.Algorithm = strings.ToUpper(alg) })
 			ctx := context.Background()
-			if err := p.Apply(ctx, zoneOf("example.com"), []provider.Change{createOf(ep("a.example.com", "A", 0, "192.0.2.1"))}); err != nil {
+			if err := p.Apply(ctx, zoneOf("example.com"), []provider.Change{providertest.CreateOf(ep("a.example.com", "A", 0, "192.0.2.1"))}); err != nil {
 				t.Fatal(err)
 			}
 			if got := recordsText(t, p, "example.com"); !slices.Equal(got, []string{"a.example.com 300 A 192.0.2.1"}) {
 				t.Fatalf("records = %q", got)
 			}
 			wrong := serverProvider(t, srv, func(c *Config) { c.TSIG.Secret = testSecret })
-			if err := wrong.Apply(ctx, zoneOf("example.com"), []provider.Change{createOf(ep("b.example.com", "A", 0, "192.0.2.1"))}); err == nil || provider.FailedChanges(err) != nil {
+			if err := wrong.Apply(ctx, zoneOf("example.com"), []provider.Change{providertest.CreateOf(ep("b.example.com", "A", 0, "192.0.2.1"))}); err == nil || provider.FailedChanges(err) != nil {
 				t.Fatalf("Apply with a wrong secret = %v, want a zone error", err)
 			}
 		})
@@ -285,7 +266,7 @@ func TestFailoverAndObserver(t *testing.T) {
 	if p.preferred.Load() != 1 {
 		t.Errorf("the live host is not remembered")
 	}
-	if err := p.Apply(ctx, zone, []provider.Change{createOf(ep("a.example.com", "A", 0, "192.0.2.1")), createOf(ep("a.example.com", "A", 0, "192.0.2.1"))}); len(provider.FailedChanges(err)) != 1 {
+	if err := p.Apply(ctx, zone, []provider.Change{providertest.CreateOf(ep("a.example.com", "A", 0, "192.0.2.1")), providertest.CreateOf(ep("a.example.com", "A", 0, "192.0.2.1"))}); len(provider.FailedChanges(err)) != 1 {
 		t.Fatalf("Apply = %v, want the second create refused", err)
 	}
 	if ok, err := p.Unchanged(ctx, zone); !ok || err != nil {
@@ -298,7 +279,7 @@ func TestFailoverAndObserver(t *testing.T) {
 	}
 
 	down := serverProvider(t, srv, func(c *Config) { c.Hosts = []string{deadAddr} })
-	err = down.Apply(ctx, zone, []provider.Change{createOf(ep("b.example.com", "A", 0, "192.0.2.1"))})
+	err = down.Apply(ctx, zone, []provider.Change{providertest.CreateOf(ep("b.example.com", "A", 0, "192.0.2.1"))})
 	if err == nil || provider.FailedChanges(err) != nil || !strings.Contains(err.Error(), "no server reachable") {
 		t.Fatalf("Apply with no live host = %v, want a zone error", err)
 	}

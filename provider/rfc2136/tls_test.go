@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/providertest"
 	"github.com/zonekeeper/zonekeeper/test/dnsserver"
 )
 
@@ -46,11 +47,11 @@ func TestTLSAgainstBIND9(t *testing.T) {
 			change provider.Change
 			want   []string
 		}{
-			{"create", createOf(ep("app.example.com", "A", 0, "192.0.2.1"), ep("a-app.example.com", "TXT", 0, ownerTXT)),
+			{"create", providertest.CreateOf(ep("app.example.com", "A", 0, "192.0.2.1"), ep("a-app.example.com", "TXT", 0, ownerTXT)),
 				[]string{"a-app.example.com 300 TXT " + ownerTXT, "app.example.com 300 A 192.0.2.1"}},
-			{"update", updateOf(ep("app.example.com", "A", 0, "192.0.2.1"), ep("app.example.com", "A", 60, "192.0.2.2", "192.0.2.3")),
+			{"update", providertest.UpdateOf(ep("app.example.com", "A", 0, "192.0.2.1"), ep("app.example.com", "A", 60, "192.0.2.2", "192.0.2.3")),
 				[]string{"a-app.example.com 300 TXT " + ownerTXT, "app.example.com 60 A 192.0.2.2,192.0.2.3"}},
-			{"delete", deleteOf(ep("app.example.com", "A", 60, "192.0.2.2", "192.0.2.3"), ep("a-app.example.com", "TXT", 0, ownerTXT)),
+			{"delete", providertest.DeleteOf(ep("app.example.com", "A", 60, "192.0.2.2", "192.0.2.3"), ep("a-app.example.com", "TXT", 0, ownerTXT)),
 				nil},
 		}
 		for _, step := range steps {
@@ -72,7 +73,7 @@ func TestTLSAgainstBIND9(t *testing.T) {
 
 	t.Run("SkipTLSVerify without CA", func(t *testing.T) {
 		p := serverProvider(t, srv, overTLS(func(c *Config) { c.SkipTLSVerify = true }))
-		if err := p.Apply(ctx, zone, []provider.Change{createOf(ep("skip.example.com", "A", 0, "192.0.2.9"))}); err != nil {
+		if err := p.Apply(ctx, zone, []provider.Change{providertest.CreateOf(ep("skip.example.com", "A", 0, "192.0.2.9"))}); err != nil {
 			t.Fatal(err)
 		}
 		if got := recordsText(t, p, "example.com"); !slices.Equal(got, []string{"skip.example.com 300 A 192.0.2.9"}) {
@@ -89,7 +90,7 @@ func TestTLSAgainstBIND9(t *testing.T) {
 		}
 		p := serverProvider(t, srv, overTLS(func(c *Config) { c.CAFile = otherCA }))
 		before := serial(t)
-		err := p.Apply(ctx, zone, []provider.Change{createOf(ep("intruder.example.com", "A", 0, "192.0.2.66"))})
+		err := p.Apply(ctx, zone, []provider.Change{providertest.CreateOf(ep("intruder.example.com", "A", 0, "192.0.2.66"))})
 		assertCertificateRefused(t, "Apply", err)
 		_, err = p.Records(ctx, zone)
 		assertCertificateRefused(t, "Records", err)
@@ -101,7 +102,7 @@ func TestTLSAgainstBIND9(t *testing.T) {
 	t.Run("plain TCP to the TLS port", func(t *testing.T) {
 		p := serverProvider(t, srv, func(c *Config) { c.Hosts = []string{srv.TLSAddr} })
 		before := serial(t)
-		err := p.Apply(ctx, zone, []provider.Change{createOf(ep("plain.example.com", "A", 0, "192.0.2.67"))})
+		err := p.Apply(ctx, zone, []provider.Change{providertest.CreateOf(ep("plain.example.com", "A", 0, "192.0.2.67"))})
 		if err == nil || provider.FailedChanges(err) != nil || !strings.Contains(err.Error(), "example.com") {
 			t.Fatalf("Apply in plain TCP to a TLS listener = %v, want a zone error naming the zone", err)
 		}
@@ -127,7 +128,7 @@ func TestTLSClientCertificate(t *testing.T) {
 		c.CAFile = srv.CAFile
 		c.CertFile, c.KeyFile = srv.ClientCertFile, srv.ClientKeyFile
 	})
-	if err := withCert.Apply(ctx, zone, []provider.Change{createOf(ep("mtls.example.com", "A", 0, "192.0.2.10"))}); err != nil {
+	if err := withCert.Apply(ctx, zone, []provider.Change{providertest.CreateOf(ep("mtls.example.com", "A", 0, "192.0.2.10"))}); err != nil {
 		t.Fatal(err)
 	}
 	if got := recordsText(t, withCert, "example.com"); !slices.Equal(got, []string{"mtls.example.com 300 A 192.0.2.10"}) {
@@ -143,7 +144,7 @@ func TestTLSClientCertificate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = without.Apply(ctx, zone, []provider.Change{createOf(ep("anonymous.example.com", "A", 0, "192.0.2.11"))})
+	err = without.Apply(ctx, zone, []provider.Change{providertest.CreateOf(ep("anonymous.example.com", "A", 0, "192.0.2.11"))})
 	if err == nil || provider.FailedChanges(err) != nil || !strings.Contains(err.Error(), "example.com") {
 		t.Fatalf("Apply without a client certificate = %v, want a zone error", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/provider"
 	"github.com/zonekeeper/zonekeeper/provider/internal/rrdata"
+	"github.com/zonekeeper/zonekeeper/provider/providertest"
 )
 
 const testSecret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0" // base64 of "secret-secret-secret-secret"
@@ -447,17 +448,17 @@ func mixedUnits(t testing.TB, n int) []unit {
 		var c provider.Change
 		switch i % 6 {
 		case 0:
-			c = createOf(ep(name, "A", 0, "192.0.2.1", "192.0.2.2"), ep("a-"+name, "TXT", 0, ownerTXT))
+			c = providertest.CreateOf(ep(name, "A", 0, "192.0.2.1", "192.0.2.2"), ep("a-"+name, "TXT", 0, ownerTXT))
 		case 1:
-			c = createOf(ep(name, "CNAME", 60, fmt.Sprintf("target-%d.apps.example.com", i)))
+			c = providertest.CreateOf(ep(name, "CNAME", 60, fmt.Sprintf("target-%d.apps.example.com", i)))
 		case 2:
-			c = updateOf(ep(name, "MX", 0, "10 mail.example.com", "20 mail.example.org"), ep(name, "MX", 0, fmt.Sprintf("10 mx%d.example.com", i)))
+			c = providertest.UpdateOf(ep(name, "MX", 0, "10 mail.example.com", "20 mail.example.org"), ep(name, "MX", 0, fmt.Sprintf("10 mx%d.example.com", i)))
 		case 3:
-			c = deleteOf(ep(name, "SRV", 0, fmt.Sprintf("0 5 443 svc-%d.apps.example.com", i)), ep("a-"+name, "TXT", 0, ownerTXT))
+			c = providertest.DeleteOf(ep(name, "SRV", 0, fmt.Sprintf("0 5 443 svc-%d.apps.example.com", i)), ep("a-"+name, "TXT", 0, ownerTXT))
 		case 4:
-			c = createOf(ep(name, "TXT", 0, strings.Repeat("v", 300+i%200)))
+			c = providertest.CreateOf(ep(name, "TXT", 0, strings.Repeat("v", 300+i%200)))
 		default:
-			c = updateOf(ep(name, "AAAA", 0, "2001:db8::1"), ep(name, "AAAA", 300, "2001:db8::2"))
+			c = providertest.UpdateOf(ep(name, "AAAA", 0, "2001:db8::1"), ep(name, "AAAA", 300, "2001:db8::2"))
 		}
 		u, err := changeUnit("example.com", len(units), c, 300)
 		if err != nil {
@@ -682,7 +683,7 @@ func convergeChanges(n int) []provider.Change {
 	for i := range changes {
 		name := fmt.Sprintf("app-%05d.example.com", i)
 		txt := fmt.Sprintf(`"heritage=external-dns,external-dns/owner=default,external-dns/resource=service/default/app-%05d"`, i)
-		changes[i] = createOf(ep("a-"+name, "TXT", 0, txt), ep(name, "A", 0, fmt.Sprintf("10.%d.%d.1", i/256, i%256)))
+		changes[i] = providertest.CreateOf(ep("a-"+name, "TXT", 0, txt), ep(name, "A", 0, fmt.Sprintf("10.%d.%d.1", i/256, i%256)))
 	}
 	return changes
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/providertest"
 )
 
 // TestBINDLoadsWrittenZone hands what the provider writes to BIND's own zone loader with
@@ -27,14 +28,14 @@ func TestBINDLoadsWrittenZone(t *testing.T) {
 	p := newProvider(t, dir, "example.com")
 	long := `"` + strings.Repeat("0123456789", 60) + `"`
 	changes := []provider.Change{
-		createOf(rec("example.com", "A", 0, "192.0.2.1")),
-		createOf(rec("www.example.com", "A", 60, "192.0.2.1", "192.0.2.2")),
-		createOf(rec("www.example.com", "AAAA", 60, "2001:db8::1")),
-		createOf(rec("*.apps.example.com", "CNAME", 0, "lb.example.net")),
-		createOf(rec("xn--bcher-kva.example.com", "CNAME", 0, "www.example.com")),
-		createOf(rec("long.example.com", "TXT", 0, long)),
-		createOf(rec("example.com", "MX", 0, "10 mail.example.net")),
-		createOf(rec("_https._tcp.example.com", "SRV", 0, "0 50 443 www.example.com")),
+		providertest.CreateOf(rec("example.com", "A", 0, "192.0.2.1")),
+		providertest.CreateOf(rec("www.example.com", "A", 60, "192.0.2.1", "192.0.2.2")),
+		providertest.CreateOf(rec("www.example.com", "AAAA", 60, "2001:db8::1")),
+		providertest.CreateOf(rec("*.apps.example.com", "CNAME", 0, "lb.example.net")),
+		providertest.CreateOf(rec("xn--bcher-kva.example.com", "CNAME", 0, "www.example.com")),
+		providertest.CreateOf(rec("long.example.com", "TXT", 0, long)),
+		providertest.CreateOf(rec("example.com", "MX", 0, "10 mail.example.net")),
+		providertest.CreateOf(rec("_https._tcp.example.com", "SRV", 0, "0 50 443 www.example.com")),
 	}
 	if err := p.Apply(context.Background(), exampleZone, changes); err != nil {
 		t.Fatalf("Apply: %v", err)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/providertest"
 )
 
 var exampleZone = provider.Zone{ID: "example.com", Name: "example.com"}
@@ -29,26 +30,6 @@ func newProvider(t *testing.T, dir string, zones ...string) *Provider {
 
 func rec(name, recordType string, ttl endpoint.TTL, targets ...string) *endpoint.Endpoint {
 	return endpoint.New(name, recordType, ttl, targets...)
-}
-
-func createOf(eps ...*endpoint.Endpoint) provider.Change {
-	var c provider.Change
-	for _, e := range eps {
-		c.Records = append(c.Records, provider.RecordChange{Op: provider.OpCreate, New: e})
-	}
-	return c
-}
-
-func updateOf(old, new *endpoint.Endpoint) provider.Change {
-	return provider.Change{Records: []provider.RecordChange{{Op: provider.OpUpdate, Old: old, New: new}}}
-}
-
-func deleteOf(eps ...*endpoint.Endpoint) provider.Change {
-	var c provider.Change
-	for _, e := range eps {
-		c.Records = append(c.Records, provider.RecordChange{Op: provider.OpDelete, Old: e})
-	}
-	return c
 }
 
 // parseFile parses a written zone file with miekg/dns's own parser, as a DNS server
@@ -116,7 +97,7 @@ func TestApplyRoundTrip(t *testing.T) {
 			name: "create, update, delete",
 			steps: []step{
 				{
-					changes: []provider.Change{createOf(rec("app.example.com", "A", 60, "192.0.2.1"), rec("a-app.example.com", "TXT", 0, `"heritage=external-dns,external-dns/owner=default"`))},
+					changes: []provider.Change{providertest.CreateOf(rec("app.example.com", "A", 60, "192.0.2.1"), rec("a-app.example.com", "TXT", 0, `"heritage=external-dns,external-dns/owner=default"`))},
 					want: []string{
 						`a-app.example.com 300 TXT "heritage=external-dns,external-dns/owner=default"`,
 						"app.example.com 60 A 192.0.2.1",
@@ -125,7 +106,7 @@ func TestApplyRoundTrip(t *testing.T) {
 					wantInFile: []string{"app.example.com.\t60\tIN\tA\t192.0.2.1", "a-app.example.com.\t300\tIN\tTXT\t\"heritage=external-dns,external-dns/owner=default\""},
 				},
 				{
-					changes: []provider.Change{updateOf(rec("app.example.com", "A", 60, "192.0.2.1"), rec("app.example.com", "A", 120, "192.0.2.2", "192.0.2.3"))},
+					changes: []provider.Change{providertest.UpdateOf(rec("app.example.com", "A", 60, "192.0.2.1"), rec("app.example.com", "A", 120, "192.0.2.2", "192.0.2.3"))},
 					want: []string{
 						`a-app.example.com 300 TXT "heritage=external-dns,external-dns/owner=default"`,
 						"app.example.com 120 A 192.0.2.2,192.0.2.3",
@@ -133,7 +114,7 @@ func TestApplyRoundTrip(t *testing.T) {
 					},
 				},
 				{
-					changes: []provider.Change{deleteOf(rec("app.example.com", "A", 120, "192.0.2.3", "192.0.2.2"), rec("a-app.example.com", "TXT", 0, `"heritage=external-dns,external-dns/owner=default"`))},
+					changes: []provider.Change{providertest.DeleteOf(rec("app.example.com", "A", 120, "192.0.2.3", "192.0.2.2"), rec("a-app.example.com", "TXT", 0, `"heritage=external-dns,external-dns/owner=default"`))},
 					want:    []string{"example.com 300 NS localhost"},
 				},
 			},
@@ -142,9 +123,9 @@ func TestApplyRoundTrip(t *testing.T) {
 			name: "host names written absolute, read without the dot",
 			steps: []step{{
 				changes: []provider.Change{
-					createOf(rec("www.example.com", "CNAME", 0, "lb.example.net")),
-					createOf(rec("example.com", "MX", 0, "10 mail.example.net")),
-					createOf(rec("_http._tcp.example.com", "SRV", 0, "0 5 80 www.example.com")),
+					providertest.CreateOf(rec("www.example.com", "CNAME", 0, "lb.example.net")),
+					providertest.CreateOf(rec("example.com", "MX", 0, "10 mail.example.net")),
+					providertest.CreateOf(rec("_http._tcp.example.com", "SRV", 0, "0 5 80 www.example.com")),
 				},
 				want: []string{
 					"_http._tcp.example.com 300 SRV 0 5 80 www.example.com",
@@ -158,7 +139,7 @@ func TestApplyRoundTrip(t *testing.T) {
 		{
 			name: "TXT over 255 bytes",
 			steps: []step{{
-				changes:    []provider.Change{createOf(rec("long.example.com", "TXT", 0, `"`+long+`"`))},
+				changes:    []provider.Change{providertest.CreateOf(rec("long.example.com", "TXT", 0, `"`+long+`"`))},
 				want:       []string{"example.com 300 NS localhost", `long.example.com 300 TXT "` + long + `"`},
 				wantInFile: []string{`"` + long[:255] + `" "` + long[255:] + `"`},
 			}},
@@ -166,7 +147,7 @@ func TestApplyRoundTrip(t *testing.T) {
 		{
 			name: "TXT with characters that need escaping",
 			steps: []step{{
-				changes:    []provider.Change{createOf(rec("odd.example.com", "TXT", 0, `"say "hi"; C:\dir é"`))},
+				changes:    []provider.Change{providertest.CreateOf(rec("odd.example.com", "TXT", 0, `"say "hi"; C:\dir é"`))},
 				want:       []string{"example.com 300 NS localhost", `odd.example.com 300 TXT "say "hi"; C:\dir é"`},
 				wantInFile: []string{`"say \"hi\"; C:\\dir \195\169"`},
 			}},
@@ -174,7 +155,7 @@ func TestApplyRoundTrip(t *testing.T) {
 		{
 			name: "IDN name in punycode",
 			steps: []step{{
-				changes:    []provider.Change{createOf(rec(idn, "A", 0, "192.0.2.1"))},
+				changes:    []provider.Change{providertest.CreateOf(rec(idn, "A", 0, "192.0.2.1"))},
 				want:       []string{"example.com 300 NS localhost", "xn--bcher-kva.example.com 300 A 192.0.2.1"},
 				wantInFile: []string{"xn--bcher-kva.example.com.\t300\tIN\tA\t192.0.2.1"},
 			}},
@@ -182,7 +163,7 @@ func TestApplyRoundTrip(t *testing.T) {
 		{
 			name: "wildcard",
 			steps: []step{{
-				changes:    []provider.Change{createOf(rec("*.app.example.com", "A", 0, "192.0.2.1"), rec("a-wildcard.app.example.com", "TXT", 0, `"heritage=external-dns"`))},
+				changes:    []provider.Change{providertest.CreateOf(rec("*.app.example.com", "A", 0, "192.0.2.1"), rec("a-wildcard.app.example.com", "TXT", 0, `"heritage=external-dns"`))},
 				want:       []string{`*.app.example.com 300 A 192.0.2.1`, `a-wildcard.app.example.com 300 TXT "heritage=external-dns"`, "example.com 300 NS localhost"},
 				wantInFile: []string{"*.app.example.com.\t300\tIN\tA\t192.0.2.1"},
 			}},
@@ -190,7 +171,7 @@ func TestApplyRoundTrip(t *testing.T) {
 		{
 			name: "apex records",
 			steps: []step{{
-				changes:    []provider.Change{createOf(rec("example.com", "A", 0, "192.0.2.1")), createOf(rec("example.com", "AAAA", 0, "2001:db8::1"))},
+				changes:    []provider.Change{providertest.CreateOf(rec("example.com", "A", 0, "192.0.2.1")), providertest.CreateOf(rec("example.com", "AAAA", 0, "2001:db8::1"))},
 				want:       []string{"example.com 300 A 192.0.2.1", "example.com 300 AAAA 2001:db8::1", "example.com 300 NS localhost"},
 				wantInFile: []string{"example.com.\t300\tIN\tA\t192.0.2.1"},
 			}},
@@ -199,11 +180,11 @@ func TestApplyRoundTrip(t *testing.T) {
 			name: "set identifier, SOA and bad data fail; properties are ignored",
 			steps: []step{{
 				changes: []provider.Change{
-					createOf(&endpoint.Endpoint{DNSName: "w.example.com", RecordType: "A", Targets: endpoint.Targets{"192.0.2.1"}, SetIdentifier: "eu"}),
-					updateOf(rec("example.com", "SOA", 0, "ns1.example.com hostmaster.example.com 0 3600 600 604800 300"), rec("example.com", "SOA", 0, "ns1.example.com hostmaster.example.com 7 3600 600 604800 300")),
-					createOf(rec("caa.example.com", "CAA", 0, "0 issue")),
-					createOf(rec("x.example.com", "TXT", 0, "a\nb 300 IN A 192.0.2.1")),
-					createOf(&endpoint.Endpoint{DNSName: "p.example.com", RecordType: "A", Targets: endpoint.Targets{"192.0.2.1"}, ProviderSpecific: endpoint.ProviderSpecific{{Name: "aws/weight", Value: "10"}}}),
+					providertest.CreateOf(&endpoint.Endpoint{DNSName: "w.example.com", RecordType: "A", Targets: endpoint.Targets{"192.0.2.1"}, SetIdentifier: "eu"}),
+					providertest.UpdateOf(rec("example.com", "SOA", 0, "ns1.example.com hostmaster.example.com 0 3600 600 604800 300"), rec("example.com", "SOA", 0, "ns1.example.com hostmaster.example.com 7 3600 600 604800 300")),
+					providertest.CreateOf(rec("caa.example.com", "CAA", 0, "0 issue")),
+					providertest.CreateOf(rec("x.example.com", "TXT", 0, "a\nb 300 IN A 192.0.2.1")),
+					providertest.CreateOf(&endpoint.Endpoint{DNSName: "p.example.com", RecordType: "A", Targets: endpoint.Targets{"192.0.2.1"}, ProviderSpecific: endpoint.ProviderSpecific{{Name: "aws/weight", Value: "10"}}}),
 				},
 				wantFailed: 4,
 				want:       []string{"example.com 300 NS localhost", "p.example.com 300 A 192.0.2.1"},
@@ -247,22 +228,22 @@ func TestApplyFailureMessages(t *testing.T) {
 	}{
 		{
 			name:   "set identifier",
-			change: createOf(&endpoint.Endpoint{DNSName: "w.example.com", RecordType: "A", Targets: endpoint.Targets{"192.0.2.1"}, SetIdentifier: "eu"}),
+			change: providertest.CreateOf(&endpoint.Endpoint{DNSName: "w.example.com", RecordType: "A", Targets: endpoint.Targets{"192.0.2.1"}, SetIdentifier: "eu"}),
 			want:   `create w.example.com A [eu]: set identifier "eu" cannot be expressed in a zone file`,
 		},
 		{
 			name:   "SOA",
-			change: deleteOf(rec("example.com", "SOA", 0, "ns1.example.com hostmaster.example.com 0 3600 600 604800 300")),
+			change: providertest.DeleteOf(rec("example.com", "SOA", 0, "ns1.example.com hostmaster.example.com 0 3600 600 604800 300")),
 			want:   "delete example.com SOA: the SOA record is maintained by the zonefile provider",
 		},
 		{
 			name:   "line break",
-			change: createOf(rec("x.example.com", "TXT", 0, "a\nb")),
+			change: providertest.CreateOf(rec("x.example.com", "TXT", 0, "a\nb")),
 			want:   "a line break cannot be part of record data",
 		},
 		{
 			name:   "outside the zone",
-			change: createOf(rec("x.example.org", "A", 0, "192.0.2.1")),
+			change: providertest.CreateOf(rec("x.example.org", "A", 0, "192.0.2.1")),
 			want:   "x.example.org A: name is outside the zone example.com",
 		},
 	}
@@ -292,11 +273,11 @@ func TestSerial(t *testing.T) {
 		wantWrite bool
 	}{
 		{name: "no changes", changes: nil, want: 0},
-		{name: "first change creates the file", changes: []provider.Change{createOf(rec("a.example.com", "A", 0, "192.0.2.1"))}, want: 1, wantWrite: true},
-		{name: "several changes bump once", changes: []provider.Change{createOf(rec("b.example.com", "A", 0, "192.0.2.1")), createOf(rec("c.example.com", "A", 0, "192.0.2.1"))}, want: 2, wantWrite: true},
+		{name: "first change creates the file", changes: []provider.Change{providertest.CreateOf(rec("a.example.com", "A", 0, "192.0.2.1"))}, want: 1, wantWrite: true},
+		{name: "several changes bump once", changes: []provider.Change{providertest.CreateOf(rec("b.example.com", "A", 0, "192.0.2.1")), providertest.CreateOf(rec("c.example.com", "A", 0, "192.0.2.1"))}, want: 2, wantWrite: true},
 		{name: "no changes again", changes: []provider.Change{}, want: 2},
-		{name: "only failing changes", changes: []provider.Change{createOf(rec("a.example.com", "A", 0, "192.0.2.9"))}, want: 2},
-		{name: "some failing", changes: []provider.Change{createOf(rec("a.example.com", "A", 0, "192.0.2.9")), deleteOf(rec("a.example.com", "A", 0, "192.0.2.1"))}, want: 3, wantWrite: true},
+		{name: "only failing changes", changes: []provider.Change{providertest.CreateOf(rec("a.example.com", "A", 0, "192.0.2.9"))}, want: 2},
+		{name: "some failing", changes: []provider.Change{providertest.CreateOf(rec("a.example.com", "A", 0, "192.0.2.9")), providertest.DeleteOf(rec("a.example.com", "A", 0, "192.0.2.1"))}, want: 3, wantWrite: true},
 	}
 	path := filepath.Join(dir, "example.com.zone")
 	for _, s := range steps {
@@ -344,7 +325,7 @@ func TestUnmanagedRecordsPreserved(t *testing.T) {
 	}
 	before := parseFile(t, path)
 	p := newProvider(t, dir)
-	if err := p.Apply(ctx, exampleZone, []provider.Change{createOf(rec("app.example.com", "A", 0, "192.0.2.1"))}); err != nil {
+	if err := p.Apply(ctx, exampleZone, []provider.Change{providertest.CreateOf(rec("app.example.com", "A", 0, "192.0.2.1"))}); err != nil {
 		t.Fatal(err)
 	}
 	after := parseFile(t, path)
@@ -409,7 +390,7 @@ func TestMalformedFile(t *testing.T) {
 					t.Errorf("error %q does not mention %q", err, w)
 				}
 			}
-			applyErr := p.Apply(context.Background(), exampleZone, []provider.Change{createOf(rec("a.example.com", "A", 0, "192.0.2.1"))})
+			applyErr := p.Apply(context.Background(), exampleZone, []provider.Change{providertest.CreateOf(rec("a.example.com", "A", 0, "192.0.2.1"))})
 			if applyErr == nil || provider.FailedChanges(applyErr) != nil {
 				t.Errorf("Apply on a malformed file: %v, want a zone-level error", applyErr)
 			}
@@ -430,7 +411,7 @@ func TestConcurrentProviders(t *testing.T) {
 		for j := range perProvider {
 			wg.Go(func() {
 				name := fmt.Sprintf("host-%d-%d.example.com", i, j)
-				if err := p.Apply(ctx, exampleZone, []provider.Change{createOf(rec(name, "A", 0, "192.0.2.1"))}); err != nil {
+				if err := p.Apply(ctx, exampleZone, []provider.Change{providertest.CreateOf(rec(name, "A", 0, "192.0.2.1"))}); err != nil {
 					t.Errorf("Apply %s: %v", name, err)
 				}
 			})
