@@ -1,12 +1,15 @@
 // Package bench measures the zonekeeper binary on real components — a real
-// kube-apiserver and etcd (test/kubeapi) and BIND9 over RFC 2136 with AXFR
-// (test/dnsserver) — in the scenarios of issue 9, and renders the figures as a
-// Markdown report beside upstream external-dns v0.22's and the targets.
+// kube-apiserver and etcd (test/kubeapi), BIND9 over RFC 2136 with AXFR
+// (test/dnsserver), and the Route53 and Cloudflare API emulators
+// (provider/route53/route53test, provider/cloudflare/cloudflaretest) served in process —
+// in the scenarios of issue 9, and renders the figures as a Markdown report beside
+// upstream external-dns v0.22's and the targets.
 //
 // The scenarios are functions of this package; cmd/zkbench runs them (`make bench`)
 // and writes docs/benchmarks.md. Nothing here runs under `go test` except the unit
-// tests of the pure parts (statistics, /proc parsing, log counting, rendering) and one
-// short check against BIND9 that skips where BIND9 is not installed.
+// tests of the pure parts (statistics, /proc parsing, log counting, call counting,
+// Route53's change-call bound, rendering) and one short check against BIND9 that skips
+// where BIND9 is not installed.
 //
 // What is counted where:
 //   - wall time, CPU (user+system) and peak RSS of a one-shot run come from the
@@ -17,5 +20,8 @@
 //     one for every UPDATE message that changes the zone (a refused or empty UPDATE
 //     is not counted);
 //   - AXFRs are the "AXFR started" lines of BIND9's log (category xfer-out, logged at
-//     info level, which `named -g` writes).
+//     info level, which `named -g` writes);
+//   - API calls are the emulator's own request counts per operation (Calls), zeroed
+//     (ResetCounters) before each measured window: every HTTP request counts, retries
+//     and refused ones included.
 package bench

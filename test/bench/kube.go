@@ -80,3 +80,23 @@ func DeleteIngresses(ctx context.Context, client kubernetes.Interface, namespace
 		return nil
 	})
 }
+
+// touchLabel is the label TouchIngress sets.
+const touchLabel = "zonekeeper-bench/touched"
+
+// TouchIngress sets the label zonekeeper-bench/touched of Ingress name in namespace to
+// value: a change to the object that changes none of its records.
+func TouchIngress(ctx context.Context, client kubernetes.Interface, namespace, name, value string) error {
+	ing, err := client.NetworkingV1().Ingresses(namespace).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("get ingress %s/%s: %w", namespace, name, err)
+	}
+	if ing.Labels == nil {
+		ing.Labels = map[string]string{}
+	}
+	ing.Labels[touchLabel] = value
+	if _, err := client.NetworkingV1().Ingresses(namespace).Update(ctx, ing, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("label ingress %s/%s: %w", namespace, name, err)
+	}
+	return nil
+}

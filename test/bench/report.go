@@ -39,7 +39,23 @@ type ProviderReport struct {
 	Targets map[string]string
 	// Note is shown under the table; empty for none.
 	Note string
+	// Table says which rows the table has.
+	Table Table
 }
+
+// Table is a kind of provider table: which figures its rows show.
+type Table int
+
+const (
+	// TableDNS shows what a DNS server served: UPDATE messages (SOA serial increases)
+	// and AXFRs.
+	TableDNS Table = iota
+	// TableAPI shows the calls an API emulator received, per operation.
+	TableAPI
+	// TableRoute53 is TableAPI with one more row: the cold run's ChangeResourceRecordSets
+	// calls beside the fewest Route 53's limits allow.
+	TableRoute53
+)
 
 // row is one line of a provider's table: a scenario and how to show a Result in it.
 type row struct {
@@ -57,10 +73,22 @@ const (
 	RowIdle     = "idle"
 	RowDaemon   = "daemon"
 	RowLoad     = "load"
+	// RowTouch and RowChangeCalls are rows of API tables only: the event-driven
+	// reconcile after a label change, and Route53's change calls against their bound.
+	RowTouch       = "touch"
+	RowChangeCalls = "changecalls"
 )
 
-// rows returns the rows of a provider table; idle names the idle duration.
-func rows(idle time.Duration) []row {
+// rowsOf returns the rows of a table of kind t; idle names the idle duration.
+func rowsOf(t Table, idle time.Duration) []row {
+	if t == TableDNS {
+		return dnsRows(idle)
+	}
+	return apiRows(idle, t == TableRoute53)
+}
+
+// dnsRows returns the rows of a DNS server's table; idle names the idle duration.
+func dnsRows(idle time.Duration) []row {
 	return []row{
 		{RowCold, "cold converge, one-shot (`--once`): wall / CPU / peak RSS / UPDATE messages", func(r Result) string {
 			return shots(r.Cold, func(s []OneShot) []string {
@@ -93,23 +121,104 @@ func rows(idle time.Duration) []row {
 				count(medianOf(r.Idle, func(i IdleResult) float64 { return float64(i.Served.Updates) })),
 			}, " / ")
 		}},
-		{RowDaemon, "daemon: start → all names in the zone / RSS after idling", func(r Result) string {
-			if len(r.DaemonConverge) == 0 {
-				return none
-			}
-			rss := none
-			if len(r.Idle) > 0 {
-				rss = megabytes(medianOf(r.Idle, func(i IdleResult) float64 { return float64(i.RSS) }))
-			}
-			return seconds(Median(r.DaemonConverge).Seconds()) + " / " + rss
-		}},
-		{RowLoad, "load N Ingresses + status IPs through client-go (32 workers): wall", func(r Result) string {
-			if r.Load == 0 {
-				return none
-			}
-			return seconds(r.Load.Seconds())
-		}},
+		daemonRow(),
+		loadRow(),
 	}
+}
+
+// daemonRow shows how long a daemon took to write every name, and its RSS after
+// idling.
+func daemonRow() row {
+	return row{RowDaemon, "daemon: start → all names in the zone / RSS after idling", func(r Result) string {
+		if len(r.DaemonConverge) == 0 {
+			return none
+		}
+		rss := none
+		if len(r.Idle) > 0 {
+			rss = megabytes(medianOf(r.Idle, func(i IdleResult) float64 { return float64(i.RSS) }))
+		}
+		return seconds(Median(r.DaemonConverge).Seconds()) + " / " + rss
+	}}
+}
+
+// loadRow shows how long loading the Ingresses took.
+func loadRow() row {
+	return row{RowLoad, "load N Ingresses + status IPs through client-go (32 workers): wall", func(r Result) string {
+		if r.Load == 0 {
+			return none
+		}
+		return seconds(r.Load.Seconds())
+	}}
+}
+
+// apiRows returns the rows of an API emulator's table; idle names the idle duration,
+// and changeBound adds Route53's change calls against their lower bound.
+func apiRows(idle time.Duration, changeBound bool) []row {
+	rs := []row{
+		{RowCold, "cold converge, one-shot (`--once`): wall / CPU / peak RSS / API calls", func(r Result) string {
+			return shots(r.Cold, func(s []OneShot) []string {
+				return []string{seconds(medianOf(s, wall)), seconds(medianOf(s, cpu)), megabytes(medianOf(s, peakRSS)), shotCalls(s)}
+			})
+		}},
+		{RowNoChange, "no-change one-shot: wall / API calls", func(r Result) string {
+			return shots(r.NoChange, func(s []OneShot) []string { return []string{seconds(medianOf(s, wall)), shotCalls(s)} })
+		}},
+		{RowIdle, fmt.Sprintf("idle daemon, %s: CPU / API calls", humanDuration(idle)), func(r Result) string {
+			if len(r.Idle) == 0 {
+				return none
+			}
+			return seconds(medianOf(r.Idle, func(i IdleResult) float64 { return i.CPU.Seconds() })) + " / " +
+				formatCalls(medianCalls(callsOf(r.Idle, func(i IdleResult) map[string]int { return i.Calls })))
+		}},
+		{RowTouch, fmt.Sprintf("event-driven reconcile, one Ingress relabelled (no record changes): API calls within %s", humanDuration(eventWindow)), func(r Result) string {
+			if len(r.Touch) == 0 {
+				return none
+			}
+			return formatCalls(medianCalls(callsOf(r.Touch, eventCalls)))
+		}},
+		{RowEvent, fmt.Sprintf("event-driven reconcile, one new Ingress: create → records in the emulator / API calls until %s later", humanDuration(eventWindow)), func(r Result) string {
+			if len(r.NewIngress) == 0 {
+				return none
+			}
+			return seconds(medianOf(r.NewIngress, func(e EventResult) float64 { return e.Latency.Seconds() })) + " / " +
+				formatCalls(medianCalls(callsOf(r.NewIngress, eventCalls)))
+		}},
+		daemonRow(),
+		loadRow(),
+	}
+	if changeBound {
+		rs = append(rs, row{RowChangeCalls, "cold one-shot: ChangeResourceRecordSets calls / lower bound (≤ 1,000 changes and ≤ 32,000 value characters per call)", changeCalls})
+	}
+	return rs
+}
+
+// changeCalls shows the median ChangeResourceRecordSets calls of the cold runs beside
+// the lower bound for their changes, and both terms of that bound. Every cold run
+// writes the same records, so the first run's load stands for all.
+func changeCalls(r Result) string {
+	if len(r.Cold) == 0 || len(r.ColdLoad) == 0 {
+		return none
+	}
+	calls := medianOf(r.Cold, func(s OneShot) float64 { return float64(s.Calls[opRoute53Change]) })
+	l := r.ColdLoad[0]
+	return fmt.Sprintf("%s / %d (⌈%s changes / 1,000⌉ = %d; ⌈%s value characters / 32,000⌉ = %d)",
+		count(calls), l.LeastCalls(), thousands(l.Changes), l.ByChanges(), thousands(l.Chars), l.ByChars())
+}
+
+// shotCalls shows the median calls per operation of one-shot runs.
+func shotCalls(s []OneShot) string {
+	return formatCalls(medianCalls(callsOf(s, func(o OneShot) map[string]int { return o.Calls })))
+}
+
+func eventCalls(e EventResult) map[string]int { return e.Calls }
+
+// callsOf returns the calls per operation of each of xs.
+func callsOf[T any](xs []T, calls func(T) map[string]int) []map[string]int {
+	out := make([]map[string]int, len(xs))
+	for i, x := range xs {
+		out[i] = calls(x)
+	}
+	return out
 }
 
 // none marks a figure not measured.
@@ -198,11 +307,12 @@ func Render(r Report) string {
 		r.Machine.CPU, r.Machine.Cores, float64(r.Machine.MemBytes)/(1<<30))
 	fmt.Fprintf(&b, "- commit: `%s`\n- date: %s\n- Go: %s\n", r.Commit, r.Date.UTC().Format("2006-01-02 15:04 MST"), r.GoVersion)
 	fmt.Fprintf(&b, "- command: `%s`\n", r.Command)
-	fmt.Fprintf(&b, "- one-shot figures: medians of %s, each on a fresh DNS server; daemon figures: medians of %s, "+
+	fmt.Fprintf(&b, "- one-shot figures: medians of %s, each on a fresh DNS server or emulator; daemon figures: medians of %s, "+
 		"latencies pooled over %s per daemon run (nearest-rank p50 and maximum)\n",
 		plural(r.Options.Runs, "run"), plural(r.Options.DaemonRuns, "daemon run"), plural(r.Options.Samples, "sample"))
 	b.WriteString("- wall, CPU (user+system) and peak RSS of one-shot runs: the child's rusage; daemon CPU: /proc/<pid>/stat; " +
-		"RSS: /proc/<pid>/status VmRSS; MB = 2²⁰ bytes; UPDATE messages: the zone's SOA serial increase; AXFRs: the server's log\n")
+		"RSS: /proc/<pid>/status VmRSS; MB = 2²⁰ bytes; UPDATE messages: the zone's SOA serial increase; AXFRs: the server's log; " +
+		"API calls: the requests the emulator received per operation (its `Calls()`, zeroed before each measured window; retries count, operations with no call are left out), medians per operation\n")
 	for _, p := range r.Providers {
 		renderProvider(&b, p, r.Options.IdleFor)
 	}
@@ -225,7 +335,7 @@ func renderProvider(b *strings.Builder, p ProviderReport, idle time.Duration) {
 	header = append(header, "target")
 	writeRow(b, header)
 	writeRow(b, slices.Repeat([]string{"---"}, len(header)))
-	for _, rw := range rows(idle) {
+	for _, rw := range rowsOf(p.Table, idle) {
 		cells := []string{rw.title}
 		for _, res := range p.Results {
 			cells = append(cells, rw.cell(res))
@@ -276,5 +386,15 @@ func TargetsRFC2136() map[string]string {
 		RowEvent:  "N=10,000: p50 ≤ 0.5 s, max ≤ 1 s",
 		RowIdle:   "N=10,000, 3 minutes: no AXFR while the SOA serial is unchanged; CPU ≤ 1/10 of upstream's",
 		RowDaemon: "N=50,000 converges; steady RSS < 250 MB",
+	}
+}
+
+// TargetsRoute53 returns the targets issue 9 sets for Route53, by row key.
+func TargetsRoute53() map[string]string {
+	noList := "no list call on an event-driven reconcile when nothing changed out of band"
+	return map[string]string{
+		RowTouch:       noList,
+		RowEvent:       noList,
+		RowChangeCalls: "exactly ⌈changes / 1,000⌉ change calls (bytes permitting)",
 	}
 }

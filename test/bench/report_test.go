@@ -44,7 +44,7 @@ func TestRender(t *testing.T) {
 		"- commit: `abc123`",
 		"- date: 2026-11-26 21:00 UTC",
 		"- command: `zkbench -n 1000,2000`",
-		"- one-shot figures: medians of 3 runs, each on a fresh DNS server; daemon figures: medians of 1 daemon run, latencies pooled over 3 samples per daemon run",
+		"- one-shot figures: medians of 3 runs, each on a fresh DNS server or emulator; daemon figures: medians of 1 daemon run, latencies pooled over 3 samples per daemon run",
 		"| scenario | zonekeeper N=1,000 | upstream N=1,000 | zonekeeper N=2,000 | target |",
 		"| cold converge, one-shot (`--once`): wall / CPU / peak RSS / UPDATE messages | 0.20 s / 0.10 s / 40 MB / 2 | 0.10 s / 0.08 s / 86 MB / 40 | — | — |",
 		"| no-change one-shot: wall / UPDATEs / AXFRs | — | — | — | — |",
@@ -74,6 +74,57 @@ func TestHumanDuration(t *testing.T) {
 	} {
 		if got := humanDuration(d); got != want {
 			t.Errorf("humanDuration(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+func TestRenderAPITables(t *testing.T) {
+	ms := time.Millisecond
+	shot := func(wall time.Duration, calls map[string]int) OneShot {
+		return OneShot{Usage: Usage{Wall: wall, CPU: wall / 10, PeakRSS: 50 << 20}, Calls: calls}
+	}
+	route53 := Result{
+		N: 1000, Load: 2 * time.Second,
+		Cold: []OneShot{
+			shot(3000*ms, map[string]int{"ListHostedZones": 1, "ListResourceRecordSets": 1, "ChangeResourceRecordSets": 4}),
+			shot(3400*ms, map[string]int{"ListHostedZones": 1, "ListResourceRecordSets": 1, "ChangeResourceRecordSets": 5}),
+			shot(3200*ms, map[string]int{"ListHostedZones": 1, "ListResourceRecordSets": 1, "ChangeResourceRecordSets": 4}),
+		},
+		ColdLoad:       []Route53Load{{Changes: 2000, Values: 2000, Chars: 116890}},
+		NoChange:       []OneShot{shot(130*ms, map[string]int{"ListHostedZones": 1, "ListResourceRecordSets": 7})},
+		Idle:           []IdleResult{{CPU: 20 * ms, RSS: 49 << 20, Calls: map[string]int{}}},
+		Touch:          []EventResult{{Calls: map[string]int{}}},
+		NewIngress:     []EventResult{{Latency: 80 * ms, Calls: map[string]int{"ChangeResourceRecordSets": 1}}},
+		DaemonConverge: []time.Duration{3270 * ms},
+	}
+	got := Render(Report{
+		Options: Options{Runs: 3, DaemonRuns: 1, Samples: 1, IdleFor: 3 * time.Minute},
+		Providers: []ProviderReport{
+			{Name: "Route53", Table: TableRoute53, Targets: TargetsRoute53(), Results: []Result{route53}},
+			{Name: "Cloudflare", Table: TableAPI, Results: []Result{{N: 200}}},
+		},
+	})
+	for _, want := range []string{
+		"| cold converge, one-shot (`--once`): wall / CPU / peak RSS / API calls | 3.20 s / 0.32 s / 50 MB / ChangeResourceRecordSets 4, ListHostedZones 1, ListResourceRecordSets 1 | — |",
+		"| no-change one-shot: wall / API calls | 0.13 s / ListHostedZones 1, ListResourceRecordSets 7 | — |",
+		"| idle daemon, 3 minutes: CPU / API calls | 0.02 s / no calls | — |",
+		"| event-driven reconcile, one Ingress relabelled (no record changes): API calls within 3s | no calls | no list call on an event-driven reconcile when nothing changed out of band |",
+		"| event-driven reconcile, one new Ingress: create → records in the emulator / API calls until 3s later | 0.08 s / ChangeResourceRecordSets 1 |",
+		"| daemon: start → all names in the zone / RSS after idling | 3.27 s / 49 MB | — |",
+		"| load N Ingresses + status IPs through client-go (32 workers): wall | 2.00 s | — |",
+		"| cold one-shot: ChangeResourceRecordSets calls / lower bound (≤ 1,000 changes and ≤ 32,000 value characters per call) | 4 / 4 (⌈2,000 changes / 1,000⌉ = 2; ⌈116,890 value characters / 32,000⌉ = 4) | exactly ⌈changes / 1,000⌉ change calls (bytes permitting) |",
+		// Nothing measured yet: every figure marked, and no Route53 row in another provider's table.
+		"## Cloudflare\n\n| scenario | zonekeeper N=200 | target |\n| --- | --- | --- |\n" +
+			"| cold converge, one-shot (`--once`): wall / CPU / peak RSS / API calls | — | — |\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Render lacks %q; got:\n%s", want, got)
+		}
+	}
+	cloudflare := got[strings.Index(got, "## Cloudflare"):]
+	for _, unwanted := range []string{"ChangeResourceRecordSets calls / lower bound", "UPDATE", "AXFR"} {
+		if strings.Contains(cloudflare, unwanted) {
+			t.Errorf("the Cloudflare table shows %q:\n%s", unwanted, cloudflare)
 		}
 	}
 }

@@ -9,130 +9,27 @@ import (
 	"path/filepath"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
 
 	"github.com/zonekeeper/zonekeeper/test/dnsserver"
 )
-
-// Scenario names, as -scenarios takes them.
-const (
-	Cold     = "cold"
-	NoChange = "nochange"
-	ChurnTen = "churn"
-	Event    = "event"
-	Delete   = "delete"
-	Idle     = "idle"
-)
-
-// Scenarios lists every scenario, in the order they run and are reported.
-func Scenarios() []string { return []string{Cold, NoChange, ChurnTen, Event, Delete, Idle} }
-
-// Options says what to measure. The scenarios Cold, NoChange and ChurnTen run Runs
-// times, each on a fresh DNS server; Event, Delete and Idle share DaemonRuns daemons,
-// each on a fresh DNS server.
-type Options struct {
-	Runs, DaemonRuns int
-	// Samples is how many Ingresses the Event and Delete scenarios each time.
-	Samples int
-	// IdleFor is how long the Idle scenario leaves the daemon alone.
-	IdleFor time.Duration
-	// Scenarios holds the names of the scenarios to run.
-	Scenarios map[string]bool
-}
-
-// Env is what every scenario runs against.
-type Env struct {
-	// Binary is the zonekeeper executable.
-	Binary string
-	// Kubeconfig is an admin kubeconfig file of the cluster, and Client a client of it
-	// without client-side throttling.
-	Kubeconfig string
-	Client     kubernetes.Interface
-	// WorkDir receives the logs of every zonekeeper process.
-	WorkDir string
-	// Logf reports progress.
-	Logf func(format string, args ...any)
-}
-
-// OneShot is one `zonekeeper run --once` and what the DNS server served it.
-type OneShot struct {
-	Usage
-	Served Counters
-}
-
-// IdleResult is what an idle daemon cost over IdleFor.
-type IdleResult struct {
-	CPU    time.Duration
-	Served Counters
-	// RSS is the daemon's resident set at the end, in bytes.
-	RSS int64
-}
-
-// Result holds every sample of one provider at one N. Slices hold one entry per run
-// (per daemon run for DaemonConverge and Idle; every sample of every daemon run for
-// EventLatency and DeleteLatency); a scenario not run leaves its slice empty.
-type Result struct {
-	N int
-	// Load is the time to create N Ingresses and write their status IPs.
-	Load                        time.Duration
-	Cold, NoChange, Churn       []OneShot
-	DaemonConverge              []time.Duration
-	EventLatency, DeleteLatency []time.Duration
-	Idle                        []IdleResult
-}
 
 // answerTimeout bounds one latency sample: far beyond any reasonable latency, it only
 // stops a broken run.
 const answerTimeout = 2 * time.Minute
 
-// convergeTimeout bounds a daemon's first reconcile of N records.
-const convergeTimeout = 15 * time.Minute
-
 // samplePause separates latency samples, so that each is a change of its own rather
 // than one queued behind the previous reconcile (--min-event-sync-interval is 1 s).
 const samplePause = 1500 * time.Millisecond
 
-// RunRFC2136 loads n Ingresses into a fresh namespace and measures zonekeeper with the
-// RFC2136 provider against BIND9 in the scenarios of opts. The Ingresses are deleted
-// at the end, so that the next n does not share the API server with them.
-func RunRFC2136(ctx context.Context, env Env, n int, opts Options) (Result, error) {
+// RunRFC2136 measures zonekeeper with the RFC2136 provider against BIND9 in the
+// scenarios of opts, on the n benchmark Ingresses WithIngresses loaded into namespace.
+func RunRFC2136(ctx context.Context, env Env, ns string, n int, opts Options) (Result, error) {
 	res := Result{N: n}
-	ns := fmt.Sprintf("bench-%d-%d", n, time.Now().Unix())
-	if _, err := env.Client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
-		return res, fmt.Errorf("create namespace %s: %w", ns, err)
-	}
-	defer func() {
-		// A namespace never finishes deleting without a controller-manager; its objects
-		// do. One by one: a DeleteCollection of 50,000 outlasts the API server's request
-		// timeout.
-		if err := DeleteIngresses(context.WithoutCancel(ctx), env.Client, ns, n); err != nil {
-			env.Logf("delete the ingresses of %s: %v", ns, err)
-		}
-	}()
-	start := time.Now()
-	if err := LoadIngresses(ctx, env.Client, ns, n); err != nil {
-		return res, err
-	}
-	res.Load = time.Since(start)
-	env.Logf("N=%d: loaded %d Ingresses in %v", n, n, res.Load.Round(time.Millisecond))
-
-	if opts.Scenarios[Cold] || opts.Scenarios[NoChange] || opts.Scenarios[ChurnTen] {
-		for run := range opts.Runs {
-			if err := oneShots(ctx, env, ns, n, run, opts, &res); err != nil {
-				return res, err
-			}
-		}
-	}
-	if opts.Scenarios[Event] || opts.Scenarios[Delete] || opts.Scenarios[Idle] {
-		for run := range opts.DaemonRuns {
-			if err := daemonRun(ctx, env, ns, n, run, opts, &res); err != nil {
-				return res, err
-			}
-		}
-	}
-	return res, nil
+	err := opts.repeat([]string{Cold, NoChange, ChurnTen}, []string{Event, Delete, Idle},
+		func(run int) error { return oneShots(ctx, env, ns, n, run, opts, &res) },
+		func(run int) error { return daemonRun(ctx, env, ns, n, run, opts, &res) })
+	return res, err
 }
 
 // withBIND9 starts a fresh BIND9 serving an empty Zone, runs f on it and stops it,
@@ -148,12 +45,6 @@ func withBIND9(ctx context.Context, dir string, f func(srv *dnsserver.Server) er
 		err = errors.Join(err, srv.Stop(), logErr)
 	}()
 	return f(srv)
-}
-
-// logDir returns a fresh folder for the logs of one run.
-func logDir(env Env, label string) (string, error) {
-	dir := filepath.Join(env.WorkDir, label)
-	return dir, os.MkdirAll(dir, 0o755)
 }
 
 // oneShots runs the one-shot scenarios once against a fresh BIND9: cold (empty zone),
@@ -293,28 +184,13 @@ func daemonRun(ctx context.Context, env Env, ns string, n, run int, opts Options
 	})
 }
 
-// convergePoll is how often waitNames transfers the zone to count its names.
-const convergePoll = 250 * time.Millisecond
-
 // waitNames transfers Zone from srv every 250 ms until it holds n names with an A
 // record, and returns the time since start.
 func waitNames(ctx context.Context, d *Daemon, srv *dnsserver.Server, n int, start time.Time) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, convergeTimeout)
-	defer cancel()
-	for {
+	return waitConverged(ctx, d, start, func(ctx context.Context) (bool, string) {
 		got, err := CountA(ctx, srv, Zone)
-		if err == nil && got == n {
-			return time.Since(start), nil
-		}
-		if err := d.Alive(); err != nil {
-			return 0, err
-		}
-		select {
-		case <-ctx.Done():
-			return 0, fmt.Errorf("%s holds %d of %d names (%v) after %v", Zone, got, n, err, time.Since(start).Round(time.Second))
-		case <-time.After(convergePoll):
-		}
-	}
+		return err == nil && got == n, fmt.Sprintf("%s holds %d of %d names (%v)", Zone, got, n, err)
+	})
 }
 
 // samples times change(name) for each of names, one at a time with samplePause before
@@ -344,23 +220,11 @@ func samples(ctx context.Context, d *Daemon, srv *dnsserver.Server, names []stri
 
 // idleFor leaves the daemon alone for idle and returns what it cost meanwhile.
 func idleFor(ctx context.Context, d *Daemon, srv *dnsserver.Server, idle time.Duration) (IdleResult, error) {
-	cpuBefore, err := ProcessCPU(d.PID())
-	if err != nil {
-		return IdleResult{}, err
-	}
 	before, err := ReadCounters(ctx, srv, Zone)
 	if err != nil {
 		return IdleResult{}, err
 	}
-	select {
-	case <-ctx.Done():
-		return IdleResult{}, context.Cause(ctx)
-	case <-time.After(idle):
-	}
-	if err := d.Alive(); err != nil {
-		return IdleResult{}, err
-	}
-	cpuAfter, err := ProcessCPU(d.PID())
+	cpu, rss, err := idleDaemon(ctx, d, idle)
 	if err != nil {
 		return IdleResult{}, err
 	}
@@ -368,9 +232,5 @@ func idleFor(ctx context.Context, d *Daemon, srv *dnsserver.Server, idle time.Du
 	if err != nil {
 		return IdleResult{}, err
 	}
-	rss, err := ProcessRSS(d.PID())
-	if err != nil {
-		return IdleResult{}, err
-	}
-	return IdleResult{CPU: cpuAfter - cpuBefore, Served: after.Sub(before), RSS: rss}, nil
+	return IdleResult{CPU: cpu, Served: after.Sub(before), RSS: rss}, nil
 }

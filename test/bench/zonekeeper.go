@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -46,16 +47,28 @@ type Target struct {
 // every other flag at its default. The TSIG secret goes in through the environment,
 // as the command line refuses it.
 func RFC2136Target(binary, kubeconfig, namespace, logDir string, srv *dnsserver.Server) Target {
+	return newTarget(binary, kubeconfig, namespace, logDir, []string{
+		"--provider=rfc2136", "--rfc2136-host=" + srv.Host, "--rfc2136-port=" + strconv.Itoa(srv.Port),
+		"--rfc2136-zone=" + Zone, "--rfc2136-tsig-keyname=" + srv.KeyName,
+		"--rfc2136-tsig-secret-alg=" + srv.Algorithm,
+	}, "ZONEKEEPER_RFC2136_TSIG_SECRET="+srv.Secret)
+}
+
+// newTarget returns the target that reads the Ingresses of namespace through
+// kubeconfig with the provider flags providerArgs and every other flag at its default,
+// in this process's environment without zonekeeper's, Kubernetes', AWS's and
+// Cloudflare's variables, plus env.
+func newTarget(binary, kubeconfig, namespace, logDir string, providerArgs []string, env ...string) Target {
+	args := append([]string{"--source=ingress", "--kubeconfig=" + kubeconfig, "--namespace=" + namespace}, providerArgs...)
+	clean := slices.DeleteFunc(child.CleanEnv(os.Environ()), func(kv string) bool {
+		// A developer's own AWS profile or Cloudflare token must not decide where the
+		// benchmark's requests go, nor with which credentials.
+		return strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "CF_")
+	})
 	return Target{
 		Binary: binary,
-		Args: []string{
-			"--source=ingress", "--kubeconfig=" + kubeconfig, "--namespace=" + namespace,
-			"--provider=rfc2136", "--rfc2136-host=" + srv.Host, "--rfc2136-port=" + strconv.Itoa(srv.Port),
-			"--rfc2136-zone=" + Zone, "--rfc2136-tsig-keyname=" + srv.KeyName,
-			"--rfc2136-tsig-secret-alg=" + srv.Algorithm,
-			"--txt-owner-id=bench", "--metrics-address=",
-		},
-		Env:    append(child.CleanEnv(os.Environ()), "ZONEKEEPER_RFC2136_TSIG_SECRET="+srv.Secret),
+		Args:   append(args, "--txt-owner-id=bench", "--metrics-address="),
+		Env:    append(clean, env...),
 		LogDir: logDir,
 	}
 }

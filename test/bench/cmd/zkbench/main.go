@@ -1,11 +1,13 @@
-// Command zkbench measures the zonekeeper binary against a real kube-apiserver and
-// BIND9 over RFC 2136 in the scenarios of issue 9 and writes docs/benchmarks.md.
-// Run it from the module root:
+// Command zkbench measures the zonekeeper binary against a real kube-apiserver, with
+// BIND9 over RFC 2136 and with the Route53 and Cloudflare API emulators, in the
+// scenarios of issue 9 and writes docs/benchmarks.md. Run it from the module root:
 //
 //	go run ./test/bench/cmd/zkbench -n 1000,10000,50000 -runs 3 -idle 3m -out docs/benchmarks.md
 //	go run ./test/bench/cmd/zkbench -smoke   # N=200, one run, 10 s idle; the report goes to stdout
+//	go run ./test/bench/cmd/zkbench -providers route53,cloudflare -n 1000 -out ''
 //
-// It needs the kube-apiserver and etcd of test/e2e/kube/build.sh and BIND9's named.
+// It needs the kube-apiserver and etcd of test/e2e/kube/build.sh, and BIND9's named
+// when the rfc2136 provider is measured.
 package main
 
 import (
@@ -40,12 +42,14 @@ func main() {
 
 // config is the command line, parsed and checked.
 type config struct {
-	ns      []int
-	opts    bench.Options
-	out     string
-	binary  string
-	keep    bool
-	command string
+	ns        []int
+	apiMaxN   int
+	providers []string
+	opts      bench.Options
+	out       string
+	binary    string
+	keep      bool
+	command   string
 }
 
 func parseFlags(args []string) (config, error) {
@@ -56,6 +60,9 @@ func parseFlags(args []string) (config, error) {
 	samples := fs.Int("samples", 20, "Ingresses timed per daemon run in the event and delete scenarios")
 	idle := fs.Duration("idle", 3*time.Minute, "how long the idle scenario leaves the daemon alone")
 	scenarios := fs.String("scenarios", strings.Join(bench.Scenarios(), ","), "scenarios to run, comma-separated")
+	providers := fs.String("providers", strings.Join(bench.Providers(), ","), "providers to measure, comma-separated")
+	apiMaxN := fs.Int("api-max-n", 10000, "largest N the Route53 and Cloudflare emulators are measured at: at their default pacing "+
+		"(1 s between change calls) a cold run of 50,000 Ingresses takes minutes on either")
 	out := fs.String("out", "docs/benchmarks.md", "Markdown report to write; empty: standard output")
 	binary := fs.String("binary", "", "zonekeeper executable to measure; empty: build ./cmd/zonekeeper into a temporary folder")
 	keep := fs.Bool("keep", false, "keep the temporary folder with every zonekeeper log")
@@ -66,7 +73,7 @@ func parseFlags(args []string) (config, error) {
 	if *smoke {
 		*ns, *runs, *daemonRuns, *samples, *idle, *out = "200", 1, 1, 3, 10*time.Second, ""
 	}
-	c := config{out: *out, binary: *binary, keep: *keep, command: strings.Join(append([]string{"zkbench"}, args[1:]...), " ")}
+	c := config{apiMaxN: *apiMaxN, out: *out, binary: *binary, keep: *keep, command: strings.Join(append([]string{"zkbench"}, args[1:]...), " ")}
 	for _, s := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
@@ -85,6 +92,15 @@ func parseFlags(args []string) (config, error) {
 			return config{}, fmt.Errorf("-scenarios: unknown scenario %q (known: %s)", s, strings.Join(bench.Scenarios(), ", "))
 		}
 		c.opts.Scenarios[s] = true
+	}
+	for _, p := range strings.Split(*providers, ",") {
+		p = strings.TrimSpace(p)
+		if !slices.Contains(bench.Providers(), p) {
+			return config{}, fmt.Errorf("-providers: unknown provider %q (known: %s)", p, strings.Join(bench.Providers(), ", "))
+		}
+		if !slices.Contains(c.providers, p) {
+			c.providers = append(c.providers, p)
+		}
 	}
 	return c, nil
 }
@@ -132,33 +148,85 @@ func run(ctx context.Context, args []string) (err error) {
 	}
 	env := bench.Env{Binary: c.binary, Kubeconfig: cluster.Kubeconfig, Client: client, WorkDir: work, Logf: logf}
 
-	rfc2136 := bench.ProviderReport{
-		Name:     "RFC2136 (BIND9 9.18, TSIG, AXFR)",
-		Upstream: bench.UpstreamRFC2136(),
-		Targets:  bench.TargetsRFC2136(),
-		Note: "Upstream's figures are issue 9's, measured on the same machine; its N=5,000 column " +
-			"(cold 0.36 s / 0.24 s / 109 MB / 200; no-change 0.25 s / 0 / 1; event 5.7 s / 6.1 s; idle 0.50 s / 3) " +
-			"has no zonekeeper counterpart unless N=5000 is measured. The raw limit: a plain miekg/dns client puts " +
-			"20,000 RRs into BIND9 in 0.19 s (1,000 RRs per message).\n\n" +
-			"Route53 and Cloudflare: not measured by this harness yet (see test/bench/README.md).",
+	setups := providerSetups()
+	measured := make([]measuredProvider, len(c.providers))
+	for i, name := range c.providers {
+		measured[i] = setups[name]
 	}
 	// The page is rewritten after every N, so that a failure at a large N keeps the
 	// figures of the smaller ones.
 	for _, n := range c.ns {
-		res, err := bench.RunRFC2136(ctx, env, n, c.opts)
+		err := bench.WithIngresses(ctx, env, n, func(ns string, load time.Duration) error {
+			for i, p := range measured {
+				if c.providers[i] != bench.ProviderRFC2136 && n > c.apiMaxN {
+					continue
+				}
+				res, err := p.run(ctx, env, ns, n, c.opts)
+				if err != nil {
+					return fmt.Errorf("%s at N=%d: %w", c.providers[i], n, err)
+				}
+				res.Load = load
+				measured[i].report.Results = append(measured[i].report.Results, res)
+			}
+			return nil
+		})
 		if err != nil {
-			return fmt.Errorf("RFC2136 at N=%d: %w", n, err)
+			return err
 		}
-		rfc2136.Results = append(rfc2136.Results, res)
+		reports := make([]bench.ProviderReport, len(measured))
+		for i, p := range measured {
+			reports[i] = p.report
+		}
 		page := bench.Render(bench.Report{
 			Machine: machine, Commit: commit, Date: time.Now(), GoVersion: runtime.Version(),
-			Command: c.command, Options: c.opts, Providers: []bench.ProviderReport{rfc2136},
+			Command: c.command, Options: c.opts, Providers: reports,
 		})
 		if err := write(c.out, page, n == c.ns[len(c.ns)-1]); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// measuredProvider is how to measure one provider and the report its results go to.
+type measuredProvider struct {
+	run    func(ctx context.Context, env bench.Env, namespace string, n int, opts bench.Options) (bench.Result, error)
+	report bench.ProviderReport
+}
+
+// providerSetups returns, by provider name, how each provider is measured and the
+// report it starts with.
+func providerSetups() map[string]measuredProvider {
+	emulated := "The emulator runs inside zkbench, answers at once (no latency, no throttling, no faults), " +
+		"and its CPU is not in zonekeeper's figures. API calls are the emulator's request counts per operation " +
+		"(test/bench/README.md); no upstream figures were measured against it."
+	return map[string]measuredProvider{
+		bench.ProviderRFC2136: {bench.RunRFC2136, bench.ProviderReport{
+			Name:     "RFC2136 (BIND9 9.18, TSIG, AXFR)",
+			Upstream: bench.UpstreamRFC2136(),
+			Targets:  bench.TargetsRFC2136(),
+			Note: "Upstream's figures are issue 9's, measured on the same machine; its N=5,000 column " +
+				"(cold 0.36 s / 0.24 s / 109 MB / 200; no-change 0.25 s / 0 / 1; event 5.7 s / 6.1 s; idle 0.50 s / 3) " +
+				"has no zonekeeper counterpart unless N=5000 is measured. The raw limit: a plain miekg/dns client puts " +
+				"20,000 RRs into BIND9 in 0.19 s (1,000 RRs per message).",
+		}},
+		bench.ProviderRoute53: {bench.RunRoute53, bench.ProviderReport{
+			Name:    "Route53 (provider/route53/route53test emulator)",
+			Table:   bench.TableRoute53,
+			Targets: bench.TargetsRoute53(),
+			Note: "zonekeeper runs with every --aws-* flag at its default, as a user gets it: 5 requests/s " +
+				"(burst 10), 1 s between change calls to a zone, no zone list cache for one-shot runs. " + emulated +
+				" The lower bound of change calls is the larger of ⌈changes / 1,000⌉ and ⌈value characters / 32,000⌉ " +
+				"over the records the cold run created (an A record and its ownership TXT per Ingress); a record " +
+				"travels with its TXT, so packing may need one call more.",
+		}},
+		bench.ProviderCloudflare: {bench.RunCloudflare, bench.ProviderReport{
+			Name:  "Cloudflare (provider/cloudflare/cloudflaretest emulator)",
+			Table: bench.TableAPI,
+			Note: "zonekeeper runs with every Cloudflare flag at its default, as a user gets it: 100 records per " +
+				"list page, 200 operations per batch call (the free plan's limit), 1 s between batch calls to a zone. " + emulated,
+		}},
+	}
 }
 
 // write writes page to the file out, or to standard output when out is empty and the

@@ -16,7 +16,8 @@ func TestParseFlags(t *testing.T) {
 	}{
 		{"defaults are issue 9's", nil, func(c config) string {
 			if !slices.Equal(c.ns, []int{1000, 10000, 50000}) || c.opts.Runs != 3 || c.opts.IdleFor != 3*time.Minute ||
-				c.opts.Samples != 20 || c.out != "docs/benchmarks.md" || len(c.opts.Scenarios) != 6 {
+				c.opts.Samples != 20 || c.out != "docs/benchmarks.md" || len(c.opts.Scenarios) != 6 ||
+				!slices.Equal(c.providers, []string{"rfc2136", "route53", "cloudflare"}) || c.apiMaxN != 10000 {
 				return "not the defaults"
 			}
 			return ""
@@ -33,6 +34,13 @@ func TestParseFlags(t *testing.T) {
 			}
 			return ""
 		}, ""},
+		{"providers chosen, in the order given, once each", []string{"-providers", "cloudflare, route53,cloudflare"}, func(c config) string {
+			if !slices.Equal(c.providers, []string{"cloudflare", "route53"}) {
+				return "wrong providers"
+			}
+			return ""
+		}, ""},
+		{"unknown provider", []string{"-providers", "route53,azure"}, nil, `unknown provider "azure"`},
 		{"bad n", []string{"-n", "10,x"}, nil, `-n: "x"`},
 		{"zero n", []string{"-n", "0"}, nil, `-n: "0"`},
 		{"unknown scenario", []string{"-scenarios", "cold,warm"}, nil, `unknown scenario "warm"`},
