@@ -271,7 +271,7 @@ func apiDaemonRun(ctx context.Context, env Env, ns string, n, run int, opts Opti
 
 // eventWindow is how long the calls of an event-driven reconcile are counted after its
 // change, or after its record appeared: beyond the 50 ms settle after an event and the
-// 1 s --min-event-sync-interval, so that a reconcile queued behind the first is counted
+// 250 ms --min-event-sync-interval, so that a reconcile queued behind the first is counted
 // too.
 const eventWindow = 3 * time.Second
 

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/miekg/dns"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/zonekeeper/zonekeeper/test/dnsserver"
@@ -19,7 +20,7 @@ import (
 const answerTimeout = 2 * time.Minute
 
 // samplePause separates latency samples, so that each is a change of its own rather
-// than one queued behind the previous reconcile (--min-event-sync-interval is 1 s).
+// than one queued behind the previous reconcile (--min-event-sync-interval is 250 ms by default).
 const samplePause = 1500 * time.Millisecond
 
 // RunRFC2136 measures zonekeeper with the RFC2136 provider against BIND9 in the
@@ -48,14 +49,17 @@ func withBIND9(ctx context.Context, dir string, f func(srv *dnsserver.Server) er
 }
 
 // oneShots runs the one-shot scenarios once against a fresh BIND9: cold (empty zone),
-// no change (right after), and churn (every tenth Ingress moved, then one run).
+// no change (right after), and churn (every tenth Ingress moved, then one run); with
+// cold, it then measures the raw limit of the records the cold run wrote on another
+// fresh BIND9.
 func oneShots(ctx context.Context, env Env, ns string, n, run int, opts Options, res *Result) error {
 	label := fmt.Sprintf("rfc2136-n%d-run%d", n, run)
 	dir, err := logDir(env, label)
 	if err != nil {
 		return err
 	}
-	return withBIND9(ctx, dir, func(srv *dnsserver.Server) error {
+	var written []dns.RR
+	err = withBIND9(ctx, dir, func(srv *dnsserver.Server) error {
 		target := RFC2136Target(env.Binary, env.Kubeconfig, ns, dir, srv)
 		measure := func(name string) (OneShot, error) {
 			before, err := ReadCounters(ctx, srv, Zone)
@@ -86,6 +90,9 @@ func oneShots(ctx context.Context, env Env, ns string, n, run int, opts Options,
 		}
 		if opts.Scenarios[Cold] {
 			res.Cold = append(res.Cold, cold)
+			if written, err = writtenRecords(ctx, srv, Zone); err != nil {
+				return err
+			}
 		}
 		if opts.Scenarios[NoChange] {
 			shot, err := measure(NoChange)
@@ -109,6 +116,23 @@ func oneShots(ctx context.Context, env Env, ns string, n, run int, opts Options,
 			}
 			res.Churn = append(res.Churn, shot)
 		}
+		return nil
+	})
+	if err != nil || written == nil {
+		return err
+	}
+	rawDir, err := logDir(env, label+"-raw")
+	if err != nil {
+		return err
+	}
+	// A fresh server, as the cold run had.
+	return withBIND9(ctx, rawDir, func(srv *dnsserver.Server) error {
+		raw, err := RawInsert(ctx, srv, Zone, written)
+		if err != nil {
+			return err
+		}
+		env.Logf("N=%d run %d raw limit: %d records in %d UPDATEs in %v", n, run, raw.Records, raw.Messages, raw.Wall.Round(time.Millisecond))
+		res.Raw = append(res.Raw, raw)
 		return nil
 	})
 }

@@ -110,8 +110,10 @@ type EventResult struct {
 type Result struct {
 	N int
 	// Load is the time to create N Ingresses and write their status IPs.
-	Load                        time.Duration
-	Cold, NoChange, Churn       []OneShot
+	Load                  time.Duration
+	Cold, NoChange, Churn []OneShot
+	// Raw holds the raw limit of each cold run against a DNS server.
+	Raw                         []Raw
 	DaemonConverge              []time.Duration
 	EventLatency, DeleteLatency []time.Duration
 	Idle                        []IdleResult
