@@ -38,6 +38,15 @@ type KubeConfig struct {
 	OnChange func()
 	// Logger receives watch failures and lazy informer starts; nil discards them.
 	Logger *slog.Logger
+	// ListAtOnce makes every informer read its initial objects with one LIST rather
+	// than a streaming watch-list, even where the API server offers the latter. A LIST
+	// is answered from the API server's watch cache as it stands, while a watch-list
+	// first waits until that cache has caught up with etcd and then sends each object
+	// as an event of its own: at 10,000 Ingresses a one-shot run was 0.1 s of wall time
+	// and as much CPU faster with the LIST. It costs memory instead: the whole list is
+	// decoded before the transform slims its objects. For one-shot runs, whose objects
+	// are read once; a daemon keeps the watch-list.
+	ListAtOnce bool
 }
 
 // kubeResource names a resource the Kube source reads, as the API spells it.
@@ -75,10 +84,11 @@ const healthCheckTimeout = 10 * time.Second
 //
 // A Kube is safe for concurrent use.
 type Kube struct {
-	client   kubernetes.Interface
-	opts     *Options
-	onChange func()
-	logger   *slog.Logger
+	client     kubernetes.Interface
+	opts       *Options
+	onChange   func()
+	logger     *slog.Logger
+	listAtOnce bool
 
 	// changes counts the events that may change the records (see handler) and the
 	// informers started or restarted; Endpoints reuses its last result while it stays.
@@ -115,12 +125,13 @@ type watchFailure struct {
 // read before Start.
 func NewKube(client kubernetes.Interface, o *Options, cfg KubeConfig) *Kube {
 	k := &Kube{
-		client:    client,
-		opts:      o,
-		onChange:  cfg.OnChange,
-		logger:    cfg.Logger,
-		informers: map[kubeResource]*kubeInformer{},
-		failures:  map[kubeResource]watchFailure{},
+		client:     client,
+		opts:       o,
+		onChange:   cfg.OnChange,
+		logger:     cfg.Logger,
+		listAtOnce: cfg.ListAtOnce,
+		informers:  map[kubeResource]*kubeInformer{},
+		failures:   map[kubeResource]watchFailure{},
 	}
 	if k.onChange == nil {
 		k.onChange = func() {}
@@ -379,10 +390,20 @@ func informerFor[L runtime.Object](k *Kube, r kubeResource, example runtime.Obje
 			return w, err
 		},
 	}
+	if k.listAtOnce {
+		return cache.NewSharedIndexInformer(listAtOnce{lw}, example, 0, indexers)
+	}
 	// The client decides whether the list may be streamed (watch-list); fake clients
 	// used in tests cannot.
 	return cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, k.client), example, 0, indexers)
 }
+
+// listAtOnce is a ListWatch whose reflector lists rather than streams its initial
+// objects (KubeConfig.ListAtOnce): client-go asks a ListerWatcher through this method
+// whether it may use a watch-list.
+type listAtOnce struct{ *cache.ListWatch }
+
+func (listAtOnce) IsWatchListSemanticsUnSupported() bool { return true }
 
 // callFailed records err from a list or watch of r, unless it is none or routine: the
 // source is stopping, a watch must start over from a fresh list, or a watch stream ended

@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -20,6 +21,8 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/kubernetes/fake"
 	k8stesting "k8s.io/client-go/testing"
+	"k8s.io/client-go/tools/cache"
+	"k8s.io/client-go/util/watchlist"
 )
 
 var _ Source = (*Kube)(nil)
@@ -115,12 +118,22 @@ func TestKubeEndpoints(t *testing.T) {
 			[]string{"hidden.example.com A 192.0.2.10", "web.example.com A 192.0.2.10"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			k, _ := startKube(t, tt.config, KubeConfig{}, objs...)
-			if got := mustEndpoints(t, k); !slices.Equal(got, tt.want) {
-				t.Errorf("endpoints:\n got %q\nwant %q", got, tt.want)
-			}
-		})
+		for _, listAtOnce := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, list at once %v", tt.name, listAtOnce), func(t *testing.T) {
+				k, _ := startKube(t, tt.config, KubeConfig{ListAtOnce: listAtOnce}, objs...)
+				if got := mustEndpoints(t, k); !slices.Equal(got, tt.want) {
+					t.Errorf("endpoints:\n got %q\nwant %q", got, tt.want)
+				}
+			})
+		}
+	}
+}
+
+// A client-go upgrade that renamed the method would silently bring the watch-list
+// back to one-shot runs.
+func TestListAtOnceOptsOutOfWatchList(t *testing.T) {
+	if !watchlist.DoesClientNotSupportWatchListSemantics(listAtOnce{&cache.ListWatch{}}) {
+		t.Error("client-go would stream the initial list of a ListAtOnce informer")
 	}
 }
 

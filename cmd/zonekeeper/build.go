@@ -40,7 +40,7 @@ func build(o *options, logger *slog.Logger, metrics *controller.Metrics, onChang
 	if err != nil {
 		return nil, err
 	}
-	src, live, err := buildSource(o, cfg.ManagedTypes, logger, onChange)
+	src, live, err := buildSource(o, cfg.ManagedTypes, logger, onChange, metrics == nil)
 	if err != nil {
 		return nil, err
 	}
@@ -159,8 +159,9 @@ var sourceKinds = map[string][]string{
 }
 
 // buildSource returns the manifest source when --manifest is given, else the live source
-// reading the cluster (returned twice: as a Source, and to be started).
-func buildSource(o *options, managedTypes []string, logger *slog.Logger, onChange func()) (source.Source, *source.Kube, error) {
+// reading the cluster (returned twice: as a Source, and to be started); oneShot says the
+// objects are read once (plan, run --once).
+func buildSource(o *options, managedTypes []string, logger *slog.Logger, onChange func(), oneShot bool) (source.Source, *source.Kube, error) {
 	if len(o.sources) == 0 {
 		return nil, nil, errors.New("--source is required: service, ingress or manifest")
 	}
@@ -198,7 +199,7 @@ func buildSource(o *options, managedTypes []string, logger *slog.Logger, onChang
 	if !o.events {
 		onChange = nil
 	}
-	live := source.NewKube(client, opts, source.KubeConfig{OnChange: onChange, Logger: logger})
+	live := source.NewKube(client, opts, source.KubeConfig{OnChange: onChange, Logger: logger, ListAtOnce: oneShot})
 	return live, live, nil
 }
 
