@@ -198,22 +198,40 @@ func (p *Provider) Apply(ctx context.Context, z provider.Zone, changes []provide
 		return err
 	}
 	var res sendResult
-	units := make([]unit, 0, len(changes))
-	for i, c := range changes {
-		u, err := changeUnit(zone, i, c, p.s.defaultTTL)
-		if err != nil {
-			res.failed = append(res.failed, failure{i, provider.ChangeError{Change: c, Err: err}})
-			continue
+	// Changes are converted and packed on one goroutine while another sends the
+	// messages already packed: the server applies one message while the next is cut.
+	batches, stop, prepared := make(chan []unit, 1), make(chan struct{}), make(chan []failure, 1)
+	go func() {
+		defer close(batches)
+		var failed []failure
+		i := 0
+		next := func() (unit, bool) {
+			for ; i < len(changes); i++ {
+				u, err := changeUnit(zone, i, changes[i], p.s.defaultTTL)
+				if err == nil {
+					i++
+					return u, true
+				}
+				failed = append(failed, failure{i, provider.ChangeError{Change: changes[i], Err: err}})
+			}
+			return unit{}, false
 		}
-		units = append(units, u)
-	}
-	batches, tooBig := packBatches(zone, units, p.s.maxMessageBytes, p.s.batchChangeSize)
-	for _, u := range tooBig {
-		res.failed = append(res.failed, failure{u.index, provider.ChangeError{Change: u.change, Err: fmt.Errorf("the change needs an UPDATE message of more than %d bytes", p.s.maxMessageBytes)}})
-	}
-	if len(batches) > 0 {
-		err = p.sendAll(ctx, zone, batches, &res)
-	}
+		tooBig := packBatches(zone, next, p.s.maxMessageBytes, p.s.batchChangeSize, func(b []unit) bool {
+			select {
+			case batches <- b:
+				return true
+			case <-stop:
+				return false
+			}
+		})
+		for _, u := range tooBig {
+			failed = append(failed, failure{u.index, provider.ChangeError{Change: u.change, Err: fmt.Errorf("the change needs an UPDATE message of more than %d bytes", p.s.maxMessageBytes)}})
+		}
+		prepared <- failed
+	}()
+	err = p.sendAll(ctx, zone, batches, &res)
+	close(stop)
+	res.failed = append(res.failed, <-prepared...)
 	p.mu.Lock()
 	if st, ok := p.serials[zone]; ok {
 		if err != nil {
@@ -239,8 +257,13 @@ func (p *Provider) Apply(ctx context.Context, z provider.Zone, changes []provide
 	return &provider.ApplyError{Zone: zone, Failed: failed}
 }
 
-// sendAll sends batches over one connection, bisecting refused ones.
-func (p *Provider) sendAll(ctx context.Context, zone string, batches [][]unit, res *sendResult) error {
+// sendAll sends the batches that arrive, until the channel is closed or one fails, over
+// one connection opened with the first, bisecting refused ones.
+func (p *Provider) sendAll(ctx context.Context, zone string, batches <-chan []unit, res *sendResult) error {
+	first, ok := <-batches
+	if !ok {
+		return nil
+	}
 	conn, addr, err := p.dial(ctx)
 	if err != nil {
 		provider.ObserveCall(p.s.observer, OperationUpdate, err)
@@ -262,7 +285,10 @@ func (p *Provider) sendAll(ctx context.Context, zone string, batches [][]unit, r
 		}
 		return answer, err
 	}
-	for _, b := range batches {
+	if err := sendBisecting(ctx, zone, first, exchange, res); err != nil {
+		return err
+	}
+	for b := range batches {
 		if err := sendBisecting(ctx, zone, b, exchange, res); err != nil {
 			return err
 		}

@@ -374,6 +374,61 @@ func testUnits(t testing.TB, n int) []unit {
 	return units
 }
 
+// packAll runs packBatches over units and collects every run.
+func packAll(zone string, units []unit, maxBytes, maxChanges int) (batches [][]unit, tooBig []unit) {
+	next := func() (unit, bool) {
+		if len(units) == 0 {
+			return unit{}, false
+		}
+		u := units[0]
+		units = units[1:]
+		return u, true
+	}
+	tooBig = packBatches(zone, next, maxBytes, maxChanges, func(b []unit) bool {
+		batches = append(batches, b)
+		return true
+	})
+	return batches, tooBig
+}
+
+// The first run must go out after converting about one message's worth of Changes, not
+// all of them, and a caller that stops must stop the conversion too.
+func TestPackBatchesConvertsAsItGoes(t *testing.T) {
+	units := testUnits(t, 20000)
+	for _, tt := range []struct {
+		name       string
+		maxChanges int
+		runs       int // emitted before emit says stop
+	}{
+		{"one run, bytes only", 0, 1},
+		{"three runs, bytes only", 0, 3},
+		{"one run, count cap", 10, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			asked, emitted, packed := 0, 0, 0
+			next := func() (unit, bool) {
+				if asked == len(units) {
+					return unit{}, false
+				}
+				asked++
+				return units[asked-1], true
+			}
+			packBatches("example.com", next, 65000, tt.maxChanges, func(b []unit) bool {
+				emitted++
+				packed += len(b)
+				return emitted < tt.runs
+			})
+			if emitted != tt.runs {
+				t.Fatalf("emitted %d runs, want %d", emitted, tt.runs)
+			}
+			// At most the lookahead, doubled as often as a message had room for more.
+			if limit := 2 * max(packLookahead, packed); asked > limit {
+				t.Errorf("converted %d units to cut %d runs of %d units in all, want at most %d", asked, emitted, packed, limit)
+			}
+		})
+	}
+}
+
 func TestPackBatches(t *testing.T) {
 	big, err := changeUnit("example.com", 1000, create("big.example.com", "TXT", `"`+strings.Repeat("x", 5000)+`"`), 300)
 	if err != nil {
@@ -402,7 +457,7 @@ func TestPackBatches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			units := tt.units
-			batches, tooBig := packBatches("example.com", units, tt.maxBytes, tt.maxChanges)
+			batches, tooBig := packAll("example.com", units, tt.maxBytes, tt.maxChanges)
 			if len(tooBig) != tt.wantTooBig {
 				t.Fatalf("tooBig = %d, want %d", len(tooBig), tt.wantTooBig)
 			}
@@ -538,7 +593,7 @@ func TestPackBatchesSeparatesOneRRset(t *testing.T) {
 		}
 		units = append(units, u)
 	}
-	batches, _ := packBatches("example.com", units, 65000, 0)
+	batches, _ := packAll("example.com", units, 65000, 0)
 	var sizes []int
 	for _, b := range batches {
 		sizes = append(sizes, len(b))
@@ -703,7 +758,7 @@ func BenchmarkPrepareUpdates(b *testing.B) {
 			}
 			units[i] = u
 		}
-		batches, tooBig := packBatches("example.com", units, 65000, 0)
+		batches, tooBig := packAll("example.com", units, 65000, 0)
 		if len(tooBig) > 0 {
 			b.Fatal("a unit is too big")
 		}

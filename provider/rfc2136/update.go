@@ -123,30 +123,58 @@ func updateMessage(zone string, units []unit) *dns.Msg {
 	return m
 }
 
-// packBatches cuts units into runs, in order, each as long as fits one message:
-// at most maxChanges units (0: no cap), at most maxBytes bytes once compressed, and no
-// two units touching the same RRset. The last rule keeps each Change as strict as if it
-// were sent alone: a server checks every prerequisite of a message before applying any
-// of its updates, so a second create of one RRset in the same message would pass.
+// packBatches cuts the units next yields into runs, in order, each as long as fits one
+// message: at most maxChanges units (0: no cap), at most maxBytes bytes once compressed,
+// and no two units touching the same RRset. The last rule keeps each Change as strict as
+// if it were sent alone: a server checks every prerequisite of a message before applying
+// any of its updates, so a second create of one RRset in the same message would pass.
 // A unit too big for a message on its own is returned in tooBig.
+//
+// Each run goes to emit as soon as it is cut, and next is asked for units only as far
+// ahead as the run being cut needs: a caller sending the runs has the first on the wire
+// while later Changes are still being converted, so the server's work overlaps ours.
+// packBatches stops early when emit returns false.
 //
 // Measuring a compressed message costs as much as packing it, so each run is grown by
 // an upper bound of every unit's share (messageEstimate) and measured once; only the
 // room the bound left over is then filled, measuring again, so that every run still
 // ends where the next unit would not fit.
-func packBatches(zone string, units []unit, maxBytes, maxChanges int) (batches [][]unit, tooBig []unit) {
-	for len(units) > 0 {
-		n := fillMessage(zone, units, maxBytes, maxChanges)
-		if n == 0 {
-			tooBig = append(tooBig, units[0])
-			units = units[1:]
-			continue
+func packBatches(zone string, next func() (unit, bool), maxBytes, maxChanges int, emit func([]unit) bool) (tooBig []unit) {
+	var pending []unit
+	lookahead, exhausted := packLookahead, false
+	for {
+		for !exhausted && len(pending) < lookahead {
+			u, ok := next()
+			if !ok {
+				exhausted = true
+				break
+			}
+			pending = append(pending, u)
 		}
-		batches = append(batches, units[:n])
-		units = units[n:]
+		if len(pending) == 0 {
+			return tooBig
+		}
+		n := fillMessage(zone, pending, maxBytes, maxChanges)
+		switch {
+		case n == len(pending) && !exhausted:
+			// The message may have room for more than were at hand.
+			lookahead *= 2
+		case n == 0:
+			tooBig = append(tooBig, pending[0])
+			pending = pending[1:]
+		default:
+			if !emit(pending[:n:n]) {
+				return tooBig
+			}
+			pending = pending[n:]
+		}
 	}
-	return batches, tooBig
 }
+
+// packLookahead is how many units packBatches first holds to cut a run from: more than
+// a 64 KB message of typical changes (a record and its ownership TXT) takes, so that
+// most runs are cut in one go.
+const packLookahead = 512
 
 // fillMessage returns how many leading units go into one message (see packBatches);
 // 0 when the first is too big alone.
