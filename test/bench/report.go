@@ -272,8 +272,8 @@ func megabytes(b float64) string { return strconv.FormatFloat(b/(1<<20), 'f', 0,
 // count shows a median count; the median of an even number of runs may end in .5.
 func count(c float64) string { return strconv.FormatFloat(c, 'f', -1, 64) }
 
-// plural shows n things, as "1 run" or "3 runs".
-func plural(n int, thing string) string {
+// Plural shows n things, as "1 run" or "3 runs".
+func Plural(n int, thing string) string {
 	if n == 1 {
 		return "1 " + thing
 	}
@@ -317,7 +317,7 @@ func Render(r Report) string {
 	fmt.Fprintf(&b, "- command: `%s`\n", r.Command)
 	fmt.Fprintf(&b, "- one-shot figures: medians of %s, each on a fresh DNS server or emulator; daemon figures: medians of %s, "+
 		"latencies pooled over %s per daemon run (nearest-rank p50 and maximum)\n",
-		plural(r.Options.Runs, "run"), plural(r.Options.DaemonRuns, "daemon run"), plural(r.Options.Samples, "sample"))
+		Plural(r.Options.Runs, "run"), Plural(r.Options.DaemonRuns, "daemon run"), Plural(r.Options.Samples, "sample"))
 	b.WriteString("- wall, CPU (user+system) and peak RSS of one-shot runs: the child's rusage; daemon CPU: /proc/<pid>/stat; " +
 		"RSS: /proc/<pid>/status VmRSS; MB = 2²⁰ bytes; UPDATE messages: the zone's SOA serial increase; AXFRs: the server's log; " +
 		"API calls: the requests the emulator received per operation (its `Calls()`, zeroed before each measured window; retries count, operations with no call are left out), medians per operation\n")

@@ -42,14 +42,16 @@ func main() {
 
 // config is the command line, parsed and checked.
 type config struct {
-	ns        []int
-	apiMaxN   int
-	providers []string
-	opts      bench.Options
-	out       string
-	binary    string
-	keep      bool
-	command   string
+	ns      []int
+	apiMaxN int
+	// apiDaemonRuns replaces opts.DaemonRuns for the API emulators.
+	apiDaemonRuns int
+	providers     []string
+	opts          bench.Options
+	out           string
+	binary        string
+	keep          bool
+	command       string
 }
 
 func parseFlags(args []string) (config, error) {
@@ -63,6 +65,8 @@ func parseFlags(args []string) (config, error) {
 	providers := fs.String("providers", strings.Join(bench.Providers(), ","), "providers to measure, comma-separated")
 	apiMaxN := fs.Int("api-max-n", 10000, "largest N the Route53 and Cloudflare emulators are measured at: at their default pacing "+
 		"(1 s between change calls) a cold run of 50,000 Ingresses takes minutes on either")
+	apiDaemonRuns := fs.Int("api-daemon-runs", 1, "daemon runs against the Route53 and Cloudflare emulators: their call counts "+
+		"do not vary from run to run, and each run idles -idle")
 	out := fs.String("out", "docs/benchmarks.md", "Markdown report to write; empty: standard output")
 	binary := fs.String("binary", "", "zonekeeper executable to measure; empty: build ./cmd/zonekeeper into a temporary folder")
 	keep := fs.Bool("keep", false, "keep the temporary folder with every zonekeeper log")
@@ -73,7 +77,7 @@ func parseFlags(args []string) (config, error) {
 	if *smoke {
 		*ns, *runs, *daemonRuns, *samples, *idle, *out = "200", 1, 1, 3, 10*time.Second, ""
 	}
-	c := config{apiMaxN: *apiMaxN, out: *out, binary: *binary, keep: *keep, command: strings.Join(append([]string{"zkbench"}, args[1:]...), " ")}
+	c := config{apiMaxN: *apiMaxN, apiDaemonRuns: *apiDaemonRuns, out: *out, binary: *binary, keep: *keep, command: strings.Join(append([]string{"zkbench"}, args[1:]...), " ")}
 	for _, s := range strings.Split(*ns, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(s))
 		if err != nil || n < 1 {
@@ -82,8 +86,8 @@ func parseFlags(args []string) (config, error) {
 		c.ns = append(c.ns, n)
 	}
 	slices.Sort(c.ns)
-	if *runs < 1 || *daemonRuns < 1 || *samples < 1 || *idle <= 0 {
-		return config{}, errors.New("-runs, -daemon-runs, -samples and -idle must be positive")
+	if *runs < 1 || *daemonRuns < 1 || *apiDaemonRuns < 1 || *samples < 1 || *idle <= 0 {
+		return config{}, errors.New("-runs, -daemon-runs, -api-daemon-runs, -samples and -idle must be positive")
 	}
 	c.opts = bench.Options{Runs: *runs, DaemonRuns: *daemonRuns, Samples: *samples, IdleFor: *idle, Scenarios: map[string]bool{}}
 	for _, s := range strings.Split(*scenarios, ",") {
@@ -148,7 +152,7 @@ func run(ctx context.Context, args []string) (err error) {
 	}
 	env := bench.Env{Binary: c.binary, Kubeconfig: cluster.Kubeconfig, Client: client, WorkDir: work, Logf: logf}
 
-	setups := providerSetups()
+	setups := providerSetups(c.apiDaemonRuns)
 	measured := make([]measuredProvider, len(c.providers))
 	for i, name := range c.providers {
 		measured[i] = setups[name]
@@ -161,7 +165,11 @@ func run(ctx context.Context, args []string) (err error) {
 				if c.providers[i] != bench.ProviderRFC2136 && n > c.apiMaxN {
 					continue
 				}
-				res, err := p.run(ctx, env, ns, n, c.opts)
+				opts := c.opts
+				if c.providers[i] != bench.ProviderRFC2136 {
+					opts.DaemonRuns = c.apiDaemonRuns
+				}
+				res, err := p.run(ctx, env, ns, n, opts)
 				if err != nil {
 					return fmt.Errorf("%s at N=%d: %w", c.providers[i], n, err)
 				}
@@ -196,10 +204,11 @@ type measuredProvider struct {
 
 // providerSetups returns, by provider name, how each provider is measured and the
 // report it starts with.
-func providerSetups() map[string]measuredProvider {
+func providerSetups(apiDaemonRuns int) map[string]measuredProvider {
 	emulated := "The emulator runs inside zkbench, answers at once (no latency, no throttling, no faults), " +
 		"and its CPU is not in zonekeeper's figures. API calls are the emulator's request counts per operation " +
-		"(test/bench/README.md); no upstream figures were measured against it."
+		"(test/bench/README.md); no upstream figures were measured against it. Daemon figures here come from " +
+		bench.Plural(apiDaemonRuns, "daemon run") + " (-api-daemon-runs): call counts do not vary from run to run."
 	return map[string]measuredProvider{
 		bench.ProviderRFC2136: {bench.RunRFC2136, bench.ProviderReport{
 			Name:     "RFC2136 (BIND9 9.18, TSIG, AXFR)",

@@ -17,7 +17,7 @@ func TestParseFlags(t *testing.T) {
 		{"defaults are issue 9's", nil, func(c config) string {
 			if !slices.Equal(c.ns, []int{1000, 10000, 50000}) || c.opts.Runs != 3 || c.opts.IdleFor != 3*time.Minute ||
 				c.opts.Samples != 20 || c.out != "docs/benchmarks.md" || len(c.opts.Scenarios) != 6 ||
-				!slices.Equal(c.providers, []string{"rfc2136", "route53", "cloudflare"}) || c.apiMaxN != 10000 {
+				!slices.Equal(c.providers, []string{"rfc2136", "route53", "cloudflare"}) || c.apiMaxN != 10000 || c.apiDaemonRuns != 1 {
 				return "not the defaults"
 			}
 			return ""
@@ -45,6 +45,7 @@ func TestParseFlags(t *testing.T) {
 		{"zero n", []string{"-n", "0"}, nil, `-n: "0"`},
 		{"unknown scenario", []string{"-scenarios", "cold,warm"}, nil, `unknown scenario "warm"`},
 		{"zero runs", []string{"-runs", "0"}, nil, "must be positive"},
+		{"zero API daemon runs", []string{"-api-daemon-runs", "0"}, nil, "must be positive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := parseFlags(append([]string{"zkbench"}, tc.args...))
