@@ -236,6 +236,11 @@ func apiDaemonRun(ctx context.Context, env Env, ns string, n, run int, opts Opti
 			cpu.Round(time.Millisecond), megabytes(float64(rss)), logCalls(idle.Calls))
 	}
 	if opts.Scenarios[Event] {
+		// An event window that took in the periodic resync (every --interval, a full
+		// re-list) would count its calls as the event's.
+		if err := afterResync(ctx, d, em); err != nil {
+			return err
+		}
 		touch, err := apiEvent(ctx, d, em, func() error {
 			// A value no earlier run used, or the update changes nothing and sends no event.
 			return TouchIngress(ctx, env.Client, ns, IngressName(0), strconv.FormatInt(time.Now().UnixNano(), 10))
@@ -278,6 +283,40 @@ const eventWindow = 3 * time.Second
 // apiEvent zeroes em's counters, makes change, waits until landed reports the change
 // written (nil: nothing to wait for) and then eventWindow, and returns the calls em
 // received meanwhile and the time from the change until landed.
+// resyncTimeout bounds the wait for a daemon's periodic resync: beyond the default
+// --interval (1 minute) plus a re-list at the providers' default request rates.
+const resyncTimeout = 5 * time.Minute
+
+// resyncQuiet is how long em must receive no call for a resync that began to count as
+// finished: a re-list's calls come far closer together.
+const resyncQuiet = 2 * time.Second
+
+// afterResync waits until the daemon d has made its next periodic resync against em
+// and finished it, so that the next --interval holds no resync.
+func afterResync(ctx context.Context, d *Daemon, em *apiEmulator) error {
+	ctx, cancel := context.WithTimeout(ctx, resyncTimeout)
+	defer cancel()
+	em.reset()
+	last, quietSince := 0, time.Time{}
+	for {
+		total := 0
+		for _, c := range em.calls() {
+			total += c
+		}
+		switch {
+		case total != last:
+			last, quietSince = total, time.Now()
+		case total > 0 && time.Since(quietSince) >= resyncQuiet:
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for the daemon's periodic resync against the %s emulator: %w\n%v", em.provider, context.Cause(ctx), d.Alive())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
 func apiEvent(ctx context.Context, d *Daemon, em *apiEmulator, change func() error, landed func() bool) (EventResult, error) {
 	em.reset()
 	start := time.Now()
