@@ -12,8 +12,8 @@ import (
 // Cached is a Provider that remembers each zone's records between reconciles, so that a
 // zone nobody else has touched is not read again in full (DESIGN.md, performance model).
 //
-// A zone's records are reused only when all of these hold: they were read less than
-// MaxAge ago; every Apply since then either succeeded or failed change by change (an
+// A zone's records are reused only when all of these hold: their read began less than
+// MaxAge ago, less a twentieth of MaxAge (see young); every Apply since then either succeeded or failed change by change (an
 // *ApplyError), and the changes that succeeded were applied to the cached copy; and, when
 // the wrapped provider implements ChangeDetector, it says the zone is unchanged. Anything
 // else — a detector error, an Apply that failed as a whole, a cached copy that refuses a
@@ -57,20 +57,31 @@ func NewCached(next Provider, maxAge time.Duration) *Cached {
 // the service is seen at the next resync, as an out-of-band record change is.
 func (c *Cached) Zones(ctx context.Context) ([]Zone, error) {
 	c.mu.Lock()
-	if c.zoneList != nil && c.now().Sub(c.zonesAt) < c.maxAge {
+	if c.zoneList != nil && c.young(c.zonesAt) {
 		zones := slices.Clone(c.zoneList)
 		c.mu.Unlock()
 		return zones, nil
 	}
 	c.mu.Unlock()
+	started := c.now()
 	zones, err := c.next.Zones(ctx)
 	if err != nil {
 		return nil, err
 	}
 	c.mu.Lock()
-	c.zoneList, c.zonesAt = slices.Clone(zones), c.now()
+	c.zoneList, c.zonesAt = slices.Clone(zones), started
 	c.mu.Unlock()
 	return zones, nil
+}
+
+// young reports whether a read that began at start may still be reused. A copy is as
+// old as the moment its read began, and one whose age is within the last twentieth of
+// maxAge counts as due already: a caller that comes back every maxAge (the daemon's
+// resync, with maxAge = --interval) would otherwise find it a hair younger than maxAge
+// whenever the work before the read went a little faster than the time before, reuse
+// it, and leave the zone unread for a second interval.
+func (c *Cached) young(start time.Time) bool {
+	return c.now().Sub(start) < c.maxAge-c.maxAge/20
 }
 
 // Records returns the cached records of zone when they can be trusted (see Cached), and
@@ -83,18 +94,19 @@ func (c *Cached) Records(ctx context.Context, zone Zone) ([]*endpoint.Endpoint, 
 		return z.store.List(), nil
 	}
 	z.store = nil
+	started := c.now()
 	records, err := c.next.Records(ctx, zone)
 	if err != nil {
 		return nil, err
 	}
 	z.store = NewRRsetStore(zone.Name, nil, records...)
-	z.readAt = c.now()
+	z.readAt = started
 	return records, nil
 }
 
 // fresh reports whether z's cached records may be reused.
 func (c *Cached) fresh(ctx context.Context, zone Zone, z *cachedZone) bool {
-	if c.now().Sub(z.readAt) >= c.maxAge {
+	if !c.young(z.readAt) {
 		return false
 	}
 	detector, ok := c.next.(ChangeDetector)
