@@ -3,11 +3,13 @@ package bench
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/route53/types"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/zonekeeper/zonekeeper/provider/cloudflare/cloudflaretest"
@@ -58,36 +60,50 @@ func (e *apiEmulator) target(env Env, namespace, logDir string) Target {
 	return newTarget(env.Binary, env.Kubeconfig, namespace, logDir, e.args, e.env...)
 }
 
+// namesIn returns a count of the names in what list returns, typeName giving each
+// record's type and name.
+func namesIn[R any](list func() []R, typeName func(R) (typ, name string)) func() NameCount {
+	return func() NameCount {
+		return countNames(func(yield func(typ, name string) bool) {
+			for _, r := range list() {
+				if !yield(typeName(r)) {
+					return
+				}
+			}
+		})
+	}
+}
+
+// counting is what both emulators are: an http.Handler that counts its calls.
+type counting interface {
+	http.Handler
+	Calls() map[string]int
+	ResetCounters()
+}
+
+// serve serves em on 127.0.0.1 as provider's emulator; the caller fills in the rest.
+func serve(provider string, em counting) *apiEmulator {
+	return &apiEmulator{provider: provider, server: httptest.NewServer(em), calls: em.Calls, reset: em.ResetCounters}
+}
+
 // newRoute53 serves a fresh Route53 emulator holding the empty hosted zone Zone.
 // zonekeeper gets static credentials, which the emulator does not check, and keeps
 // every --aws-* flag at its default: 5 requests per second, 1 s between change calls.
 func newRoute53() *apiEmulator {
 	em := route53test.New(route53test.Options{})
 	id := em.CreateZone(Zone, route53test.ZoneOptions{})
-	server := httptest.NewServer(em)
-	return &apiEmulator{
-		provider: ProviderRoute53,
-		server:   server,
-		calls:    em.Calls,
-		reset:    em.ResetCounters,
-		names: func() NameCount {
-			return countNames(func(yield func(typ, name string) bool) {
-				for _, s := range em.RecordSets(id) {
-					if !yield(string(s.Type), aws.ToString(s.Name)) {
-						return
-					}
-				}
-			})
-		},
-		changeOp:   opRoute53Change,
-		createLoad: func() Route53Load { return Route53CreateLoad(em.RecordSets(id)) },
-		args:       []string{"--provider=route53", "--aws-endpoint-url=" + server.URL},
-		env: []string{
-			"AWS_ACCESS_KEY_ID=zkbench", "AWS_SECRET_ACCESS_KEY=zkbench", "AWS_REGION=us-east-1",
-			// Nothing to ask the EC2 metadata service on a laptop or a CI runner.
-			"AWS_EC2_METADATA_DISABLED=true",
-		},
+	e := serve(ProviderRoute53, em)
+	e.names = namesIn(func() []types.ResourceRecordSet { return em.RecordSets(id) },
+		func(s types.ResourceRecordSet) (string, string) { return string(s.Type), aws.ToString(s.Name) })
+	e.changeOp = opRoute53Change
+	e.createLoad = func() Route53Load { return Route53CreateLoad(em.RecordSets(id)) }
+	e.args = []string{"--provider=route53", "--aws-endpoint-url=" + e.server.URL}
+	e.env = []string{
+		"AWS_ACCESS_KEY_ID=zkbench", "AWS_SECRET_ACCESS_KEY=zkbench", "AWS_REGION=us-east-1",
+		// Nothing to ask the EC2 metadata service on a laptop or a CI runner.
+		"AWS_EC2_METADATA_DISABLED=true",
 	}
+	return e
 }
 
 // newCloudflare serves a fresh Cloudflare emulator holding the empty zone Zone and
@@ -96,25 +112,13 @@ func newRoute53() *apiEmulator {
 func newCloudflare() *apiEmulator {
 	em := cloudflaretest.New(cloudflaretest.Options{Token: cloudflareToken})
 	id := em.CreateZone(Zone)
-	server := httptest.NewServer(em)
-	return &apiEmulator{
-		provider: ProviderCloudflare,
-		server:   server,
-		calls:    em.Calls,
-		reset:    em.ResetCounters,
-		names: func() NameCount {
-			return countNames(func(yield func(typ, name string) bool) {
-				for _, r := range em.Records(id) {
-					if !yield(r.Type, r.Name) {
-						return
-					}
-				}
-			})
-		},
-		changeOp: opCloudflareChange,
-		args:     []string{"--provider=cloudflare", "--cloudflare-api-url=" + server.URL + "/client/v4/"},
-		env:      []string{"CF_API_TOKEN=" + cloudflareToken},
-	}
+	e := serve(ProviderCloudflare, em)
+	e.names = namesIn(func() []cloudflaretest.Record { return em.Records(id) },
+		func(r cloudflaretest.Record) (string, string) { return r.Type, r.Name })
+	e.changeOp = opCloudflareChange
+	e.args = []string{"--provider=cloudflare", "--cloudflare-api-url=" + e.server.URL + "/client/v4/"}
+	e.env = []string{"CF_API_TOKEN=" + cloudflareToken}
+	return e
 }
 
 // RunRoute53 measures zonekeeper with the Route53 provider against route53test's
