@@ -13,12 +13,12 @@ import (
 // zone nobody else has touched is not read again in full (DESIGN.md, performance model).
 //
 // A zone's records are reused only when all of these hold: their read began less than
-// MaxAge ago, less a twentieth of MaxAge (see young); every Apply since then either succeeded or failed change by change (an
-// *ApplyError), and the changes that succeeded were applied to the cached copy; and, when
-// the wrapped provider implements ChangeDetector, it says the zone is unchanged. Anything
-// else — a detector error, an Apply that failed as a whole, a cached copy that refuses a
-// change the service accepted — drops the cached copy, and the next Records reads the
-// zone again.
+// MaxAge ago, less a twentieth of MaxAge (see young); every Apply since then either
+// succeeded or failed change by change (an *ApplyError), and the changes that succeeded
+// were applied to the cached copy; and, when the wrapped provider implements
+// ChangeDetector, it says the zone is unchanged. Anything else — a detector error, an
+// Apply that failed as a whole, a cached copy that refuses a change the service
+// accepted — drops the cached copy, and the next Records reads the zone again.
 //
 // For a provider without a ChangeDetector (an HTTP API whose every read is a billed,
 // rate-limited call, such as Route53's), a change someone else makes to the zone is

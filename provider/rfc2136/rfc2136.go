@@ -204,19 +204,19 @@ func (p *Provider) Apply(ctx context.Context, z provider.Zone, changes []provide
 	go func() {
 		defer close(batches)
 		var failed []failure
-		i := 0
-		next := func() (unit, bool) {
-			for ; i < len(changes); i++ {
-				u, err := changeUnit(zone, i, changes[i], p.s.defaultTTL)
-				if err == nil {
-					i++
-					return u, true
+		units := func(yield func(unit) bool) {
+			for i, c := range changes {
+				u, err := changeUnit(zone, i, c, p.s.defaultTTL)
+				if err != nil {
+					failed = append(failed, failure{i, provider.ChangeError{Change: c, Err: err}})
+					continue
 				}
-				failed = append(failed, failure{i, provider.ChangeError{Change: changes[i], Err: err}})
+				if !yield(u) {
+					return
+				}
 			}
-			return unit{}, false
 		}
-		tooBig := packBatches(zone, next, p.s.maxMessageBytes, p.s.batchChangeSize, func(b []unit) bool {
+		tooBig := packBatches(zone, units, p.s.maxMessageBytes, p.s.batchChangeSize, func(b []unit) bool {
 			select {
 			case batches <- b:
 				return true

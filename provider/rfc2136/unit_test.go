@@ -376,15 +376,7 @@ func testUnits(t testing.TB, n int) []unit {
 
 // packAll runs packBatches over units and collects every run.
 func packAll(zone string, units []unit, maxBytes, maxChanges int) (batches [][]unit, tooBig []unit) {
-	next := func() (unit, bool) {
-		if len(units) == 0 {
-			return unit{}, false
-		}
-		u := units[0]
-		units = units[1:]
-		return u, true
-	}
-	tooBig = packBatches(zone, next, maxBytes, maxChanges, func(b []unit) bool {
+	tooBig = packBatches(zone, slices.Values(units), maxBytes, maxChanges, func(b []unit) bool {
 		batches = append(batches, b)
 		return true
 	})
@@ -406,14 +398,15 @@ func TestPackBatchesConvertsAsItGoes(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			asked, emitted, packed := 0, 0, 0
-			next := func() (unit, bool) {
-				if asked == len(units) {
-					return unit{}, false
+			counted := func(yield func(unit) bool) {
+				for _, u := range units {
+					asked++
+					if !yield(u) {
+						return
+					}
 				}
-				asked++
-				return units[asked-1], true
 			}
-			packBatches("example.com", next, 65000, tt.maxChanges, func(b []unit) bool {
+			packBatches("example.com", counted, 65000, tt.maxChanges, func(b []unit) bool {
 				emitted++
 				packed += len(b)
 				return emitted < tt.runs

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 
@@ -123,15 +124,15 @@ func updateMessage(zone string, units []unit) *dns.Msg {
 	return m
 }
 
-// packBatches cuts the units next yields into runs, in order, each as long as fits one
+// packBatches cuts units into runs, in order, each as long as fits one
 // message: at most maxChanges units (0: no cap), at most maxBytes bytes once compressed,
 // and no two units touching the same RRset. The last rule keeps each Change as strict as
 // if it were sent alone: a server checks every prerequisite of a message before applying
 // any of its updates, so a second create of one RRset in the same message would pass.
 // A unit too big for a message on its own is returned in tooBig.
 //
-// Each run goes to emit as soon as it is cut, and next is asked for units only as far
-// ahead as the run being cut needs: a caller sending the runs has the first on the wire
+// Each run goes to emit as soon as it is cut, and units is drawn only as far ahead as
+// the run being cut needs: a caller sending the runs has the first on the wire
 // while later Changes are still being converted, so the server's work overlaps ours.
 // packBatches stops early when emit returns false.
 //
@@ -139,7 +140,9 @@ func updateMessage(zone string, units []unit) *dns.Msg {
 // an upper bound of every unit's share (messageEstimate) and measured once; only the
 // room the bound left over is then filled, measuring again, so that every run still
 // ends where the next unit would not fit.
-func packBatches(zone string, next func() (unit, bool), maxBytes, maxChanges int, emit func([]unit) bool) (tooBig []unit) {
+func packBatches(zone string, units iter.Seq[unit], maxBytes, maxChanges int, emit func([]unit) bool) (tooBig []unit) {
+	next, stop := iter.Pull(units)
+	defer stop()
 	var pending []unit
 	lookahead, exhausted := packLookahead, false
 	for {
