@@ -51,9 +51,9 @@ docs:
 	$(GO) test ./cmd/zonekeeper -run '^TestFlagReferenceCurrent$$' -count=1 -update-docs
 
 # Every Go benchmark, those on real servers included (the end-to-end ones take minutes),
-# then the scenario harness on a real kube-apiserver with BIND9 at N = 1,000, 10,000 and
-# 50,000 Ingresses and with the Route53 and Cloudflare emulators at N = 1,000 and 10,000,
-# which rewrites docs/benchmarks.md (about 70 minutes; see test/bench).
+# then the scenario harness on a real kube-apiserver with BIND9 at N = 1,000, 5,000, 10,000
+# and 50,000 Ingresses and with the Route53 and Cloudflare emulators at N = 1,000, 5,000 and
+# 10,000, which rewrites docs/benchmarks.md (about 95 minutes; see test/bench).
 bench: e2e-bin
 	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./...
 	$(GO) run ./test/bench/cmd/zkbench -out docs/benchmarks.md

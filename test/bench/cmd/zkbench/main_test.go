@@ -15,7 +15,7 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 	}{
 		{"defaults are issue 9's", nil, func(c config) string {
-			if !slices.Equal(c.ns, []int{1000, 10000, 50000}) || c.opts.Runs != 3 || c.opts.IdleFor != 3*time.Minute ||
+			if !slices.Equal(c.ns, []int{1000, 5000, 10000, 50000}) || c.opts.Runs != 3 || c.opts.IdleFor != 3*time.Minute ||
 				c.opts.Samples != 20 || c.out != "docs/benchmarks.md" || len(c.opts.Scenarios) != 6 ||
 				!slices.Equal(c.providers, []string{"rfc2136", "route53", "cloudflare"}) || c.apiMaxN != 10000 || c.apiDaemonRuns != 1 {
 				return "not the defaults"
@@ -62,5 +62,25 @@ func TestParseFlags(t *testing.T) {
 				t.Errorf("%v: %s: %+v", tc.args, problem, c)
 			}
 		})
+	}
+}
+
+func TestRFC2136NoteQuotesUpstreamsN5000OnlyWithoutItsColumn(t *testing.T) {
+	for _, tc := range []struct {
+		ns         []int
+		wantQuoted bool
+	}{
+		{[]int{1000, 10000, 50000}, true},
+		{[]int{1000, 5000, 10000, 50000}, false},
+		{[]int{5000}, false},
+		{[]int{200}, true},
+	} {
+		note := rfc2136Note(tc.ns)
+		if quoted := strings.Contains(note, "109 MB"); quoted != tc.wantQuoted {
+			t.Errorf("ns %v: note quotes upstream's N=5,000 figures: %v, want %v:\n%s", tc.ns, quoted, tc.wantQuoted, note)
+		}
+		if !strings.Contains(note, "raw limit") {
+			t.Errorf("ns %v: note lost the raw limit's explanation:\n%s", tc.ns, note)
+		}
 	}
 }
