@@ -284,9 +284,6 @@ func apiDaemonRun(ctx context.Context, env Env, ns string, n, run int, opts Opti
 // too.
 const eventWindow = 3 * time.Second
 
-// apiEvent zeroes em's counters, makes change, waits until landed reports the change
-// written (nil: nothing to wait for) and then eventWindow, and returns the calls em
-// received meanwhile and the time from the change until landed.
 // resyncTimeout bounds the wait for a daemon's periodic resync: beyond the default
 // --interval (1 minute) plus a re-list at the providers' default request rates.
 const resyncTimeout = 5 * time.Minute
@@ -321,6 +318,9 @@ func afterResync(ctx context.Context, d *Daemon, em *apiEmulator) error {
 	}
 }
 
+// apiEvent zeroes em's counters, makes change, waits until landed reports the change
+// written (nil: nothing to wait for) and then eventWindow, and returns the calls em
+// received meanwhile and the time from the change until landed.
 func apiEvent(ctx context.Context, d *Daemon, em *apiEmulator, change func() error, landed func() bool) (EventResult, error) {
 	em.reset()
 	start := time.Now()
