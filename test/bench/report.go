@@ -3,6 +3,7 @@ package bench
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -356,6 +357,24 @@ func renderProvider(b *strings.Builder, p ProviderReport, idle time.Duration) {
 	}
 	if p.Note != "" {
 		fmt.Fprintf(b, "\n%s\n", p.Note)
+	}
+	renderUnmeasuredUpstream(b, p, ns, idle)
+}
+
+// renderUnmeasuredUpstream quotes upstream's figures at the N that have no column because
+// zonekeeper was not measured there, so that no figure of upstream's goes unshown.
+func renderUnmeasuredUpstream(b *strings.Builder, p ProviderReport, measured []int, idle time.Duration) {
+	for _, n := range slices.Sorted(maps.Keys(p.Upstream)) {
+		if slices.Contains(measured, n) {
+			continue
+		}
+		var figures []string
+		for _, rw := range rowsOf(p.Table, idle) {
+			if f, ok := p.Upstream[n][rw.key]; ok {
+				figures = append(figures, rw.title+" = "+f)
+			}
+		}
+		fmt.Fprintf(b, "\nUpstream's figures at N=%s, where zonekeeper was not measured: %s.\n", thousands(n), strings.Join(figures, "; "))
 	}
 }
 

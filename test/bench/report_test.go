@@ -17,10 +17,13 @@ func TestRender(t *testing.T) {
 		Command: "zkbench -n 1000,2000",
 		Options: Options{Runs: 3, DaemonRuns: 1, Samples: 3, IdleFor: 3 * time.Minute},
 		Providers: []ProviderReport{{
-			Name:     "RFC2136",
-			Upstream: map[int]map[string]string{1000: {RowCold: "0.10 s / 0.08 s / 86 MB / 40"}},
-			Targets:  map[string]string{RowEvent: "p50 ≤ 0.5 s"},
-			Note:     "a note",
+			Name: "RFC2136",
+			Upstream: map[int]map[string]string{
+				1000: {RowCold: "0.10 s / 0.08 s / 86 MB / 40"},
+				5000: {RowCold: "0.36 s / 0.24 s / 109 MB / 200", RowIdle: "0.50 s / 3 / —"},
+			},
+			Targets: map[string]string{RowEvent: "p50 ≤ 0.5 s"},
+			Note:    "a note",
 			Results: []Result{
 				{
 					N: 1000, Load: 1500 * ms,
@@ -59,10 +62,16 @@ func TestRender(t *testing.T) {
 		"| daemon: start → all names in the zone / RSS after idling | 2.00 s / 60 MB | — | — | — |",
 		"| load N Ingresses + status IPs through client-go (32 workers): wall | 1.50 s | — | — | — |",
 		"\na note\n",
+		"\nUpstream's figures at N=5,000, where zonekeeper was not measured: " +
+			"cold converge, one-shot (`--once`): wall / CPU / peak RSS / UPDATE messages = 0.36 s / 0.24 s / 109 MB / 200; " +
+			"idle daemon, 3 minutes: CPU / AXFRs / UPDATEs = 0.50 s / 3 / —.\n",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("Render lacks %q; got:\n%s", want, got)
 		}
+	}
+	if strings.Contains(got, "at N=1,000, where zonekeeper was not measured") {
+		t.Errorf("Render quotes upstream's N=1,000 figures below the table although they have a column:\n%s", got)
 	}
 }
 

@@ -152,7 +152,7 @@ func run(ctx context.Context, args []string) (err error) {
 	}
 	env := bench.Env{Binary: c.binary, Kubeconfig: cluster.Kubeconfig, Client: client, WorkDir: work, Logf: logf}
 
-	setups := providerSetups(c.ns, c.apiDaemonRuns)
+	setups := providerSetups(c.apiDaemonRuns)
 	measured := make([]measuredProvider, len(c.providers))
 	for i, name := range c.providers {
 		measured[i] = setups[name]
@@ -196,31 +196,15 @@ func run(ctx context.Context, args []string) (err error) {
 	return nil
 }
 
-// rfc2136Note is the note under the RFC2136 table when measuring at ns: upstream's
-// N=5,000 figures get a column only when zonekeeper is measured at 5,000 too, so without
-// one the note quotes them.
-func rfc2136Note(ns []int) string {
-	upstream := "Upstream's figures are issue 9's, measured on the same machine. "
-	if !slices.Contains(ns, 5000) {
-		upstream = "Upstream's figures are issue 9's, measured on the same machine; its N=5,000 column " +
-			"(cold 0.36 s / 0.24 s / 109 MB / 200; no-change 0.25 s / 0 / 1; event 5.7 s / 6.1 s; idle 0.50 s / 3) " +
-			"has no zonekeeper counterpart unless N=5000 is measured. "
-	}
-	return upstream + "The issue's raw limit (a plain miekg/dns client " +
-		"puts 20,000 RRs into BIND9 in 0.19 s, 1,000 RRs per message) is the upstream figure of the raw-limit row; " +
-		"zonekeeper's columns of that row measure the same on this machine and server, with the records each cold " +
-		"run wrote (A and ownership TXT), on a fresh BIND9: the floor under the cold wall time."
-}
-
 // measuredProvider is how to measure one provider and the report its results go to.
 type measuredProvider struct {
 	run    func(ctx context.Context, env bench.Env, namespace string, n int, opts bench.Options) (bench.Result, error)
 	report bench.ProviderReport
 }
 
-// providerSetups returns, by provider name, how each provider is measured at the
-// numbers of Ingresses ns and the report it starts with.
-func providerSetups(ns []int, apiDaemonRuns int) map[string]measuredProvider {
+// providerSetups returns, by provider name, how each provider is measured and the
+// report it starts with.
+func providerSetups(apiDaemonRuns int) map[string]measuredProvider {
 	emulated := "The emulator runs inside zkbench, answers at once (no latency, no throttling, no faults), " +
 		"and its CPU is not in zonekeeper's figures. API calls are the emulator's request counts per operation " +
 		"(test/bench/README.md); no upstream figures were measured against it. Daemon figures here come from " +
@@ -230,7 +214,10 @@ func providerSetups(ns []int, apiDaemonRuns int) map[string]measuredProvider {
 			Name:     "RFC2136 (BIND9 9.18, TSIG, AXFR)",
 			Upstream: bench.UpstreamRFC2136(),
 			Targets:  bench.TargetsRFC2136(),
-			Note:     rfc2136Note(ns),
+			Note: "Upstream's figures are issue 9's, measured on the same machine. The issue's raw limit (a plain " +
+				"miekg/dns client puts 20,000 RRs into BIND9 in 0.19 s, 1,000 RRs per message) is the upstream figure of " +
+				"the raw-limit row; zonekeeper's columns of that row measure the same on this machine and server, with " +
+				"the records each cold run wrote (A and ownership TXT), on a fresh BIND9: the floor under the cold wall time.",
 		}},
 		bench.ProviderRoute53: {bench.RunRoute53, bench.ProviderReport{
 			Name:    "Route53 (provider/route53/route53test emulator)",

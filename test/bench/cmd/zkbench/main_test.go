@@ -64,23 +64,3 @@ func TestParseFlags(t *testing.T) {
 		})
 	}
 }
-
-func TestRFC2136NoteQuotesUpstreamsN5000OnlyWithoutItsColumn(t *testing.T) {
-	for _, tc := range []struct {
-		ns         []int
-		wantQuoted bool
-	}{
-		{[]int{1000, 10000, 50000}, true},
-		{[]int{1000, 5000, 10000, 50000}, false},
-		{[]int{5000}, false},
-		{[]int{200}, true},
-	} {
-		note := rfc2136Note(tc.ns)
-		if quoted := strings.Contains(note, "109 MB"); quoted != tc.wantQuoted {
-			t.Errorf("ns %v: note quotes upstream's N=5,000 figures: %v, want %v:\n%s", tc.ns, quoted, tc.wantQuoted, note)
-		}
-		if !strings.Contains(note, "raw limit") {
-			t.Errorf("ns %v: note lost the raw limit's explanation:\n%s", tc.ns, note)
-		}
-	}
-}
