@@ -80,22 +80,23 @@ func (r refusals) setAside(zone provider.Zone, changes []provider.Change, now ti
 	return ready, waiting
 }
 
-// record notes the outcome of sending sent at now: the refused changes back off longer,
-// the others are forgotten. Entries whose backoff ended long ago are dropped too: their
-// changes are no longer planned.
-func (r refusals) record(zone provider.Zone, sent []provider.Change, failed []provider.ChangeError, now time.Time) []provider.ChangeError {
+// record notes the outcome of one Apply at now: the refused changes back off longer, the
+// applied ones are forgotten, and those without an answer (unknown, not attempted) keep
+// what they had. Entries whose backoff ended long ago are dropped too: their changes are
+// no longer planned.
+func (r refusals) record(zone provider.Zone, outcome provider.Outcome, now time.Time) []provider.ChangeError {
 	for k, st := range r {
 		if now.Sub(st.until) > RefusalBackoffMax {
 			delete(r, k)
 		}
 	}
 	if len(r) > 0 {
-		for _, c := range provider.Succeeded(sent, failed) {
+		for _, c := range outcome.Applied {
 			delete(r, refusalKey(zone, c))
 		}
 	}
-	out := make([]provider.ChangeError, len(failed))
-	for i, f := range failed {
+	out := make([]provider.ChangeError, len(outcome.Failed))
+	for i, f := range outcome.Failed {
 		key := refusalKey(zone, f.Change)
 		st := r[key]
 		st.count++

@@ -133,9 +133,16 @@ type ZoneReport struct {
 	// Owned counts the zone's records that are ours (ownership records not counted),
 	// as read before the changes; 0 when the zone could not be read.
 	Owned int
-	// Failed are changes the provider refused; the others were applied.
+	// Applied are the changes the provider applied.
+	Applied []provider.Change
+	// Failed are changes the provider refused, or that were set aside after earlier
+	// refusals (see RefusalBackoffMax).
 	Failed []provider.ChangeError
-	// Err is set when the zone could not be read or written at all.
+	// Unknown are changes in flight when writing the zone stopped (Err): the provider
+	// may or may not have applied them. NotAttempted were never sent.
+	Unknown, NotAttempted []provider.Change
+	// Err is set when the zone could not be read, or writing it stopped before every
+	// change had an answer.
 	Err error
 	// Skipped is set when RunChanged left the zone alone because nothing it wants
 	// changed since its last reconcile, which left nothing undone. Owned and Conflicts
@@ -218,6 +225,28 @@ func (r *Report) ChangeCount() (create, update, del int) {
 	return create, update, del
 }
 
+// Outcomes counts the planned changes by what became of them: applied, refused by the
+// provider (or set aside after earlier refusals), in flight when writing a zone stopped
+// (unknown), and never sent. In a dry run every count is 0: nothing was sent.
+func (r *Report) Outcomes() (applied, refused, unknown, notAttempted int) {
+	for _, z := range r.Zones {
+		applied += len(z.Applied)
+		refused += len(z.Failed)
+		unknown += len(z.Unknown)
+		notAttempted += len(z.NotAttempted)
+	}
+	return applied, refused, unknown, notAttempted
+}
+
+// SummaryAttrs are the counts a "reconcile finished" log line gives: the changes
+// planned, by operation, then what became of them (see Outcomes).
+func (r *Report) SummaryAttrs() []any {
+	create, update, del := r.ChangeCount()
+	applied, refused, unknown, notAttempted := r.Outcomes()
+	return []any{"plannedCreate", create, "plannedUpdate", update, "plannedDelete", del,
+		"applied", applied, "refused", refused, "unknown", unknown, "notAttempted", notAttempted, "dryRun", r.DryRun}
+}
+
 // RunOnce reconciles every zone once. It returns an error only when the reconcile could
 // not start (the provider's zones could not be listed); everything else is in the Report.
 // A zone whose last reconcile left nothing undone, that wants the same records, and that
@@ -260,11 +289,8 @@ func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error)
 		rep.Problems = append(rep.Problems, res.Problems...)
 	}
 	desired = c.withMinTTL(desired)
-	if adjuster, ok := c.Provider.(provider.EndpointAdjuster); ok {
-		var problems []endpoint.Problem
-		desired, problems = adjuster.AdjustEndpoints(desired)
-		rep.Problems = append(rep.Problems, problems...)
-	}
+	desired, adjustProblems := c.Provider.AdjustEndpoints(desired)
+	rep.Problems = append(rep.Problems, adjustProblems...)
 	rep.Desired = desired
 
 	zones, err := c.zones(providerCtx)
@@ -544,18 +570,14 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	if len(ready) == 0 {
 		return zr
 	}
-	if err := c.Provider.Apply(ctx, z, ready); err != nil {
-		failed := provider.FailedChanges(err)
-		if failed == nil {
-			// The zone could not be written at all: an outage, not a bad change, so
-			// nothing is set aside and the next reconcile tries everything again.
-			zr.Err = fmt.Errorf("applying changes: %w", err)
-			return zr
-		}
-		zr.Failed = append(zr.Failed, c.refused.record(z, ready, failed, c.now())...)
-		return zr
+	outcome := provider.OutcomeOf(ready, c.Provider.Apply(ctx, z, ready))
+	zr.Applied, zr.Unknown, zr.NotAttempted = outcome.Applied, outcome.Unknown, outcome.NotAttempted
+	zr.Failed = append(zr.Failed, c.refused.record(z, outcome, c.now())...)
+	if outcome.Stopped != nil {
+		// An outage, not a bad change: what had no answer is not set aside, and the
+		// next reconcile plans it again from what the zone then holds.
+		zr.Err = fmt.Errorf("applying changes: %w", outcome.Stopped)
 	}
-	c.refused.record(z, ready, nil, c.now())
 	return zr
 }
 
@@ -663,17 +685,22 @@ func (c *Controller) logZone(zr ZoneReport) {
 		main := f.Change.Main()
 		log.Warn("change refused", "op", main.Op.String(), recordAttrs(main.Endpoint()), "err", f.Err)
 	}
-	if zr.Err != nil {
-		log.Error("zone not reconciled", "err", zr.Err, "changesNotApplied", len(zr.Changes))
-		return
-	}
-	msg := "change applied"
+	logged, msg := zr.Applied, "change applied"
 	if c.Config.DryRun {
-		msg = "change planned (dry run)"
+		logged, msg = zr.Changes, "change planned (dry run)"
 	}
-	for _, ch := range provider.Succeeded(zr.Changes, zr.Failed) {
+	for _, ch := range logged {
 		main := ch.Main()
 		log.Info(msg, "op", main.Op.String(), recordAttrs(main.Endpoint()))
+	}
+	for _, ch := range zr.Unknown {
+		main := ch.Main()
+		log.Warn("change in flight when writing stopped; the next reconcile reads what the zone holds",
+			"op", main.Op.String(), recordAttrs(main.Endpoint()))
+	}
+	if zr.Err != nil {
+		log.Error("zone not reconciled", "err", zr.Err, "planned", len(zr.Changes), "applied", len(zr.Applied),
+			"refused", len(zr.Failed), "unknown", len(zr.Unknown), "notAttempted", len(zr.NotAttempted))
 	}
 }
 

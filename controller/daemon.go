@@ -198,8 +198,7 @@ func (d *Daemon) reconcileWith(ctx context.Context, run func(context.Context) (*
 
 	attrs := []any{"result", result, "duration", end.Sub(start)}
 	if rep != nil {
-		create, update, del := rep.ChangeCount()
-		attrs = append(attrs, "create", create, "update", update, "delete", del, "dryRun", rep.DryRun)
+		attrs = append(attrs, rep.SummaryAttrs()...)
 	}
 	if unready != nil {
 		d.logger.Error("reconcile failed", append(attrs, "err", unready)...)

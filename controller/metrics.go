@@ -75,7 +75,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}),
 		changes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "zonekeeper_changes_total",
-			Help: "Record changes by zone, kind (create, update, delete) and result (applied, failed, withheld, dry_run).",
+			Help: "Record changes by zone, kind (create, update, delete) and result (applied, failed, unknown, not_attempted, withheld, dry_run).",
 		}, []string{"zone", "kind", "result"}),
 		withheld: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "zonekeeper_deletions_withheld_total",
@@ -172,16 +172,15 @@ func (m *Metrics) observeZone(z ZoneReport, dryRun bool) {
 			m.changes.WithLabelValues(z.Zone.Name, c.Main().Op.String(), result).Inc()
 		}
 	}
-	switch {
-	case dryRun:
+	if dryRun {
 		count(z.Changes, "dry_run")
-	case z.Err != nil:
-		count(z.Changes, "failed")
-	default:
-		count(provider.Succeeded(z.Changes, z.Failed), "applied")
+	} else {
+		count(z.Applied, "applied")
 		for _, f := range z.Failed {
 			count([]provider.Change{f.Change}, "failed")
 		}
+		count(z.Unknown, "unknown")
+		count(z.NotAttempted, "not_attempted")
 	}
 	for _, w := range z.Withheld {
 		m.changes.WithLabelValues(z.Zone.Name, "delete", "withheld").Inc()

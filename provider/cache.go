@@ -40,6 +40,8 @@ type Cached struct {
 	zonesAt  time.Time
 }
 
+var _ ChangeDetector = (*Cached)(nil)
+
 type cachedZone struct {
 	mu     sync.Mutex
 	store  *RRsetStore // nil: nothing cached
@@ -131,8 +133,15 @@ func (c *Cached) Unchanged(ctx context.Context, zone Zone) (bool, error) {
 	return z.store != nil && c.fresh(ctx, zone, z), nil
 }
 
+// AdjustEndpoints is the wrapped provider's: caching changes where records come from,
+// not the form they take.
+func (c *Cached) AdjustEndpoints(desired []*endpoint.Endpoint) ([]*endpoint.Endpoint, []endpoint.Problem) {
+	return c.next.AdjustEndpoints(desired)
+}
+
 // Apply applies changes through the wrapped provider, then mirrors the changes it
-// accepted in the cached copy of the zone.
+// accepted in the cached copy of the zone. An Apply that stopped part-way (a change in
+// an unknown state) drops the copy instead.
 func (c *Cached) Apply(ctx context.Context, zone Zone, changes []Change) error {
 	z := c.zone(zone)
 	z.mu.Lock()
@@ -141,12 +150,12 @@ func (c *Cached) Apply(ctx context.Context, zone Zone, changes []Change) error {
 	if z.store == nil {
 		return err
 	}
-	failed := FailedChanges(err)
-	if err != nil && failed == nil {
+	outcome := OutcomeOf(changes, err)
+	if outcome.Stopped != nil {
 		z.store = nil
 		return err
 	}
-	for _, ch := range Succeeded(changes, failed) {
+	for _, ch := range outcome.Applied {
 		if z.store.Apply(ch) != nil {
 			z.store = nil
 			break

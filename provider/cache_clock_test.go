@@ -11,6 +11,8 @@ import (
 // slowZone is a provider of one empty zone whose reads take readTakes on a clock the test
 // controls, counting them.
 type slowZone struct {
+	NoAdjustment
+
 	clock      *time.Time
 	readTakes  time.Duration
 	zoneReads  int

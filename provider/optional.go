@@ -38,22 +38,11 @@ func ObserveCall(o CallObserver, operation string, err error) {
 	}
 }
 
-// EndpointAdjuster is implemented by providers whose records hold settings that the
-// sources leave implicit: a default TTL, Route53's ALIAS records for AWS load balancers,
-// Cloudflare's proxied flag. Without it, a record read back would differ from the desired
-// one in those settings and be updated on every reconcile.
-//
-// AdjustEndpoints returns desired rewritten into exactly the form Records returns for
-// them once they are applied: defaults filled in, and targets or types rewritten where
-// the provider stores them differently (one endpoint may become several, e.g. ALIAS A and
-// AAAA). It never modifies desired or the endpoints in it, which belong to the sources;
-// endpoints it changes are copies, and it keeps their Refs. An endpoint the provider
-// cannot hold is left out and reported as a Problem naming its objects (from Refs) and
-// the reason, so that one bad object costs only its own records.
-//
-// It depends only on desired and the provider's configuration (no I/O), and is safe
-// for concurrent use. The controller calls it once per reconcile, before the endpoints
-// are assigned to zones and planned; ownership TXT records are never passed to it.
-type EndpointAdjuster interface {
-	AdjustEndpoints(desired []*endpoint.Endpoint) ([]*endpoint.Endpoint, []endpoint.Problem)
+// NoAdjustment is embedded by providers that store every record exactly as the sources
+// ask for it, so that Provider.AdjustEndpoints returns desired unchanged.
+type NoAdjustment struct{}
+
+// AdjustEndpoints returns desired as it is, with no problems.
+func (NoAdjustment) AdjustEndpoints(desired []*endpoint.Endpoint) ([]*endpoint.Endpoint, []endpoint.Problem) {
+	return desired, nil
 }

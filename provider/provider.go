@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
@@ -70,6 +71,15 @@ func (rc RecordChange) String() string {
 // records: the unit that must be applied whole or not at all. Records lists them in the
 // order a provider without atomic batches must follow to stay crash-consistent:
 // ownership TXT is created before the record it owns and deleted after it.
+//
+// Ownership records carry no provider settings. Every record of Records other than
+// Records[Primary] is a plain TXT RRset: its ProviderSpecific is empty (never proxied,
+// never an alias, never part of a routing policy, no comment or tags), its TTL is 0 (the
+// provider's default), and only its SetIdentifier is copied from the record it owns, which
+// keeps two owned RRsets of one name and type (weighted, failover, …) from sharing one
+// ownership RRset. The registry builds them so (registry.TXT); CheckChange refuses a Change
+// that breaks the rule, and every provider's Apply calls it, so that a setting meant for
+// the owned record never reaches a record the service would refuse it on.
 type Change struct {
 	// Records holds the record changes; Records[Primary] is the planned one, the
 	// others are its ownership records.
@@ -80,13 +90,60 @@ type Change struct {
 // Main returns the planned record change (not an ownership record).
 func (c Change) Main() RecordChange { return c.Records[c.Primary] }
 
+// ErrOwnershipSettings is the failure of a Change whose ownership record carries provider
+// settings or a TTL (see Change).
+var ErrOwnershipSettings = errors.New("an ownership record carries provider settings")
+
+// CheckChange checks the shape of c that every provider relies on: at least one record
+// change, Primary within Records, and ownership records as Change describes them. Each
+// provider's Apply fails a Change that does not pass, alone, with this error.
+func CheckChange(c Change) error {
+	if len(c.Records) == 0 || c.Primary < 0 || c.Primary >= len(c.Records) {
+		return fmt.Errorf("a change of %d record changes with primary %d", len(c.Records), c.Primary)
+	}
+	for i, rc := range c.Records {
+		if i == c.Primary {
+			continue
+		}
+		for _, e := range []*endpoint.Endpoint{rc.Old, rc.New} {
+			if e == nil {
+				continue
+			}
+			if e.RecordType != endpoint.RecordTypeTXT || len(e.ProviderSpecific) > 0 || e.RecordTTL != 0 {
+				return fmt.Errorf("%w: %s %s (ttl %d, %d properties)", ErrOwnershipSettings, e.DNSName, e.RecordType, e.RecordTTL, len(e.ProviderSpecific))
+			}
+		}
+	}
+	return nil
+}
+
 func (c Change) String() string { return c.Main().String() }
 
 // Provider is a DNS service holding zones.
 //
 // Implementations are safe for concurrent use by several goroutines, but zonekeeper calls
 // Apply for one zone at a time.
+//
+// Every capability the controller uses is a method of this interface or of
+// ChangeDetector; a wrapper (such as Cached) that embeds nothing and implements
+// Provider therefore cannot drop one without failing to compile (Adjust), or without
+// failing TestWrappersKeepCapabilities (ChangeDetector).
 type Provider interface {
+	// AdjustEndpoints returns desired rewritten into exactly the form Records returns
+	// for them once they are applied: defaults filled in, and targets or types rewritten
+	// where the provider stores them differently (one endpoint may become several, e.g.
+	// Route53's ALIAS A and AAAA). It never modifies desired or the endpoints in it,
+	// which belong to the sources; endpoints it changes are copies, and it keeps their
+	// Refs. An endpoint the provider cannot hold is left out and reported as a Problem
+	// naming its objects (from Refs) and the reason, so that one bad object costs only
+	// its own records.
+	//
+	// It depends only on desired and the provider's configuration (no I/O), and is safe
+	// for concurrent use. The controller calls it once per reconcile, before the
+	// endpoints are assigned to zones and planned; ownership TXT records are never
+	// passed to it. Providers that store records exactly as asked embed NoAdjustment.
+	AdjustEndpoints(desired []*endpoint.Endpoint) ([]*endpoint.Endpoint, []endpoint.Problem)
+
 	// Zones lists the zones this provider manages, after any zone filter it was
 	// configured with.
 	Zones(ctx context.Context) ([]Zone, error)
@@ -115,21 +172,47 @@ type ChangeError struct {
 
 func (e ChangeError) Error() string { return e.Change.String() + ": " + e.Err.Error() }
 
-// ApplyError reports the changes of one Apply call that failed; the others were applied.
+// ApplyError reports an Apply call that did not apply every change: which were refused,
+// and, when Apply stopped before it was done, which were never sent and which were in
+// flight. Every change passed to Apply that it does not list was applied.
 type ApplyError struct {
 	Zone string
-	// Failed holds each failed Change as it was passed to Apply (the same record
-	// pointers), so that callers can tell which of theirs failed.
+	// Failed holds each refused Change as it was passed to Apply (the same record
+	// pointers), so that callers can tell which of theirs failed. The service holds none
+	// of a refused Change's records.
 	Failed []ChangeError
+	// Stopped, when set, is why Apply ended before it had an answer for every change: a
+	// server that went away mid-way, a timeout, credentials revoked. Unknown and
+	// NotAttempted then list the changes without an answer.
+	Stopped error
+	// Unknown are the changes sent in the request that was in flight when Apply
+	// stopped: the service may or may not have applied them.
+	Unknown []Change
+	// NotAttempted are the changes Apply never sent.
+	NotAttempted []Change
 }
 
 func (e *ApplyError) Error() string {
-	parts := make([]string, 0, len(e.Failed))
-	for _, f := range e.Failed {
-		parts = append(parts, f.Error())
+	var b strings.Builder
+	fmt.Fprintf(&b, "zone %s: ", e.Zone)
+	if e.Stopped != nil {
+		fmt.Fprintf(&b, "stopped with %d change(s) in flight and %d not attempted: %v", len(e.Unknown), len(e.NotAttempted), e.Stopped)
+		if len(e.Failed) > 0 {
+			b.WriteString("; ")
+		}
 	}
-	return fmt.Sprintf("zone %s: %d change(s) failed: %s", e.Zone, len(e.Failed), strings.Join(parts, "; "))
+	if len(e.Failed) > 0 {
+		parts := make([]string, 0, len(e.Failed))
+		for _, f := range e.Failed {
+			parts = append(parts, f.Error())
+		}
+		fmt.Fprintf(&b, "%d change(s) failed: %s", len(e.Failed), strings.Join(parts, "; "))
+	}
+	return b.String()
 }
+
+// Unwrap returns Stopped, so that errors.Is sees a context's end or a network error.
+func (e *ApplyError) Unwrap() error { return e.Stopped }
 
 // FailedChanges returns the per-change failures in err, if err is (or wraps) an
 // *ApplyError.
@@ -141,22 +224,42 @@ func FailedChanges(err error) []ChangeError {
 	return nil
 }
 
-// Succeeded returns the changes of one Apply call that are not among its failures, in
-// order: the ones the provider applied, when Apply returned nil or an *ApplyError. A
-// failed change is recognised by the identity of its main record, which ApplyError.Failed
-// keeps.
-func Succeeded(changes []Change, failed []ChangeError) []Change {
-	if len(failed) == 0 {
-		return changes
+// Outcome is what the error of one Apply call says of each of its changes.
+type Outcome struct {
+	Applied []Change
+	Failed  []ChangeError
+	// Unknown may or may not have been applied; NotAttempted were not.
+	Unknown, NotAttempted []Change
+	// Stopped is the error that ended Apply early, nil when every change has an answer.
+	Stopped error
+}
+
+// OutcomeOf sorts changes, as passed to one Apply call, by err, what the call returned:
+// nil applied them all; an *ApplyError lists those that were not (see ApplyError); any
+// other error is an Apply that stopped without saying how far it got, so every change is
+// Unknown. Changes are told apart by the identity of their main record.
+func OutcomeOf(changes []Change, err error) Outcome {
+	if err == nil {
+		return Outcome{Applied: changes}
 	}
-	bad := make(map[*endpoint.Endpoint]bool, len(failed))
-	for _, f := range failed {
-		bad[f.Change.Main().Endpoint()] = true
+	var ae *ApplyError
+	if !errors.As(err, &ae) {
+		return Outcome{Unknown: changes, Stopped: err}
 	}
-	out := make([]Change, 0, len(changes))
-	for _, ch := range changes {
-		if !bad[ch.Main().Endpoint()] {
-			out = append(out, ch)
+	out := Outcome{Failed: ae.Failed, Unknown: ae.Unknown, NotAttempted: ae.NotAttempted}
+	if ae.Stopped != nil {
+		out.Stopped = err
+	}
+	settled := make(map[*endpoint.Endpoint]bool, len(ae.Failed)+len(ae.Unknown)+len(ae.NotAttempted))
+	for _, f := range ae.Failed {
+		settled[f.Change.Main().Endpoint()] = true
+	}
+	for _, c := range slices.Concat(ae.Unknown, ae.NotAttempted) {
+		settled[c.Main().Endpoint()] = true
+	}
+	for _, c := range changes {
+		if !settled[c.Main().Endpoint()] {
+			out.Applied = append(out.Applied, c)
 		}
 	}
 	return out

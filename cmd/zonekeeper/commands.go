@@ -74,8 +74,7 @@ func reconcileOnce(ctx context.Context, c *controller.Controller) error {
 	if err != nil {
 		return err
 	}
-	create, update, del := rep.ChangeCount()
-	c.Logger.Info("reconcile finished", "create", create, "update", update, "delete", del, "dryRun", rep.DryRun)
+	c.Logger.Info("reconcile finished", rep.SummaryAttrs()...)
 	return rep.Err()
 }
 

@@ -53,10 +53,7 @@ type zoneIndex struct {
 	writes uint64
 }
 
-var (
-	_ provider.Provider         = (*Provider)(nil)
-	_ provider.EndpointAdjuster = (*Provider)(nil)
-)
+var _ provider.Provider = (*Provider)(nil)
 
 // New checks cfg and returns a provider for it. It does not contact the API.
 func New(cfg Config) (*Provider, error) {

@@ -18,6 +18,8 @@ import (
 // Provider holds zones in memory. It is safe for concurrent use: every method runs under
 // one mutex, so each Apply takes effect as a whole with respect to Records.
 type Provider struct {
+	provider.NoAdjustment
+
 	mu    sync.Mutex                      // guards the stores; the map itself is fixed by New
 	zones map[string]*provider.RRsetStore // by zone name
 }

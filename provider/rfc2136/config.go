@@ -66,9 +66,10 @@ type Config struct {
 	// AXFR allows listing zones by zone transfer (--rfc2136-axfr); without it Records
 	// fails, since RFC 2136 offers no other way to list a zone.
 	AXFR bool
-	// MinTTL is the TTL written for records without one (--rfc2136-min-ttl); 0 means 300
-	// seconds. Records with a TTL keep it, even a smaller one: raising it here would make
-	// every later plan see a TTL that differs from the desired one and update forever.
+	// MinTTL is the least TTL written (--rfc2136-min-ttl), as upstream's: records
+	// without a TTL, or with a smaller one, get MinTTL (AdjustEndpoints raises them, so
+	// that the planner compares what the server will hold). 0 leaves TTLs as asked and
+	// writes 300 seconds for records without one.
 	MinTTL endpoint.TTL
 	// BatchChangeSize caps the number of Changes in one UPDATE message
 	// (--rfc2136-batch-change-size); 0 means no cap besides MaxMessageBytes.
@@ -99,6 +100,7 @@ type settings struct {
 	algorithm       string // miekg/dns constant
 	axfr            bool
 	defaultTTL      endpoint.TTL
+	minTTL          endpoint.TTL // 0: none
 	batchChangeSize int
 	maxMessageBytes int
 	network         string // "tcp" or "tcp-tls"
@@ -112,6 +114,7 @@ func validate(cfg Config) (settings, error) {
 	s := settings{
 		axfr:            cfg.AXFR,
 		defaultTTL:      cmpOr(cfg.MinTTL, DefaultTTL),
+		minTTL:          cfg.MinTTL,
 		batchChangeSize: cfg.BatchChangeSize,
 		timeout:         cmpOr(cfg.Timeout, DefaultTimeout),
 		observer:        cfg.Observer,

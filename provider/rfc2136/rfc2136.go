@@ -52,6 +52,24 @@ type serialState struct {
 	updates     uint32
 }
 
+// AdjustEndpoints raises the TTL of every endpoint that asks for less than
+// Config.MinTTL, or for none, to MinTTL, on a copy. Without MinTTL it returns desired as
+// it is: an unset TTL is written as DefaultTTL, which the planner does not compare.
+func (p *Provider) AdjustEndpoints(desired []*endpoint.Endpoint) ([]*endpoint.Endpoint, []endpoint.Problem) {
+	if p.s.minTTL <= 0 {
+		return desired, nil
+	}
+	out := make([]*endpoint.Endpoint, len(desired))
+	for i, e := range desired {
+		out[i] = e
+		if e.RecordTTL < p.s.minTTL {
+			out[i] = e.Clone()
+			out[i].RecordTTL = p.s.minTTL
+		}
+	}
+	return out, nil
+}
+
 var (
 	_ provider.Provider       = (*Provider)(nil)
 	_ provider.ChangeDetector = (*Provider)(nil)

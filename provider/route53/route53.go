@@ -166,10 +166,7 @@ type Provider struct {
 	zonesListed time.Time
 }
 
-var (
-	_ provider.Provider         = (*Provider)(nil)
-	_ provider.EndpointAdjuster = (*Provider)(nil)
-)
+var _ provider.Provider = (*Provider)(nil)
 
 // New checks cfg, resolves credentials the way the AWS SDK does (see Config.Credentials)
 // and returns a provider. It reads the shared config files but sends no request; bad

@@ -47,6 +47,8 @@ type Config struct {
 // Provider manages the zone files of one folder. It is safe for concurrent use, also by
 // several processes sharing the folder: Apply serialises on a per-zone lock file.
 type Provider struct {
+	provider.NoAdjustment
+
 	dir        string
 	zones      []string // configured, normalised, sorted, unique
 	defaultTTL endpoint.TTL
