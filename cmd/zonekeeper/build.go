@@ -14,12 +14,7 @@ import (
 	"github.com/zonekeeper/zonekeeper/controller"
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/plan"
-	"github.com/zonekeeper/zonekeeper/provider"
-	"github.com/zonekeeper/zonekeeper/provider/cloudflare"
-	"github.com/zonekeeper/zonekeeper/provider/inmemory"
 	"github.com/zonekeeper/zonekeeper/provider/rfc2136"
-	"github.com/zonekeeper/zonekeeper/provider/route53"
-	"github.com/zonekeeper/zonekeeper/provider/zonefile"
 	"github.com/zonekeeper/zonekeeper/registry"
 	"github.com/zonekeeper/zonekeeper/source"
 	"k8s.io/client-go/kubernetes"
@@ -32,15 +27,25 @@ type app struct {
 	live *source.Kube
 }
 
-// build turns flag values into a ready controller. It only validates and wires: nothing
-// is read from or written to a provider or the cluster here. Metrics may be nil (plan,
-// run --once); onChange, if not nil, is called by the live source after objects change.
-func build(o *options, logger *slog.Logger, metrics *controller.Metrics, onChange func()) (*app, error) {
+// runMode says how long a built app lives, which changes how it reads: a one-shot
+// command (plan, run --once) reconciles once; the daemon reconciles until stopped, and
+// keeps what it read between reconciles.
+type runMode int
+
+const (
+	modeOneShot runMode = iota + 1
+	modeDaemon
+)
+
+// build turns flag values into a ready controller for mode. It only validates and wires:
+// nothing is read from or written to a provider or the cluster here. Metrics may be nil;
+// onChange, if not nil, is called by the live source after objects change.
+func build(o *options, logger *slog.Logger, mode runMode, metrics *controller.Metrics, onChange func()) (*app, error) {
 	cfg, err := controllerConfig(o)
 	if err != nil {
 		return nil, err
 	}
-	src, live, err := buildSource(o, cfg.ManagedTypes, logger, onChange, metrics == nil)
+	src, live, err := buildSource(o, cfg.ManagedTypes, logger, onChange, mode == modeOneShot)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +53,7 @@ func build(o *options, logger *slog.Logger, metrics *controller.Metrics, onChang
 	if err != nil {
 		return nil, err
 	}
-	prov, err := buildProvider(o, cfg, metrics)
+	prov, err := buildProvider(o, cfg, mode, metrics)
 	if err != nil {
 		return nil, err
 	}
@@ -231,73 +236,6 @@ func buildRegistry(o *options, cfg controller.Config) (registry.Registry, error)
 	}
 	return nil, fmt.Errorf("--registry %q: want txt or noop", o.registry)
 }
-
-// buildProvider builds the --provider. metrics is nil for the one-shot commands (plan,
-// run --once), which get the provider bare; the daemon gets remote providers behind a
-// provider.Cached, which a single reconcile would only pay for (a copy of every record
-// written) without ever reusing.
-func buildProvider(o *options, cfg controller.Config, metrics *controller.Metrics) (provider.Provider, error) {
-	cached := func(p provider.Provider, maxAge time.Duration) provider.Provider {
-		if metrics == nil {
-			return p
-		}
-		return provider.NewCached(p, maxAge)
-	}
-	switch o.provider {
-	case "aws", "route53":
-		r53cfg, err := route53Config(&o.route53, os.Getenv)
-		if err != nil {
-			return nil, err
-		}
-		r53cfg.ZoneIDs, r53cfg.DomainFilter = cfg.ZoneIDFilter, cfg.DomainFilter
-		r53cfg.Observer = metrics.ProviderCalls("route53")
-		// The context only bounds reading the AWS configuration (files, IMDS for the
-		// region); requests get the reconcile's own.
-		p, err := route53.New(context.Background(), r53cfg)
-		if err != nil {
-			return nil, err
-		}
-		return cached(p, o.interval), nil
-	case "rfc2136":
-		cfg, err := rfc2136Config(&o.rfc2136)
-		if err != nil {
-			return nil, err
-		}
-		cfg.Observer = metrics.ProviderCalls("rfc2136")
-		p, err := rfc2136.New(cfg)
-		if err != nil {
-			return nil, err
-		}
-		return cached(p, rfc2136CacheMaxAge), nil
-	case "inmemory":
-		if len(o.inmemoryZones) == 0 {
-			return nil, errors.New("--provider=inmemory needs at least one --inmemory-zone")
-		}
-		return inmemory.New(o.inmemoryZones...), nil
-	case "zonefile":
-		return zonefile.New(zonefile.Config{Dir: o.zonefileDir, Zones: o.zonefileZones})
-	case "cloudflare":
-		cfCfg, err := cloudflareConfig(&o.cloudflare, os.Getenv)
-		if err != nil {
-			return nil, err
-		}
-		cfCfg.ZoneIDs, cfCfg.DomainFilter = cfg.ZoneIDFilter, cfg.DomainFilter
-		cfCfg.Observer = metrics.ProviderCalls("cloudflare")
-		p, err := cloudflare.New(cfCfg)
-		if err != nil {
-			return nil, err
-		}
-		return cached(p, o.interval), nil
-	}
-	return nil, fmt.Errorf("--provider %q: want route53 (or aws), cloudflare, rfc2136, zonefile or inmemory", o.provider)
-}
-
-// rfc2136CacheMaxAge bounds how long an RFC2136 zone's records are reused while its SOA
-// serial stays the same. The serial is the change detector: every UPDATE bumps it, and
-// so does any reload of an edited zone that its secondaries are to see. The hour only
-// catches a zone file edited and reloaded without a serial bump; re-reading it every
-// --interval instead would cost a full zone transfer a minute for nothing.
-const rfc2136CacheMaxAge = time.Hour
 
 // rfc2136Config maps the --rfc2136-* flags; the secret comes from the environment or a
 // file (see rfc2136SecretFlag).

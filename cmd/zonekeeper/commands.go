@@ -19,7 +19,7 @@ import (
 
 // prepare finishes flag parsing and builds the app. Negations come first so that
 // --no-<flag> counts as given on the command line and wins over the environment.
-func prepare(cmd *cobra.Command, o *options, lookupEnv func(string) (string, bool), logOut io.Writer, metrics *controller.Metrics, onChange func()) (*app, error) {
+func prepare(cmd *cobra.Command, o *options, lookupEnv func(string) (string, bool), logOut io.Writer, mode runMode, metrics *controller.Metrics, onChange func()) (*app, error) {
 	fs := cmd.Flags()
 	if fs.Changed(rfc2136SecretFlag) {
 		return nil, fmt.Errorf("--%s on the command line can be read by anyone on the machine with ps: set it in the environment variable EXTERNAL_DNS_%s, or put it in a file and pass --rfc2136-tsig-secret-file", rfc2136SecretFlag, envName(rfc2136SecretFlag))
@@ -34,7 +34,7 @@ func prepare(cmd *cobra.Command, o *options, lookupEnv func(string) (string, boo
 	if err != nil {
 		return nil, err
 	}
-	return build(o, logger, metrics, onChange)
+	return build(o, logger, mode, metrics, onChange)
 }
 
 func newRunCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
@@ -49,7 +49,7 @@ func newRunCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 				if lo.enabled {
 					return errors.New("--leader-elect applies to the daemon, not to --once")
 				}
-				a, err := prepare(cmd, o, lookupEnv, cmd.ErrOrStderr(), nil, nil)
+				a, err := prepare(cmd, o, lookupEnv, cmd.ErrOrStderr(), modeOneShot, nil, nil)
 				if err != nil {
 					return err
 				}
@@ -88,7 +88,7 @@ func runDaemon(cmd *cobra.Command, o *options, lo *leaderOptions, lookupEnv func
 	var daemon *controller.Daemon
 	// The live source calls this only once started, after daemon is set below.
 	trigger := func() { daemon.Trigger() }
-	a, err := prepare(cmd, o, lookupEnv, cmd.ErrOrStderr(), metrics, trigger)
+	a, err := prepare(cmd, o, lookupEnv, cmd.ErrOrStderr(), modeDaemon, metrics, trigger)
 	if err != nil {
 		return err
 	}
@@ -157,7 +157,7 @@ with invalid input); with --detailed-exitcode, 2 when there are changes to make.
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output %q: want text or json", output)
 			}
-			a, err := prepare(cmd, o, lookupEnv, cmd.ErrOrStderr(), nil, nil)
+			a, err := prepare(cmd, o, lookupEnv, cmd.ErrOrStderr(), modeOneShot, nil, nil)
 			if err != nil {
 				return err
 			}

@@ -102,10 +102,7 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.BoolVar(&o.src.PublishInternalServices, "publish-internal-services", false, "publish ClusterIP Services' cluster IPs")
 	fs.StringSliceVar(&o.src.ServiceTypeFilter, "service-type-filter", nil, "only Services of these types (repeatable)")
 
-	fs.StringVar(&o.provider, "provider", "zonefile", "DNS provider: route53 (or aws), cloudflare, rfc2136, zonefile, inmemory")
-	fs.StringSliceVar(&o.inmemoryZones, "inmemory-zone", nil, "zone the inmemory provider serves (repeatable)")
-	fs.StringVar(&o.zonefileDir, "zonefile-dir", "zones", "folder of RFC 1035 zone files (<zone>.zone) for the zonefile provider")
-	fs.StringSliceVar(&o.zonefileZones, "zonefile-zone", nil, "zone the zonefile provider serves, created if missing (repeatable)")
+	fs.StringVar(&o.provider, "provider", "zonefile", "DNS provider: "+providerNames())
 
 	fs.StringVar(&o.registry, "registry", "txt", "ownership registry: txt, noop")
 	fs.BoolVar(&o.forceNoopSync, "force-noop-sync", false, "allow --registry=noop with --policy=sync, which deletes every managed record no source wants")
@@ -132,9 +129,9 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.BoolVar(&o.keepRecordsOfExistingObjects, "keep-records-of-existing-objects", true, "keep a name's records while its object still asks for it but has no address (an emptied load balancer status)")
 	fs.BoolVar(&o.force, "force", false, "with run --once: ignore --max-deletions and --max-deletion-ratio for this run")
 
-	addRFC2136Flags(fs, &o.rfc2136)
-	addRoute53Flags(fs, &o.route53)
-	addCloudflareFlags(fs, &o.cloudflare)
+	for _, k := range providerKinds {
+		k.addFlags(fs, o)
+	}
 
 	fs.StringVar(&o.kube.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: $KUBECONFIG, the in-cluster service account, then ~/.kube/config)")
 	fs.StringVar(&o.kube.Server, "server", "", "Kubernetes API server URL, overriding the kubeconfig's")
