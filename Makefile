@@ -9,7 +9,7 @@ DEMO_DIR  ?= $(CURDIR)/.demo/zones
 DEMO_ARGS := --source=manifest --manifest=examples --provider=zonefile \
              --zonefile-dir=$(DEMO_DIR) --zonefile-zone=example.com --txt-owner-id=demo
 
-.PHONY: all build test test-e2e e2e-bin helm-bin lint bench bench-smoke soak fuzz demo docs image clean
+.PHONY: all build test test-e2e dns-servers e2e-bin helm-bin lint bench bench-smoke soak fuzz demo docs image clean
 
 all: lint test build
 
@@ -18,15 +18,20 @@ build:
 
 # Unit, property, conformance and end-to-end tests with the race detector; the seed
 # corpora of every fuzz target run here too. End-to-end tests need the kube-apiserver and
-# etcd binaries (built once, then cached: see e2e-bin) and BIND9, Knot and PowerDNS
-# (`.ci/run` installs them).
-test: e2e-bin helm-bin
+# etcd binaries (built once, then cached: see e2e-bin), helm, and BIND9, Knot and
+# PowerDNS (see dns-servers). Nothing is skipped for want of them.
+test: dns-servers e2e-bin helm-bin
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Only the tests that run real servers: the Kubernetes API, DNS servers, the daemon.
-test-e2e: e2e-bin helm-bin
+test-e2e: dns-servers e2e-bin helm-bin
 	$(GO) test -race -count=1 -timeout 30m ./test/... ./provider/rfc2136/...
+
+# Installs BIND9, Knot and PowerDNS from Debian's packages when run as root; otherwise
+# stops with the command that installs them, if any is missing.
+dns-servers:
+	@test/dnsserver/install.sh
 
 # Builds kube-apiserver and etcd from the Go module proxy, or reuses the cached ones.
 e2e-bin:
