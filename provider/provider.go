@@ -72,46 +72,55 @@ func (rc RecordChange) String() string {
 // order a provider without atomic batches must follow to stay crash-consistent:
 // ownership TXT is created before the record it owns and deleted after it.
 //
-// Ownership records carry no provider settings. Every record of Records other than
-// Records[Primary] is a plain TXT RRset: its ProviderSpecific is empty (never proxied,
-// never an alias, never part of a routing policy, no comment or tags), its TTL is 0 (the
-// provider's default), and only its SetIdentifier is copied from the record it owns, which
-// keeps two owned RRsets of one name and type (weighted, failover, …) from sharing one
-// ownership RRset. The registry builds them so (registry.TXT); CheckChange refuses a Change
-// that breaks the rule, and every provider's Apply calls it, so that a setting meant for
-// the owned record never reaches a record the service would refuse it on.
+// Ownership records carry no provider settings. Every ownership record a Change writes
+// (the New of each record change other than Records[Primary]) is a plain TXT RRset: its
+// ProviderSpecific is empty (never proxied, never an alias, no routing properties, no
+// comment or tags), its TTL is 0 (the provider's default), and only its SetIdentifier is
+// copied from the record it owns, which keeps two owned RRsets of one name and type
+// (weighted, failover, …) from sharing one ownership RRset. An Old is what Records
+// returned, with whatever the service keeps on it. The registry builds Changes so
+// (registry.TXT); CheckChange refuses a Change that breaks the rule, and every provider's
+// Apply calls it, so that a setting meant for the owned record never reaches a record
+// the service would refuse it on (Cloudflare refuses a proxied TXT).
+//
+// A service may demand more of a record with a set identifier than the identifier:
+// Route 53 refuses one without a routing policy. Such a provider derives what it needs
+// from the owned record, in its own wire format: Main for a planned change, Owned for a
+// Change that writes only ownership records.
 type Change struct {
 	// Records holds the record changes; Records[Primary] is the planned one, the
 	// others are its ownership records.
 	Records []RecordChange
 	Primary int
+	// Owned is the record the ownership records of the Change belong to, as it stands
+	// once the Change is applied (as it stood, for a deletion). It is set whenever the
+	// Change holds ownership records; when Records holds only an ownership record (a
+	// missing one being written), it is the only way to know the owned record.
+	Owned *endpoint.Endpoint
 }
 
 // Main returns the planned record change (not an ownership record).
 func (c Change) Main() RecordChange { return c.Records[c.Primary] }
 
 // ErrOwnershipSettings is the failure of a Change whose ownership record carries provider
-// settings or a TTL (see Change).
+// settings (see Change).
 var ErrOwnershipSettings = errors.New("an ownership record carries provider settings")
 
 // CheckChange checks the shape of c that every provider relies on: at least one record
-// change, Primary within Records, and ownership records as Change describes them. Each
-// provider's Apply fails a Change that does not pass, alone, with this error.
+// change, Primary within Records, and no provider settings on an ownership record it
+// writes (see Change). Each provider's Apply fails a Change that does not pass, alone,
+// with this error.
 func CheckChange(c Change) error {
 	if len(c.Records) == 0 || c.Primary < 0 || c.Primary >= len(c.Records) {
 		return fmt.Errorf("a change of %d record changes with primary %d", len(c.Records), c.Primary)
 	}
 	for i, rc := range c.Records {
-		if i == c.Primary {
+		e := rc.New
+		if i == c.Primary || e == nil {
 			continue
 		}
-		for _, e := range []*endpoint.Endpoint{rc.Old, rc.New} {
-			if e == nil {
-				continue
-			}
-			if e.RecordType != endpoint.RecordTypeTXT || len(e.ProviderSpecific) > 0 || e.RecordTTL != 0 {
-				return fmt.Errorf("%w: %s %s (ttl %d, %d properties)", ErrOwnershipSettings, e.DNSName, e.RecordType, e.RecordTTL, len(e.ProviderSpecific))
-			}
+		if len(e.ProviderSpecific) > 0 {
+			return fmt.Errorf("%w: %s %s has %s=%q", ErrOwnershipSettings, e.DNSName, e.RecordType, e.ProviderSpecific[0].Name, e.ProviderSpecific[0].Value)
 		}
 	}
 	return nil

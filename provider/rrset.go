@@ -32,6 +32,9 @@ type RRsetStore struct {
 	zone  string
 	check RecordCheck
 	sets  map[endpoint.RecordKey]*endpoint.Endpoint
+	// mirror: the store follows a service that accepted every change before the store
+	// sees it (see NewRRsetMirror).
+	mirror bool
 }
 
 // NewRRsetStore returns a store for the zone named zone (normalised) holding copies of
@@ -44,6 +47,16 @@ func NewRRsetStore(zone string, check RecordCheck, records ...*endpoint.Endpoint
 	for _, r := range records {
 		s.sets[r.RecordKey()] = asStored(r)
 	}
+	return s
+}
+
+// NewRRsetMirror returns a store that follows a DNS service: every change it is given
+// has been accepted by the service already, in the service's own terms, so only the
+// existence and target rules apply. The form of the data is not judged: a Route53 ALIAS A
+// record holds a host name, not an address. Cached keeps its copy of a zone in one.
+func NewRRsetMirror(zone string, records ...*endpoint.Endpoint) *RRsetStore {
+	s := NewRRsetStore(zone, nil, records...)
+	s.mirror = true
 	return s
 }
 
@@ -77,8 +90,11 @@ func (s *RRsetStore) List() []*endpoint.Endpoint {
 // changes the name, type or set identifier, when a record lies outside the zone, when a
 // new record has an invalid name or targets (endpoint.ValidateName, or for TXT records
 // endpoint.ValidateOwnerName; endpoint.ValidateTargets), or when the store's RecordCheck
-// rejects it. The error names the record.
+// rejects it. The error names the record. A Change that fails CheckChange fails whole.
 func (s *RRsetStore) Apply(c Change) error {
+	if err := CheckChange(c); err != nil && !s.mirror {
+		return err
+	}
 	pending := map[endpoint.RecordKey]*endpoint.Endpoint{} // nil value: deleted
 	lookup := func(k endpoint.RecordKey) *endpoint.Endpoint {
 		if e, ok := pending[k]; ok {
@@ -147,7 +163,7 @@ func (s *RRsetStore) validate(rc RecordChange) error {
 	if !endpoint.IsSubdomain(key.DNSName, s.zone) {
 		return fmt.Errorf("%s %s: %w %s", rc.Op, describeKey(key), ErrOutsideZone, s.zone)
 	}
-	if rc.New != nil {
+	if rc.New != nil && !s.mirror {
 		if err := validateRecordName(rc.New); err != nil {
 			return fmt.Errorf("%s %s: %w", rc.Op, describeKey(key), err)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/batch"
 )
 
 // codeRecordNotFound is the API's error code for an id that names no record, which
@@ -31,46 +32,55 @@ type op struct {
 	written  record     // what a patch or post writes
 }
 
-// pending is a Change ready to send: its record operations.
-type pending struct {
-	change provider.Change
-	ops    []op
-}
+// unit is a Change ready to send: its record operations.
+type unit = batch.Unit[[]op]
 
-// Apply carries out changes in zone through the batch endpoint (see provider.Provider
-// and the package doc). Changes with deletions go first, then updates, then creates, so
-// that a CNAME can replace an A record in one Apply. Changes are packed whole into calls
-// of at most Config.BatchSize record operations, Config.BatchInterval apart; a call the
-// API refuses is split in halves, recursively, until the refused Changes stand alone.
+// Apply carries out changes in zone through the batch endpoint (see provider.Provider,
+// the package doc and package batch). Changes with deletions go first, then updates,
+// then creates, so that a CNAME can replace an A record in one Apply. Changes are packed
+// whole into calls of at most Config.BatchSize record operations (a larger Change
+// travels alone), Config.BatchInterval before each call but the first; a call the API
+// refuses is split in halves, recursively, until the refused Changes stand alone.
 //
 // A Change is refused without a call when it does not fit what the provider knows the
-// zone holds (creating an RRset that exists, updating or deleting one that differs).
-// (Setting refused Changes aside with a backoff is the controller's business.) Apply returns a
-// plain error, with no record of which Changes were applied, when a call fails other
-// than by the API refusing it; the zone is then listed afresh before the next Apply.
+// zone holds (creating an RRset that exists, updating or deleting one that differs), or
+// when it changes an RRset that a Change not yet sent changes too; it needs no call when
+// the zone holds what it asks for already. (Setting refused Changes aside with a backoff
+// is the controller's business.) When a call fails other than by the API refusing it,
+// Apply stops, and the zone is listed afresh before the next Apply.
+//
+// Conversion depends on the zone as the calls so far left it, so it is never pipelined.
 func (p *Provider) Apply(ctx context.Context, zone provider.Zone, changes []provider.Change) error {
 	idx, _, err := p.indexFor(ctx, zone)
 	if err != nil {
 		return err
 	}
-	a := &applier{p: p, zone: zone, work: maps.Clone(idx)}
-	err = a.run(ctx, orderChanges(changes))
-	if err != nil {
+	a := &applier{p: p, zone: zone, work: maps.Clone(idx), unsent: map[endpoint.RecordKey]bool{}}
+	limit := p.s.BatchSize
+	err = batch.Apply(ctx, changes, batch.Config[[]op]{
+		Zone:    zone.Name,
+		Prefix:  "cloudflare: zone " + zone.Name,
+		Order:   orderChanges(changes),
+		Convert: a.compile,
+		// A Change of more operations than a batch takes counts as a full batch, so that
+		// it travels alone: a paid plan's zone may take more than Config.BatchSize.
+		Pack:     batch.Additive([]int{limit}, func(ops []op) []int { return []int{min(len(ops), limit)} }),
+		Send:     a.send,
+		Interval: p.s.batchInterval,
+		Sleep:    p.sleep,
+	})
+	switch {
+	case provider.OutcomeOf(changes, err).Stopped != nil:
 		p.storeIndex(zone, nil)
-		return fmt.Errorf("cloudflare: zone %s: %w (%d changes applied before)", zone.Name, err, a.applied)
-	}
-	if a.calls > 0 {
+	case a.calls > 0:
 		p.storeIndex(zone, a.work)
 	}
-	if len(a.failed) > 0 {
-		return &provider.ApplyError{Zone: zone.Name, Failed: a.failed}
-	}
-	return nil
+	return err
 }
 
-// orderChanges returns changes with those deleting something first, then updates,
-// then creates, each group in its given order.
-func orderChanges(changes []provider.Change) []provider.Change {
+// orderChanges returns the indexes of changes with those deleting something first, then
+// updates, then creates, each group in its given order.
+func orderChanges(changes []provider.Change) []int {
 	rank := func(c provider.Change) int {
 		worst := 3
 		for _, rc := range c.Records {
@@ -78,58 +88,38 @@ func orderChanges(changes []provider.Change) []provider.Change {
 		}
 		return worst
 	}
-	return slices.SortedStableFunc(slices.Values(changes), func(a, b provider.Change) int { return cmp.Compare(rank(a), rank(b)) })
+	order := make([]int, len(changes))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(rank(changes[a]), rank(changes[b])) })
+	return order
 }
 
 // applier is the state of one Apply call.
 type applier struct {
-	p       *Provider
-	zone    provider.Zone
-	work    index // the zone as it is after the calls made so far
-	calls   int
-	applied int
-	failed  []provider.ChangeError
+	p     *Provider
+	zone  provider.Zone
+	work  index // the zone as it is after the calls made so far
+	calls int
+	// unsent holds the RRsets of the Changes converted but not sent yet: work does not
+	// hold what those Changes will make of them.
+	unsent map[endpoint.RecordKey]bool
 }
 
-func (a *applier) run(ctx context.Context, changes []provider.Change) error {
-	var chunk []pending
-	size := 0
-	for _, c := range changes {
-		ops, err := compile(c, a.work, chunk)
-		if err != nil {
-			a.refuse(pending{change: c}, err)
-			continue
-		}
-		if len(ops) == 0 {
-			a.applied++
-			continue
-		}
-		if size > 0 && size+len(ops) > a.p.s.BatchSize {
-			if err := a.send(ctx, chunk); err != nil {
-				return err
-			}
-			chunk, size = nil, 0
-		}
-		chunk = append(chunk, pending{change: c, ops: ops})
-		size += len(ops)
-	}
-	if len(chunk) > 0 {
-		return a.send(ctx, chunk)
-	}
-	return nil
-}
-
-// send applies chunk in one batch call, or, when the API refuses it, each half in turn.
-func (a *applier) send(ctx context.Context, chunk []pending) error {
-	if a.calls > 0 {
-		if err := a.p.sleep(ctx, a.p.s.batchInterval); err != nil {
-			return err
+// send applies units in one batch call. Their RRsets leave a.unsent whatever the
+// answer: a.work holds the result once the call succeeds, and holds them unchanged if
+// it is refused.
+func (a *applier) send(ctx context.Context, units []unit) error {
+	for _, u := range units {
+		for _, o := range u.Wire {
+			delete(a.unsent, o.key)
 		}
 	}
 	a.calls++
-	body, err := batchOf(chunk)
+	body, err := batchOf(units)
 	if err != nil {
-		return err
+		return batch.NotSent(err)
 	}
 	params := dns.RecordBatchParams{}
 	params.ZoneID.Value, params.ZoneID.Present = a.zone.ID, true
@@ -142,19 +132,12 @@ func (a *applier) send(ctx context.Context, chunk []pending) error {
 	l.Unlock()
 	switch {
 	case err == nil:
-		a.record(chunk, res.Result)
+		a.record(units, res.Result)
 		return nil
-	case !refused(err):
-		return err
-	case len(chunk) == 1:
-		a.refuse(chunk[0], err)
-		return nil
+	case refused(err):
+		return batch.Refused(err)
 	}
-	half := len(chunk) / 2
-	if err := a.send(ctx, chunk[:half]); err != nil {
-		return err
-	}
-	return a.send(ctx, chunk[half:])
+	return err
 }
 
 // refused reports whether err is the API refusing a batch for what it holds, rather
@@ -185,12 +168,12 @@ type idBody struct {
 	ID string `json:"id"`
 }
 
-// batchOf is the body of the batch call that applies chunk. It is written here rather
+// batchOf is the body of the batch call that applies units. It is written here rather
 // than with the SDK's per-type parameter structs: one shape serves every record type.
-func batchOf(chunk []pending) ([]byte, error) {
+func batchOf(units []unit) ([]byte, error) {
 	var b batchBody
-	for _, pd := range chunk {
-		for _, o := range pd.ops {
+	for _, u := range units {
+		for _, o := range u.Wire {
 			switch {
 			case o.deleteID != "":
 				b.Deletes = append(b.Deletes, idBody{ID: o.deleteID})
@@ -205,12 +188,12 @@ func batchOf(chunk []pending) ([]byte, error) {
 }
 
 // record notes the result of a successful batch call: the records it changed replace
-// those in a.work, in the form the API returned them, and its Changes succeeded.
-func (a *applier) record(chunk []pending, res batchResult) {
+// those in a.work, in the form the API returned them.
+func (a *applier) record(units []unit, res batchResult) {
 	patched, posted := recordsFromAPI(res.Patches), recordsFromAPI(res.Posts)
 	touched := map[endpoint.RecordKey]bool{}
-	for _, pd := range chunk {
-		for _, o := range pd.ops {
+	for _, u := range units {
+		for _, o := range u.Wire {
 			touched[o.key] = true
 			recs := a.work[o.key]
 			switch {
@@ -241,7 +224,6 @@ func (a *applier) record(chunk []pending, res batchResult) {
 				a.work[o.key] = recs
 			}
 		}
-		a.applied++
 	}
 	for k := range touched {
 		slices.SortFunc(a.work[k], func(x, y record) int { return strings.Compare(x.Target, y.Target) })
@@ -263,15 +245,11 @@ func recordsFromAPI(rs []apiRecord) []record {
 	return out
 }
 
-// refuse reports pd's Change as failed with err.
-func (a *applier) refuse(pd pending, err error) {
-	a.failed = append(a.failed, provider.ChangeError{Change: pd.change, Err: err})
-}
-
-// compile turns a Change into record operations against work, the zone as it will be
-// when they are sent, or says why the Change cannot apply. RRsets changed by Changes
-// of chunk, not yet sent, are refused too: one batch cannot change one record twice.
-func compile(c provider.Change, work index, chunk []pending) ([]op, error) {
+// compile turns a Change into record operations against a.work, the zone as it will be
+// when they are sent, or says why the Change cannot apply; batch.ErrNothingToSend when
+// the zone holds what it asks for. RRsets changed by Changes not yet sent are refused
+// too: one batch cannot change one record twice, and a.work does not hold their result.
+func (a *applier) compile(c provider.Change) ([]op, error) {
 	var out []op
 	for _, rc := range c.Records {
 		ep := rc.Endpoint()
@@ -279,16 +257,20 @@ func compile(c provider.Change, work index, chunk []pending) ([]op, error) {
 		if ep.SetIdentifier != "" {
 			return nil, fmt.Errorf("%s %s: set identifier %q: Cloudflare has no routing policies", ep.DNSName, ep.RecordType, ep.SetIdentifier)
 		}
-		if slices.ContainsFunc(chunk, func(pd pending) bool {
-			return slices.ContainsFunc(pd.ops, func(o op) bool { return o.key == key })
-		}) {
+		if a.unsent[key] {
 			return nil, fmt.Errorf("%s %s is changed twice in one Apply", ep.DNSName, ep.RecordType)
 		}
-		ops, err := compileRecord(rc, work[key])
+		ops, err := compileRecord(rc, a.work[key])
 		if err != nil {
 			return nil, fmt.Errorf("%s %s: %w", ep.DNSName, ep.RecordType, err)
 		}
 		out = append(out, ops...)
+	}
+	if len(out) == 0 {
+		return nil, batch.ErrNothingToSend
+	}
+	for _, o := range out {
+		a.unsent[o.key] = true
 	}
 	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"iter"
 	"net"
 	"slices"
 	"sync"
@@ -25,6 +26,7 @@ import (
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/batch"
 )
 
 // Operation names passed to Config.Observer.
@@ -199,119 +201,103 @@ func (c *headRecorder) rcode() (int, bool) {
 
 // Apply sends changes to zone as UPDATE messages, one after another over one
 // connection: each Change whole in one message, as many Changes per message as
-// Config.BatchChangeSize and Config.MaxMessageBytes allow. A Change fails, and is
-// reported in the *provider.ApplyError, when it cannot be expressed (a set identifier,
-// the SOA, bad data, a name outside the zone, too big for one message) or when the
-// server refuses it: creating an RRset that exists (YXRRSET), updating or deleting one
-// that does not hold exactly Old's records (NXRRSET), or any other refusal, with the
-// server's answer. A refused message is bisected until each refused Change is alone;
-// the others are applied.
+// Config.BatchChangeSize and Config.MaxMessageBytes allow. Changes are converted and
+// packed on one goroutine while another sends the messages already packed, so that the
+// server applies one message while the next is cut. Apply reports what became of each
+// Change as package batch says.
+//
+// A Change fails, and is reported in the *provider.ApplyError, when it cannot be
+// expressed (a set identifier, the SOA, bad data, a name outside the zone, too big for
+// one message) or when the server refuses it: creating an RRset that exists (YXRRSET),
+// updating or deleting one that does not hold exactly Old's records (NXRRSET), or any
+// other refusal, with the server's answer. A refused message is bisected until each
+// refused Change is alone; the others are applied.
 //
 // When no host can be reached, or the connection fails mid-way, or the server refuses
-// the key for the whole zone (NOTAUTH, NOTZONE), Apply returns another error: the
-// changes sent before are applied, the rest are not, and the one in flight is unknown.
+// the key for the whole zone (NOTAUTH, NOTZONE), Apply stops: the changes sent before are
+// applied, the message in flight is unknown, and the rest are not attempted.
 func (p *Provider) Apply(ctx context.Context, z provider.Zone, changes []provider.Change) error {
 	zone, err := p.zone(z)
 	if err != nil {
 		return err
 	}
-	var res sendResult
-	// Changes are converted and packed on one goroutine while another sends the
-	// messages already packed: the server applies one message while the next is cut.
-	batches, stop, prepared := make(chan []unit, 1), make(chan struct{}), make(chan []failure, 1)
-	go func() {
-		defer close(batches)
-		var failed []failure
-		units := func(yield func(unit) bool) {
-			for i, c := range changes {
-				u, err := changeUnit(zone, i, c, p.s.defaultTTL)
-				if err != nil {
-					failed = append(failed, failure{i, provider.ChangeError{Change: c, Err: err}})
-					continue
-				}
-				if !yield(u) {
-					return
-				}
-			}
-		}
-		tooBig := packBatches(zone, units, p.s.maxMessageBytes, p.s.batchChangeSize, func(b []unit) bool {
-			select {
-			case batches <- b:
-				return true
-			case <-stop:
-				return false
-			}
-		})
-		for _, u := range tooBig {
-			failed = append(failed, failure{u.index, provider.ChangeError{Change: u.change, Err: fmt.Errorf("the change needs an UPDATE message of more than %d bytes", p.s.maxMessageBytes)}})
-		}
-		prepared <- failed
-	}()
-	err = p.sendAll(ctx, zone, batches, &res)
-	close(stop)
-	res.failed = append(res.failed, <-prepared...)
+	s := &session{p: p}
+	defer s.close()
+	accepted, err := p.apply(ctx, zone, changes, s.exchange)
 	p.mu.Lock()
 	if st, ok := p.serials[zone]; ok {
-		if err != nil {
+		if provider.OutcomeOf(changes, err).Stopped != nil {
 			// The message in flight may or may not have been applied.
 			delete(p.serials, zone)
 		} else {
-			st.updates += uint32(res.applied)
+			st.updates += uint32(accepted)
 			p.serials[zone] = st
 		}
 	}
 	p.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("rfc2136: zone %s: %w", zone, err)
-	}
-	if len(res.failed) == 0 {
-		return nil
-	}
-	slices.SortFunc(res.failed, func(a, b failure) int { return a.index - b.index })
-	failed := make([]provider.ChangeError, len(res.failed))
-	for i, f := range res.failed {
-		failed[i] = f.err
-	}
-	return &provider.ApplyError{Zone: zone, Failed: failed}
+	return err
 }
 
-// sendAll sends the batches that arrive, until the channel is closed or one fails, over
-// one connection opened with the first, bisecting refused ones.
-func (p *Provider) sendAll(ctx context.Context, zone string, batches <-chan []unit, res *sendResult) error {
-	first, ok := <-batches
-	if !ok {
-		return nil
-	}
-	conn, addr, err := p.dial(ctx)
-	if err != nil {
-		provider.ObserveCall(p.s.observer, OperationUpdate, err)
-		return err
-	}
-	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	exchange := func(ctx context.Context, m *dns.Msg) (*dns.Msg, error) {
-		answer, err := p.exchange(ctx, conn, m)
-		switch {
-		case err != nil:
-			err = fmt.Errorf("server %s: %w", addr, err)
-			provider.ObserveCall(p.s.observer, OperationUpdate, err)
-		case answer.Rcode != dns.RcodeSuccess:
-			provider.ObserveCall(p.s.observer, OperationUpdate, answerError(answer))
-		default:
-			provider.ObserveCall(p.s.observer, OperationUpdate, nil)
+// apply is Apply with exchange sending each message, and returns how many messages the
+// server accepted.
+func (p *Provider) apply(ctx context.Context, zone string, changes []provider.Change, exchange exchangeFunc) (accepted int, err error) {
+	err = batch.Apply(ctx, changes, batch.Config[update]{
+		Zone:    zone,
+		Prefix:  "rfc2136: zone " + zone,
+		Convert: func(c provider.Change) (update, error) { return updateOf(zone, c, p.s.defaultTTL) },
+		Pack: func(units iter.Seq[unit], emit func([]unit) bool) []unit {
+			return packBatches(zone, units, p.s.maxMessageBytes, p.s.batchChangeSize, emit)
+		},
+		TooBig: func(unit) error {
+			return fmt.Errorf("the change needs an UPDATE message of more than %d bytes", p.s.maxMessageBytes)
+		},
+		Send: func(ctx context.Context, units []unit) error {
+			return sendUpdate(ctx, zone, units, exchange, &accepted)
+		},
+		Pipelined: true,
+	})
+	return accepted, err
+}
+
+// session is the connection of one Apply, opened with its first message so that an Apply
+// with nothing to send opens none.
+type session struct {
+	p    *Provider
+	conn net.Conn
+	addr string
+	stop func() bool // ends the deadline's tie to the Apply's ctx
+}
+
+// exchange sends m over the session's connection, dialling it first if need be, and
+// tells the observer.
+func (s *session) exchange(ctx context.Context, m *dns.Msg) (*dns.Msg, error) {
+	if s.conn == nil {
+		conn, addr, err := s.p.dial(ctx)
+		if err != nil {
+			provider.ObserveCall(s.p.s.observer, OperationUpdate, err)
+			return nil, batch.NotSent(err)
 		}
-		return answer, err
+		s.conn, s.addr = conn, addr
+		s.stop = context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	}
-	if err := sendBisecting(ctx, zone, first, exchange, res); err != nil {
-		return err
+	answer, err := s.p.exchange(ctx, s.conn, m)
+	switch {
+	case err != nil:
+		err = fmt.Errorf("server %s: %w", s.addr, err)
+		provider.ObserveCall(s.p.s.observer, OperationUpdate, err)
+	case answer.Rcode != dns.RcodeSuccess:
+		provider.ObserveCall(s.p.s.observer, OperationUpdate, answerError(answer))
+	default:
+		provider.ObserveCall(s.p.s.observer, OperationUpdate, nil)
 	}
-	for b := range batches {
-		if err := sendBisecting(ctx, zone, b, exchange, res); err != nil {
-			return err
-		}
+	return answer, err
+}
+
+func (s *session) close() {
+	if s.conn != nil {
+		s.stop()
+		s.conn.Close()
 	}
-	return nil
 }
 
 // Unchanged asks the server for the SOA serial of zone (a signed query over TCP) and

@@ -2,8 +2,10 @@ package rfc2136
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"slices"
 	"strings"
@@ -210,6 +212,133 @@ func TestOversizedRRsetIsolated(t *testing.T) {
 	}
 	after, _ := srv.Serial(ctx, "example.com")
 	t.Logf("%d accepted UPDATE messages for 40 good changes around one bad one", after-before)
+}
+
+// TestApplyStopsWhenServerGoesAway: the connection to BIND9 closes after the server has
+// applied the sixth UPDATE message but before its answer arrives. Apply stops with that
+// message's Change unknown and the later ones not attempted, and the Changes it does not
+// list are exactly those the server holds.
+func TestApplyStopsWhenServerGoesAway(t *testing.T) {
+	const cut = 6 // the message whose answer is lost
+	srv := dnsserver.StartT(t, dnsserver.BIND9, dnsserver.Config{
+		Zones:        []string{"example.com"},
+		ExtraRecords: map[string][]string{"example.com": {"h2 300 A 192.0.2.99"}},
+	})
+	p := serverProvider(t, srv, func(c *Config) {
+		c.Hosts = []string{cuttingProxy(t, srv.Addr, cut)}
+		c.BatchChangeSize = 1
+	})
+	p.serials["example.com"] = serialState{transferred: 1}
+	var changes []provider.Change
+	for i := range 12 {
+		name := fmt.Sprintf("h%d.example.com", i)
+		changes = append(changes, providertest.CreateOf(ep(name, "A", 0, "192.0.2.1"), ep("a-"+name, "TXT", 0, ownerTXT)))
+	}
+	err := p.Apply(context.Background(), zoneOf("example.com"), changes)
+	t.Logf("Apply: %v", err)
+
+	var ae *provider.ApplyError
+	if !errors.As(err, &ae) || ae.Stopped == nil || !strings.HasPrefix(ae.Stopped.Error(), "rfc2136: zone example.com: server 127.0.0.1:") {
+		t.Fatalf("Apply: %v, want an *provider.ApplyError stopped at the server", err)
+	}
+	// h2 exists: its create is refused in its own message, the third.
+	if got := failedIndexes(t, err, changes); !slices.Equal(got, []int{2}) || !errors.Is(ae.Failed[0].Err, provider.ErrRRsetExists) {
+		t.Errorf("failed %v (%v), want [2] refused as existing", got, ae.Failed)
+	}
+	index := func(c provider.Change) int {
+		return slices.IndexFunc(changes, func(o provider.Change) bool { return o.Main().New == c.Main().New })
+	}
+	if len(ae.Unknown) != 1 || index(ae.Unknown[0]) != cut-1 {
+		t.Fatalf("unknown %v, want the change of message %d alone", ae.Unknown, cut)
+	}
+	var notAttempted []int
+	for _, c := range ae.NotAttempted {
+		notAttempted = append(notAttempted, index(c))
+	}
+	if want := []int{6, 7, 8, 9, 10, 11}; !slices.Equal(notAttempted, want) {
+		t.Errorf("not attempted %v, want %v", notAttempted, want)
+	}
+	if _, known := p.serials["example.com"]; known {
+		t.Errorf("the serial is still counted after an Apply that stopped")
+	}
+
+	// The server holds the unlisted changes, and the unknown one, which it applied
+	// before the connection went: nothing else of ours.
+	held := map[string]bool{}
+	for _, line := range recordsText(t, serverProvider(t, srv, nil), "example.com") {
+		held[strings.Fields(line)[0]] = true
+	}
+	outcome := provider.OutcomeOf(changes, err)
+	for i, c := range changes {
+		name := c.Main().New.DNSName
+		applied := slices.ContainsFunc(outcome.Applied, func(a provider.Change) bool { return a.Main().New == c.Main().New })
+		wantHeld := applied || i == cut-1 || i == 2 // h2 was there before
+		if held[name] != wantHeld || held["a-"+name] != (applied || i == cut-1) {
+			t.Errorf("change %d (applied %t): server holds %s %t and its ownership record %t", i, applied, name, held[name], held["a-"+name])
+		}
+	}
+	if len(outcome.Applied) != 4 {
+		t.Errorf("applied %d changes, want 4", len(outcome.Applied))
+	}
+}
+
+// cuttingProxy relays DNS over TCP from one client connection to upstream and back, up
+// to message number cut: that one it forwards and waits for upstream to answer, then
+// closes the client's connection without relaying the answer, as a server that fails
+// right after applying an UPDATE would look. It accepts only one connection, as one
+// Apply opens, and returns its address.
+func cuttingProxy(t *testing.T, upstream string, cut int) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	t.Cleanup(func() {
+		l.Close()
+		<-done
+	})
+	go func() {
+		defer close(done)
+		client, err := l.Accept()
+		l.Close()
+		if err != nil {
+			return
+		}
+		defer client.Close()
+		server, err := net.Dial("tcp", upstream)
+		if err != nil {
+			return
+		}
+		defer server.Close()
+		for n := 1; ; n++ {
+			msg, err := readTCPMessage(client)
+			if err != nil {
+				return
+			}
+			if _, err := server.Write(msg); err != nil {
+				return
+			}
+			answer, err := readTCPMessage(server)
+			if err != nil || n == cut {
+				return
+			}
+			if _, err := client.Write(answer); err != nil {
+				return
+			}
+		}
+	}()
+	return l.Addr().String()
+}
+
+// readTCPMessage reads one DNS message with its TCP length prefix.
+func readTCPMessage(r io.Reader) ([]byte, error) {
+	msg := make([]byte, 2)
+	if _, err := io.ReadFull(r, msg); err != nil {
+		return nil, err
+	}
+	msg = append(msg, make([]byte, binary.BigEndian.Uint16(msg))...)
+	_, err := io.ReadFull(r, msg[2:])
+	return msg, err
 }
 
 func TestTSIGAlgorithms(t *testing.T) {

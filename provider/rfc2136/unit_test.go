@@ -296,7 +296,7 @@ func create(name, recordType string, targets ...string) provider.Change {
 	return provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate, New: endpoint.New(name, recordType, 0, targets...)}}}
 }
 
-func TestChangeUnit(t *testing.T) {
+func TestUpdateOf(t *testing.T) {
 	old := endpoint.New("a.example.com", "A", 60, "192.0.2.1", "192.0.2.2")
 	updated := endpoint.New("a.example.com", "A", 120, "192.0.2.3")
 	tests := []struct {
@@ -325,7 +325,6 @@ func TestChangeUnit(t *testing.T) {
 			updates: []string{"a.example.com.\t0\tCLASS255\tA\t"},
 		},
 		{name: "outside", change: create("a.badexample.com", "A", "192.0.2.1"), wantErr: "outside"},
-		{name: "empty", change: provider.Change{}, wantErr: "without records"},
 		{name: "update renames", change: provider.Change{Records: []provider.RecordChange{{Op: provider.OpUpdate, Old: old, New: endpoint.New("b.example.com", "A", 0, "192.0.2.1")}}}, wantErr: "another name"},
 		{name: "create without new", change: provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate}}}, wantErr: "needs a new record"},
 		{name: "bad name", change: create("a b.example.com", "A", "192.0.2.1"), wantErr: "a b.example.com"},
@@ -333,7 +332,7 @@ func TestChangeUnit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			u, err := changeUnit("example.com", 0, tt.change, 300)
+			u, err := updateOf("example.com", tt.change, 300)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -361,15 +360,30 @@ func rrStrings(rrs []dns.RR) []string {
 	return out
 }
 
+// testUnit is c as the unit of index i in example.com.
+func testUnit(t testing.TB, i int, c provider.Change) unit {
+	t.Helper()
+	u, err := updateOf("example.com", c, 300)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return unit{Index: i, Change: c, Wire: u}
+}
+
+// hostCreates are n creates of an A record each.
+func hostCreates(n int) []provider.Change {
+	changes := make([]provider.Change, n)
+	for i := range changes {
+		changes[i] = create(fmt.Sprintf("host-%d.example.com", i), "A", "192.0.2.1")
+	}
+	return changes
+}
+
 func testUnits(t testing.TB, n int) []unit {
 	t.Helper()
 	units := make([]unit, n)
-	for i := range units {
-		u, err := changeUnit("example.com", i, create(fmt.Sprintf("host-%d.example.com", i), "A", "192.0.2.1"), 300)
-		if err != nil {
-			t.Fatal(err)
-		}
-		units[i] = u
+	for i, c := range hostCreates(n) {
+		units[i] = testUnit(t, i, c)
 	}
 	return units
 }
@@ -423,13 +437,10 @@ func TestPackBatchesConvertsAsItGoes(t *testing.T) {
 }
 
 func TestPackBatches(t *testing.T) {
-	big, err := changeUnit("example.com", 1000, create("big.example.com", "TXT", `"`+strings.Repeat("x", 5000)+`"`), 300)
-	if err != nil {
-		t.Fatal(err)
-	}
+	big := testUnit(t, 1000, create("big.example.com", "TXT", `"`+strings.Repeat("x", 5000)+`"`))
 	// The big unit gets the last index, len(units) before it is added.
 	withBig := func(units []unit) []unit {
-		big.index = len(units)
+		big.Index = len(units)
 		return append(units[:500:500], append([]unit{big}, units[500:]...)...)
 	}
 	hosts, mixed := withBig(testUnits(t, 1000)), withBig(mixedUnits(t, 3000))
@@ -463,7 +474,7 @@ func TestPackBatches(t *testing.T) {
 					t.Errorf("batch %d has %d changes, over %d", i, len(b), tt.maxChanges)
 				}
 				// Every batch is full: the unit that follows it would not fit.
-				if at := slices.IndexFunc(units, func(u unit) bool { return u.index == b[len(b)-1].index }) + 1; at < len(units) && units[at].index != len(units)-1 {
+				if at := slices.IndexFunc(units, func(u unit) bool { return u.Index == b[len(b)-1].Index }) + 1; at < len(units) && units[at].Index != len(units)-1 {
 					next := units[at]
 					more := append(slices.Clone(b), next)
 					if (tt.maxChanges == 0 || len(more) <= tt.maxChanges) && updateMessage("example.com", more).Len() <= tt.maxBytes {
@@ -471,11 +482,11 @@ func TestPackBatches(t *testing.T) {
 					}
 				}
 				for _, u := range b {
-					seen = append(seen, u.index)
+					seen = append(seen, u.Index)
 				}
 			}
 			for _, u := range tooBig {
-				seen = append(seen, u.index)
+				seen = append(seen, u.Index)
 			}
 			slices.Sort(seen)
 			if len(seen) != len(units) || seen[0] != 0 || seen[len(seen)-1] != len(units)-1 {
@@ -508,11 +519,7 @@ func mixedUnits(t testing.TB, n int) []unit {
 		default:
 			c = providertest.UpdateOf(ep(name, "AAAA", 0, "2001:db8::1"), ep(name, "AAAA", 300, "2001:db8::2"))
 		}
-		u, err := changeUnit("example.com", len(units), c, 300)
-		if err != nil {
-			t.Fatal(err)
-		}
-		units = append(units, u)
+		units = append(units, testUnit(t, len(units), c))
 	}
 	return units
 }
@@ -524,7 +531,7 @@ func TestMessageEstimateIsABound(t *testing.T) {
 	est := newMessageEstimate("example.com")
 	bound := updateMessage("example.com", nil).Len()
 	for i, u := range units {
-		s := est.share(u)
+		s := est.share(u.Wire)
 		est.commit(s)
 		bound += s.total
 		if i%37 != 0 && i != len(units)-1 {
@@ -580,11 +587,7 @@ func TestPackBatchesSeparatesOneRRset(t *testing.T) {
 		create("a.example.com", "AAAA", "2001:db8::1"),
 		create("b.example.com", "A", "192.0.2.2"),
 	} {
-		u, err := changeUnit("example.com", i, c, 300)
-		if err != nil {
-			t.Fatal(err)
-		}
-		units = append(units, u)
+		units = append(units, testUnit(t, i, c))
 	}
 	batches, _ := packAll("example.com", units, 65000, 0)
 	var sizes []int
@@ -596,62 +599,91 @@ func TestPackBatchesSeparatesOneRRset(t *testing.T) {
 	}
 }
 
-func TestSendBisecting(t *testing.T) {
+// TestApplyBisects runs apply against fakeServer: refused messages are bisected down to
+// the refused Changes, and the others are applied.
+func TestApplyBisects(t *testing.T) {
 	tests := []struct {
 		name       string
 		n          int
 		bad        map[string]int
 		wantFailed []int
-		wantErr    string
 	}{
-		{"all good", 64, nil, nil, ""},
-		{"one bad", 64, map[string]int{"host-17.example.com.": dns.RcodeServerFailure}, []int{17}, ""},
-		{"three bad", 64, map[string]int{"host-0.example.com.": dns.RcodeYXRrset, "host-1.example.com.": dns.RcodeNXRrset, "host-63.example.com.": dns.RcodeRefused}, []int{0, 1, 63}, ""},
-		{"single bad", 1, map[string]int{"host-0.example.com.": dns.RcodeRefused}, []int{0}, ""},
-		{"not authorised", 8, map[string]int{"host-3.example.com.": dns.RcodeNotAuth}, nil, "NOTAUTH"},
+		{"all good", 64, nil, nil},
+		{"one bad", 64, map[string]int{"host-17.example.com.": dns.RcodeServerFailure}, []int{17}},
+		{"three bad", 64, map[string]int{"host-0.example.com.": dns.RcodeYXRrset, "host-1.example.com.": dns.RcodeNXRrset, "host-63.example.com.": dns.RcodeRefused}, []int{0, 1, 63}},
+		{"single bad", 1, map[string]int{"host-0.example.com.": dns.RcodeRefused}, []int{0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			srv := &fakeServer{bad: tt.bad}
-			var res sendResult
-			err := sendBisecting(context.Background(), "example.com", testUnits(t, tt.n), srv.exchange, &res)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
+			changes := hostCreates(tt.n)
+			accepted, err := unitProvider(t).apply(context.Background(), "example.com", changes, srv.exchange)
+			var ae *provider.ApplyError
+			if err != nil && (!errors.As(err, &ae) || ae.Stopped != nil) {
+				t.Fatalf("apply: %v, want only refusals", err)
 			}
 			var failed []int
-			for _, f := range res.failed {
-				failed = append(failed, f.index)
-				if !strings.Contains(f.err.Error(), "server answered") || !strings.Contains(f.err.Error(), "18 Prohibited: no") {
-					t.Errorf("failure %q lacks the server's answer", f.err)
+			for _, f := range provider.FailedChanges(err) {
+				failed = append(failed, slices.IndexFunc(changes, func(c provider.Change) bool { return c.Main().New == f.Change.Main().New }))
+				if !strings.Contains(f.Err.Error(), "server answered") || !strings.Contains(f.Err.Error(), "18 Prohibited: no") {
+					t.Errorf("failure %q lacks the server's answer", f.Err)
 				}
 			}
-			slices.Sort(failed)
 			if !slices.Equal(failed, tt.wantFailed) {
 				t.Errorf("failed = %v, want %v", failed, tt.wantFailed)
 			}
 			if len(srv.applied) != tt.n-len(tt.wantFailed) {
 				t.Errorf("applied %d records, want %d", len(srv.applied), tt.n-len(tt.wantFailed))
 			}
-			if res.applied == 0 && len(srv.applied) > 0 {
+			if accepted == 0 && len(srv.applied) > 0 {
 				t.Errorf("no accepted message counted")
 			}
 		})
 	}
 }
 
-func TestSendBisectingTransportError(t *testing.T) {
-	srv := &fakeServer{failWith: errors.New("connection reset")}
-	var res sendResult
-	err := sendBisecting(context.Background(), "example.com", testUnits(t, 4), srv.exchange, &res)
-	if err == nil || srv.messages != 1 || len(res.failed) != 0 {
-		t.Fatalf("err = %v after %d messages, %d failed; want one attempt and a zone error", err, srv.messages, len(res.failed))
+// TestApplyStops: a refusal of the whole zone and a failed exchange stop apply with the
+// message in flight unknown and the rest not attempted; a malformed Change fails alone.
+func TestApplyStops(t *testing.T) {
+	tests := []struct {
+		name                          string
+		srv                           *fakeServer
+		maxChanges                    int
+		wantErr                       string
+		wantUnknown, wantNotAttempted int
+	}{
+		{"not authorised", &fakeServer{bad: map[string]int{"host-3.example.com.": dns.RcodeNotAuth}}, 0, "NOTAUTH", 8, 0},
+		{"connection reset", &fakeServer{failWith: errors.New("connection reset")}, 0, "connection reset", 8, 0},
+		{"reset, small messages", &fakeServer{failWith: errors.New("connection reset")}, 3, "connection reset", 3, 5},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := unitProvider(t)
+			p.s.batchChangeSize = tt.maxChanges
+			changes := append(hostCreates(8), provider.Change{})
+			_, err := p.apply(context.Background(), "example.com", changes, tt.srv.exchange)
+			var ae *provider.ApplyError
+			if !errors.As(err, &ae) || ae.Stopped == nil || !strings.Contains(ae.Stopped.Error(), tt.wantErr) || !strings.HasPrefix(ae.Stopped.Error(), "rfc2136: zone example.com: ") {
+				t.Fatalf("apply: %v, want a stop with %q", err, tt.wantErr)
+			}
+			if tt.srv.messages != 1 || len(ae.Unknown) != tt.wantUnknown || len(ae.NotAttempted) != tt.wantNotAttempted {
+				t.Errorf("%d messages, %d unknown, %d not attempted; want 1, %d, %d", tt.srv.messages, len(ae.Unknown), len(ae.NotAttempted), tt.wantUnknown, tt.wantNotAttempted)
+			}
+			if len(ae.Failed) != 1 || len(ae.Failed[0].Change.Records) != 0 {
+				t.Errorf("failed %v, want the empty change", ae.Failed)
+			}
+		})
+	}
+}
+
+// unitProvider is a provider for example.com that is never meant to reach a server.
+func unitProvider(t testing.TB) *Provider {
+	t.Helper()
+	p, err := New(validConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }
 
 func TestExplainWrapsStoreErrors(t *testing.T) {
@@ -745,11 +777,7 @@ func BenchmarkPrepareUpdates(b *testing.B) {
 	for b.Loop() {
 		units := make([]unit, len(changes))
 		for i, c := range changes {
-			u, err := changeUnit("example.com", i, c, 300)
-			if err != nil {
-				b.Fatal(err)
-			}
-			units[i] = u
+			units[i] = testUnit(b, i, c)
 		}
 		batches, tooBig := packAll("example.com", units, 65000, 0)
 		if len(tooBig) > 0 {

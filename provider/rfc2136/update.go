@@ -12,24 +12,27 @@ import (
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/batch"
 )
 
-// This file holds the pure half of Apply: Changes to UPDATE messages, messages packed
-// up to a size, and refused messages bisected down to the Changes that caused it.
+// This file holds RFC 2136's share of Apply, package batch doing the rest: Changes to
+// UPDATE messages, messages packed up to a size, and what the server's answer to one
+// message means.
 
-// unit is one Change as UPDATE sections: what must hold before (the prerequisites) and
+// update is one Change as UPDATE sections: what must hold before (the prerequisites) and
 // what to do. RFC 2136 applies a message whole or not at all, so a unit is never split
 // across messages.
-type unit struct {
-	index   int // position of the Change in the Apply call
-	change  provider.Change
+type update struct {
 	prereq  []dns.RR
 	updates []dns.RR
 	// rrsets are the RRsets the change touches.
 	rrsets []endpoint.RecordKey
 }
 
-// changeUnit turns c into a unit for zone. Strictness comes from prerequisites:
+// unit is a Change with its update.
+type unit = batch.Unit[update]
+
+// updateOf turns c into its update for zone. Strictness comes from prerequisites:
 //
 //	create  RRset does not exist (class NONE)      add the new RRs
 //	update  RRset exists with exactly Old's data   delete the RRset (class ANY), add the new RRs
@@ -38,11 +41,8 @@ type unit struct {
 // After the value-dependent prerequisite the RRset is known to hold exactly Old's
 // records, so deleting it by type (one RR) removes the same records as deleting each one
 // with class NONE, in fewer bytes.
-func changeUnit(zone string, index int, c provider.Change, defaultTTL endpoint.TTL) (unit, error) {
-	u := unit{index: index, change: c}
-	if len(c.Records) == 0 {
-		return u, errors.New("a change without records")
-	}
+func updateOf(zone string, c provider.Change, defaultTTL endpoint.TTL) (update, error) {
+	var u update
 	for _, rc := range c.Records {
 		if err := checkRecordChange(zone, rc); err != nil {
 			return u, err
@@ -117,8 +117,8 @@ func updateMessage(zone string, units []unit) *dns.Msg {
 	m.SetUpdate(dns.Fqdn(zone))
 	m.Compress = true
 	for _, u := range units {
-		m.Answer = append(m.Answer, u.prereq...)
-		m.Ns = append(m.Ns, u.updates...)
+		m.Answer = append(m.Answer, u.Wire.prereq...)
+		m.Ns = append(m.Ns, u.Wire.updates...)
 	}
 	m.SetEdns0(dns.DefaultMsgSize, false)
 	return m
@@ -188,7 +188,7 @@ func fillMessage(zone string, units []unit, maxBytes, maxChanges int) int {
 	}
 	touched := map[endpoint.RecordKey]bool{}
 	admissible := func(u unit) bool {
-		for _, k := range u.rrsets {
+		for _, k := range u.Wire.rrsets {
 			if touched[k] {
 				return false
 			}
@@ -197,7 +197,7 @@ func fillMessage(zone string, units []unit, maxBytes, maxChanges int) int {
 	}
 	add := func(est *messageEstimate, u unit, s share) {
 		est.commit(s)
-		for _, k := range u.rrsets {
+		for _, k := range u.Wire.rrsets {
 			touched[k] = true
 		}
 	}
@@ -208,7 +208,7 @@ func fillMessage(zone string, units []unit, maxBytes, maxChanges int) int {
 	for {
 		grown := false
 		for n < limit && admissible(units[n]) {
-			s := est.share(units[n])
+			s := est.share(units[n].Wire)
 			if length+s.total > maxBytes {
 				break
 			}
@@ -235,7 +235,7 @@ func fillMessage(zone string, units []unit, maxBytes, maxChanges int) int {
 		if next > maxBytes {
 			return n
 		}
-		add(est, units[n], est.share(units[n]))
+		add(est, units[n], est.share(units[n].Wire))
 		length = next
 		n++
 	}
@@ -277,7 +277,7 @@ func newMessageEstimate(zone string) *messageEstimate {
 }
 
 // share bounds what u adds to the message.
-func (e *messageEstimate) share(u unit) share {
+func (e *messageEstimate) share(u update) share {
 	var s share
 	reachable := func(name string) bool { return e.targets[name] || slices.Contains(s.targets, name) }
 	for _, rr := range u.prereq {
@@ -335,51 +335,26 @@ func recordBound(rr dns.RR, prefix int) int {
 }
 
 // exchangeFunc sends one UPDATE message and returns the server's answer; an error means
-// no answer was had (the message may or may not have been applied).
+// no answer was had (the message may or may not have been applied, unless the error is
+// marked batch.NotSent).
 type exchangeFunc func(ctx context.Context, m *dns.Msg) (*dns.Msg, error)
 
-// sendResult is what sending a batch achieved.
-type sendResult struct {
-	// applied counts the messages the server accepted.
-	applied int
-	failed  []failure
-}
-
-// failure is a Change that failed, with its position in the Apply call.
-type failure struct {
-	index int
-	err   provider.ChangeError
-}
-
-// sendBisecting sends units as one message; when the server refuses it, it sends each
-// half again, down to single units, which are then reported as failed with the server's
-// answer. Rcodes that concern the whole zone (NOTAUTH, NOTZONE) are not bisected: they
-// end the call with an error, as does a failed exchange.
-func sendBisecting(ctx context.Context, zone string, units []unit, exchange exchangeFunc, res *sendResult) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
+// sendUpdate sends units as one message through exchange and counts it in *accepted when
+// the server accepts it. A refusal of the message's content (YXRRSET, NXRRSET, SERVFAIL
+// and the like) is a batch refusal, explained; NOTAUTH and NOTZONE concern the whole
+// zone, so they stop Apply rather than be bisected.
+func sendUpdate(ctx context.Context, zone string, units []unit, exchange exchangeFunc, accepted *int) error {
 	answer, err := exchange(ctx, updateMessage(zone, units))
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
-	}
-	if answer.Rcode == dns.RcodeSuccess {
-		res.applied++
+	case answer.Rcode == dns.RcodeSuccess:
+		*accepted++
 		return nil
+	case answer.Rcode == dns.RcodeNotAuth || answer.Rcode == dns.RcodeNotZone:
+		return fmt.Errorf("UPDATE refused for the whole zone: %w", answerError(answer))
 	}
-	refusal := answerError(answer)
-	if answer.Rcode == dns.RcodeNotAuth || answer.Rcode == dns.RcodeNotZone {
-		return fmt.Errorf("zone %s: UPDATE refused for the whole zone: %w", zone, refusal)
-	}
-	if len(units) == 1 {
-		res.failed = append(res.failed, failure{units[0].index, provider.ChangeError{Change: units[0].change, Err: explain(refusal)}})
-		return nil
-	}
-	half := len(units) / 2
-	if err := sendBisecting(ctx, zone, units[:half], exchange, res); err != nil {
-		return err
-	}
-	return sendBisecting(ctx, zone, units[half:], exchange, res)
+	return batch.Refused(explain(answerError(answer)))
 }
 
 // RcodeError is a server's refusal of a request: its response code and the extended

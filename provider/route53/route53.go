@@ -34,6 +34,7 @@ import (
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/batch"
 )
 
 // Defaults of the zero Config.
@@ -430,15 +431,10 @@ func (p *Provider) Records(ctx context.Context, zone provider.Zone) ([]*endpoint
 	}
 }
 
-// failure is a failed Change with its position in the changes of Apply.
-type failure struct {
-	index int
-	err   provider.ChangeError
-}
-
 // Apply makes changes in the zone with id zone.ID, in as few ChangeResourceRecordSets
 // requests as Config's batch limits allow, one Change never split over two, pausing
-// Config.BatchChangeInterval between requests. Route 53 applies a request atomically.
+// Config.BatchChangeInterval before each request but the first. Route 53 applies a
+// request atomically. Apply reports what became of each Change as package batch says.
 //
 // A Change fails, and is listed in the *provider.ApplyError with the reason, when it
 // cannot be expressed (a name outside the zone, a bad routing property, an ALIAS without
@@ -448,44 +444,24 @@ type failure struct {
 // bisected until each rejected Change is alone, and the others are applied).
 //
 // Any other error (credentials, a missing zone, throttling or server errors that outlast
-// the retries) ends Apply with that error: the requests before were applied, the rest
-// were not.
+// the retries) stops Apply: the requests before were applied, the one that failed may or
+// may not have been, the rest were not sent.
 func (p *Provider) Apply(ctx context.Context, zone provider.Zone, changes []provider.Change) error {
-	var failed []failure
-	units := make([]unit, 0, len(changes))
-	for i, c := range changes {
-		rcs, err := p.routeChanges(zone, c)
-		if err != nil {
-			failed = append(failed, failure{i, provider.ChangeError{Change: c, Err: err}})
-			continue
-		}
-		units = append(units, unit{index: i, change: c, changes: rcs, size: sizeOf(rcs)})
-	}
-	batches, tooBig := pack(units, p.s.limits)
-	for _, u := range tooBig {
-		failed = append(failed, failure{u.index, provider.ChangeError{Change: u.change, Err: fmt.Errorf(
-			"the change alone exceeds the batch limits (%d changes, %d characters, %d values; it needs %d, %d, %d)",
-			p.s.limits.changes, p.s.limits.chars, p.s.limits.values, u.size.changes, u.size.chars, u.size.values)}})
-	}
-	for i, b := range batches {
-		if i > 0 && p.s.batchInterval > 0 {
-			if err := p.sleep(ctx, p.s.batchInterval); err != nil {
-				return fmt.Errorf("route53: zone %s (%s): %w", zone.Name, zone.ID, err)
-			}
-		}
-		if err := p.submit(ctx, zone.ID, b, &failed); err != nil {
-			return fmt.Errorf("route53: zone %s (%s): changing records: %w", zone.Name, zone.ID, err)
-		}
-	}
-	if len(failed) == 0 {
-		return nil
-	}
-	slices.SortFunc(failed, func(a, b failure) int { return a.index - b.index })
-	out := make([]provider.ChangeError, len(failed))
-	for i, f := range failed {
-		out[i] = f.err
-	}
-	return &provider.ApplyError{Zone: zone.Name, Failed: out}
+	l := p.s.limits
+	return batch.Apply(ctx, changes, batch.Config[[]types.Change]{
+		Zone:    zone.Name,
+		Prefix:  fmt.Sprintf("route53: zone %s (%s)", zone.Name, zone.ID),
+		Convert: func(c provider.Change) ([]types.Change, error) { return p.routeChanges(zone, c) },
+		Pack:    batch.Additive(l.counts(), sizeOf),
+		TooBig: func(u unit) error {
+			need := sizeOf(u.Wire)
+			return fmt.Errorf("the change alone exceeds the batch limits (%d changes, %d characters, %d values; it needs %d, %d, %d)",
+				l.changes, l.chars, l.values, need[0], need[1], need[2])
+		},
+		Send:     func(ctx context.Context, units []unit) error { return p.submit(ctx, zone.ID, units) },
+		Interval: p.s.batchInterval,
+		Sleep:    p.sleep,
+	})
 }
 
 // routeChanges turns one Change into Route 53 changes, in its order: a create is a
@@ -506,7 +482,7 @@ func (p *Provider) routeChanges(zone provider.Zone, c provider.Change) ([]types.
 		out = append(out, types.Change{Action: action, ResourceRecordSet: &rrs})
 		return nil
 	}
-	for _, rc := range c.Records {
+	for _, rc := range withOwnershipRouting(c) {
 		var err error
 		switch rc.Op {
 		case provider.OpCreate:
@@ -527,11 +503,10 @@ func (p *Provider) routeChanges(zone provider.Zone, c provider.Change) ([]types.
 	return out, nil
 }
 
-// submit sends batch as one request. When Route 53 rejects its content, it sends each
-// half again, down to single units, which are then failed with Route 53's message.
-// Errors other than a rejection end it.
-func (p *Provider) submit(ctx context.Context, zoneID string, batch []unit, failed *[]failure) error {
-	in := &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zoneID), ChangeBatch: &types.ChangeBatch{Changes: flatten(batch)}}
+// submit sends units as one request, and marks Route 53's rejection of its content as
+// a refusal, with Route 53's message.
+func (p *Provider) submit(ctx context.Context, zoneID string, units []unit) error {
+	in := &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zoneID), ChangeBatch: &types.ChangeBatch{Changes: flatten(units)}}
 	err := p.call(ctx, OperationChangeResourceRecordSets, func(ctx context.Context) error {
 		_, err := p.api.ChangeResourceRecordSets(ctx, in)
 		return err
@@ -539,16 +514,8 @@ func (p *Provider) submit(ctx context.Context, zoneID string, batch []unit, fail
 	switch {
 	case err == nil:
 		return nil
-	case !rejected(err):
-		return err
-	case len(batch) == 1:
-		u := batch[0]
-		*failed = append(*failed, failure{u.index, provider.ChangeError{Change: u.change, Err: fmt.Errorf("rejected by Route 53: %s", apiMessage(err))}})
-		return nil
+	case rejected(err):
+		return batch.Refused(fmt.Errorf("rejected by Route 53: %s", apiMessage(err)))
 	}
-	mid := len(batch) / 2
-	if err := p.submit(ctx, zoneID, batch[:mid], failed); err != nil {
-		return err
-	}
-	return p.submit(ctx, zoneID, batch[mid:], failed)
+	return fmt.Errorf("changing records: %w", err)
 }

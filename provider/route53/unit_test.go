@@ -242,29 +242,52 @@ func FuzzDecodeName(f *testing.F) {
 	})
 }
 
-func TestPack(t *testing.T) {
-	u := func(changes, chars, values int) unit { return unit{size: size{changes, chars, values}} }
-	l := limits{changes: 4, chars: 100, values: 10}
+// TestApplyBatches: Changes are packed by every limit, one over a limit alone fails
+// without a request, requests are paced, and an error other than a rejection stops Apply
+// with the request in flight unknown and the rest not attempted.
+func TestApplyBatches(t *testing.T) {
+	a := func(name string, targets ...string) provider.Change {
+		return provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate, New: endpoint.New(name+".example.com", "A", 0, targets...)}}}
+	}
+	changes := []provider.Change{
+		a("one", "192.0.2.1"), a("two", "192.0.2.1", "192.0.2.2"), // 3 values: one request
+		a("big", "192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4"), // 4 values: too big alone
+		a("three", "192.0.2.1"), a("four", "192.0.2.1"), // second request
+		a("five", "192.0.2.1", "192.0.2.2"), // third request
+	}
 	for _, tc := range []struct {
-		name   string
-		units  []unit
-		want   []int // units per batch
-		tooBig int
+		name                          string
+		errs                          []error
+		wantUnknown, wantNotAttempted []int
 	}{
-		{"by changes, never split", []unit{u(2, 0, 0), u(2, 0, 0), u(2, 0, 0), u(1, 0, 0)}, []int{2, 2}, 0},
-		{"by chars", []unit{u(1, 60, 1), u(1, 60, 1), u(1, 40, 1)}, []int{1, 2}, 0},
-		{"by values", []unit{u(1, 0, 6), u(1, 0, 6)}, []int{1, 1}, 0},
-		{"too big alone", []unit{u(5, 0, 0), u(1, 0, 0)}, []int{1}, 1},
-		{"empty", nil, nil, 0},
+		{"applied", nil, nil, nil},
+		{"stopped", []error{nil, errors.New("connection reset")}, []int{3, 4}, []int{5}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			batches, tooBig := pack(tc.units, l)
-			var got []int
-			for _, b := range batches {
-				got = append(got, len(b))
+			p := newUnit(t, Config{BatchChangeSize: 4, BatchChangeSizeValues: 3, BatchChangeInterval: time.Second})
+			var waits []time.Duration
+			p.sleep = func(_ context.Context, d time.Duration) error { waits = append(waits, d); return nil }
+			fake := &fakeAPI{errs: tc.errs}
+			p.api = fake
+			err := p.Apply(context.Background(), provider.Zone{ID: "Z1", Name: "example.com"}, changes)
+			var ae *provider.ApplyError
+			if !errors.As(err, &ae) || len(ae.Failed) != 1 || ae.Failed[0].Change.Main().New != changes[2].Main().New || !strings.Contains(ae.Failed[0].Err.Error(), "it needs 1, 36, 4") {
+				t.Fatalf("Apply: %v; want the big change failed alone", err)
 			}
-			if !slices.Equal(got, tc.want) || len(tooBig) != tc.tooBig {
-				t.Errorf("batches %v, too big %d; want %v, %d", got, len(tooBig), tc.want, tc.tooBig)
+			indexes := func(list []provider.Change) (out []int) {
+				for _, c := range list {
+					out = append(out, slices.IndexFunc(changes, func(o provider.Change) bool { return o.Main().New == c.Main().New }))
+				}
+				return out
+			}
+			if unknown, notAttempted := indexes(ae.Unknown), indexes(ae.NotAttempted); !slices.Equal(unknown, tc.wantUnknown) || !slices.Equal(notAttempted, tc.wantNotAttempted) {
+				t.Errorf("unknown %v, not attempted %v; want %v, %v", unknown, notAttempted, tc.wantUnknown, tc.wantNotAttempted)
+			}
+			if tc.wantUnknown != nil && (ae.Stopped == nil || ae.Stopped.Error() != "route53: zone example.com (Z1): changing records: connection reset") {
+				t.Errorf("Stopped = %v", ae.Stopped)
+			}
+			if calls := 3 - len(tc.wantNotAttempted); fake.calls != calls || len(waits) != calls-1 {
+				t.Errorf("%d requests and %d pauses, want %d and %d", fake.calls, len(waits), calls, calls-1)
 			}
 		})
 	}
@@ -274,12 +297,12 @@ func TestSizeOf(t *testing.T) {
 	rrs := &types.ResourceRecordSet{ResourceRecords: []types.ResourceRecord{{Value: aws.String("abcd")}, {Value: aws.String("ef")}}}
 	for _, tc := range []struct {
 		action types.ChangeAction
-		want   size
+		want   []int
 	}{
-		{types.ChangeActionCreate, size{1, 6, 2}},
-		{types.ChangeActionUpsert, size{1, 12, 4}},
+		{types.ChangeActionCreate, []int{1, 6, 2}},
+		{types.ChangeActionUpsert, []int{1, 12, 4}},
 	} {
-		if got := sizeOf([]types.Change{{Action: tc.action, ResourceRecordSet: rrs}}); got != tc.want {
+		if got := sizeOf([]types.Change{{Action: tc.action, ResourceRecordSet: rrs}}); !slices.Equal(got, tc.want) {
 			t.Errorf("%s: %+v, want %+v", tc.action, got, tc.want)
 		}
 	}
