@@ -101,7 +101,7 @@ func (c *Cached) Records(ctx context.Context, zone Zone) ([]*endpoint.Endpoint, 
 	if err != nil {
 		return nil, err
 	}
-	z.store = NewRRsetStore(zone.Name, nil, records...)
+	z.store = NewRRsetMirror(zone.Name, records...)
 	z.readAt = started
 	return records, nil
 }
@@ -132,6 +132,11 @@ func (c *Cached) Unchanged(ctx context.Context, zone Zone) (bool, error) {
 	defer z.mu.Unlock()
 	return z.store != nil && c.fresh(ctx, zone, z), nil
 }
+
+// Unwrap returns the wrapped provider, for a caller that must see what the service holds
+// rather than the cached copy (which keeps an ownership record as it was sent, without
+// what the service adds to it: a default TTL, Route53's routing policy).
+func (c *Cached) Unwrap() Provider { return c.next }
 
 // AdjustEndpoints is the wrapped provider's: caching changes where records come from,
 // not the form they take.

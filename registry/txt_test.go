@@ -309,7 +309,8 @@ func mustDomainFilter(t *testing.T, include ...string) endpoint.DomainFilter {
 }
 
 // The ownership record written with a record: upstream's value byte for byte, TTL unset,
-// the record's set identifier and properties, no labels.
+// the record's set identifier, none of its provider settings (provider.Change), no labels;
+// the Change names the owned record, and passes provider.CheckChange.
 func TestCreatedOwnershipRecord(t *testing.T) {
 	ep := withSetID(wanted("app.example.com", "A", "web", "192.0.2.1"), "eu")
 	ep.RecordTTL = 60
@@ -324,15 +325,65 @@ func TestCreatedOwnershipRecord(t *testing.T) {
 	}
 	txt := changes[0].Records[0].New
 	want := &endpoint.Endpoint{
-		DNSName:          "a-app.example.com",
-		RecordType:       "TXT",
-		Targets:          endpoint.Targets{`"heritage=external-dns,external-dns/custom=kept,external-dns/owner=default,external-dns/resource=service/default/web"`},
-		SetIdentifier:    "eu",
-		ProviderSpecific: endpoint.ProviderSpecific{{Name: "aws/weight", Value: "10"}},
-		Labels:           endpoint.Labels{},
+		DNSName:       "a-app.example.com",
+		RecordType:    "TXT",
+		Targets:       endpoint.Targets{`"heritage=external-dns,external-dns/custom=kept,external-dns/owner=default,external-dns/resource=service/default/web"`},
+		SetIdentifier: "eu",
+		Labels:        endpoint.Labels{},
 	}
 	if fmt.Sprintf("%#v", *txt) != fmt.Sprintf("%#v", *want) {
 		t.Errorf("ownership record\n%#v\nwant\n%#v", *txt, *want)
+	}
+	if changes[0].Owned != ep {
+		t.Errorf("Owned is %v, want the planned record", changes[0].Owned)
+	}
+	if err := provider.CheckChange(changes[0]); err != nil {
+		t.Errorf("CheckChange: %v", err)
+	}
+}
+
+// Cloudflare refuses a proxied TXT record, and Route53 an ALIAS TXT: no setting of an
+// owned record may reach its ownership record, whichever way the Change comes about.
+func TestOwnershipRecordsCarryNoSettings(t *testing.T) {
+	proxied := func(ep *endpoint.Endpoint) *endpoint.Endpoint {
+		ep.SetProperty("cloudflare-proxied", "true")
+		ep.SetProperty("cloudflare-record-comment", "managed")
+		ep.RecordTTL = 1
+		return ep
+	}
+	reg := newTestTXT(t, TXTConfig{})
+	zone := reg.Load(testZone, []*endpoint.Endpoint{
+		// Owned through a legacy same-name record, so a new-format one is missing.
+		proxied(record("old.example.com", "A", "192.0.2.1")),
+		ownership("old.example.com", "default", "old"),
+		proxied(record("upd.example.com", "A", "192.0.2.2")),
+		ownership("a-upd.example.com", "default", "upd"),
+	})
+	var before *endpoint.Endpoint
+	for _, r := range zone.Records() {
+		if r.DNSName == "upd.example.com" {
+			before = r
+		}
+	}
+	upd := proxied(wanted("upd.example.com", "A", "upd", "192.0.2.3"))
+	upd.SetProperty("cloudflare-record-comment", "changed")
+	changes, problems := zone.Changes(plan.Changes{
+		Create: []*endpoint.Endpoint{proxied(wanted("new.example.com", "A", "new", "192.0.2.9"))},
+		Update: []plan.Update{{Old: before, New: upd}},
+	})
+	if len(problems) != 0 {
+		t.Fatalf("problems: %v", problems)
+	}
+	if len(changes) < 3 {
+		t.Fatalf("changes %v: want a create, an update and the missing ownership record of old.example.com", summaries(changes))
+	}
+	for _, c := range changes {
+		if err := provider.CheckChange(c); err != nil {
+			t.Errorf("%s: %v", c, err)
+		}
+		if c.Owned == nil {
+			t.Errorf("%s: Owned is nil", c)
+		}
 	}
 }
 

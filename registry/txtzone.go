@@ -119,7 +119,7 @@ func (z *txtZone) Changes(pc plan.Changes) ([]provider.Change, []endpoint.Proble
 // deleteChange deletes the record, then each of its ownership records that is ours and
 // that no record left after this plan relies on.
 func (z *txtZone) deleteChange(i int, rc provider.RecordChange, stillNeeded map[txtKey]bool, lastDeleter map[txtKey]int) provider.Change {
-	c := provider.Change{Records: []provider.RecordChange{rc}}
+	c := provider.Change{Records: []provider.RecordChange{rc}, Owned: rc.Old}
 	for _, k := range z.reg.ownershipCandidates(rc.Old) {
 		o := z.owners[k]
 		if o == nil || o.owner() != z.reg.ownerID || stillNeeded[k] || lastDeleter[k] != i {
@@ -138,12 +138,15 @@ func (o *ownershipRecord) removal() provider.RecordChange {
 	}
 	kept := o.ep.Clone()
 	kept.Targets = slices.Clone(o.others)
+	kept.ProviderSpecific, kept.RecordTTL = nil, 0
 	return provider.RecordChange{Op: provider.OpUpdate, Old: o.ep, New: kept}
 }
 
 // writeChange puts the new-format ownership record of a created or updated record in
-// front of it: a create when there is none, an update when the labels (or, for an
-// update, the provider-specific properties the TXT copies) change, nothing otherwise.
+// front of it: a create when there is none, an update when the labels change, or when
+// an update changes the record's provider-specific properties (a provider that derives
+// the ownership record's wire form from the owned record, as Route53 gives it the
+// record's routing policy, then rewrites it), nothing otherwise.
 func (z *txtZone) writeChange(rc provider.RecordChange) (provider.Change, error) {
 	ep := rc.New
 	name := z.reg.OwnershipName(ep.DNSName, ep.RecordType)
@@ -218,7 +221,7 @@ func (z *txtZone) missingChanges(touched map[endpoint.RecordKey]bool) ([]provide
 			txt.Targets = append(txt.Targets, adopted.others...)
 			rc = provider.RecordChange{Op: provider.OpUpdate, Old: adopted.ep, New: txt}
 		}
-		out = append(out, provider.Change{Records: []provider.RecordChange{rc}})
+		out = append(out, provider.Change{Records: []provider.RecordChange{rc}, Owned: ep})
 	}
 	return out, problems
 }
@@ -239,27 +242,26 @@ func (z *txtZone) desiredLabels(ep *endpoint.Endpoint) endpoint.Labels {
 	return labels
 }
 
-// ownershipEndpoint builds the ownership record of ep as upstream writes it: TTL unset,
-// the record's set identifier and provider-specific properties (Route53 needs them to
-// put the TXT under the same routing policy), no labels of its own.
+// ownershipEndpoint builds the ownership record of ep: TTL unset, the record's set
+// identifier, no provider-specific properties and no labels of its own (see
+// provider.Change for why it carries no settings).
 func (z *txtZone) ownershipEndpoint(name string, ep *endpoint.Endpoint, labels endpoint.Labels, nonce []byte) (*endpoint.Endpoint, error) {
 	value, err := z.reg.encodeValue(labels, nonce)
 	if err != nil {
 		return nil, fmt.Errorf("encrypting ownership record %s: %w", name, err)
 	}
 	return &endpoint.Endpoint{
-		DNSName:          name,
-		RecordType:       endpoint.RecordTypeTXT,
-		Targets:          endpoint.Targets{value},
-		SetIdentifier:    ep.SetIdentifier,
-		ProviderSpecific: slices.Clone(ep.ProviderSpecific),
-		Labels:           endpoint.Labels{},
+		DNSName:       name,
+		RecordType:    endpoint.RecordTypeTXT,
+		Targets:       endpoint.Targets{value},
+		SetIdentifier: ep.SetIdentifier,
+		Labels:        endpoint.Labels{},
 	}, nil
 }
 
 // withOwnership orders an ownership write before the record change it belongs to.
 func withOwnership(rc, txt provider.RecordChange) provider.Change {
-	return provider.Change{Records: []provider.RecordChange{txt, rc}, Primary: 1}
+	return provider.Change{Records: []provider.RecordChange{txt, rc}, Primary: 1, Owned: rc.New}
 }
 
 // problemsFor reports err on every object that asked for ep.

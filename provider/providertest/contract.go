@@ -155,6 +155,26 @@ func testAtomicChange(t *testing.T, h Harness) {
 	})
 }
 
+// testOwnershipSettings applies, in one call, a Change whose ownership record carries a
+// provider setting (as a registry copying the owned record's settings would write it),
+// beside a good Change: the first is refused alone with provider.ErrOwnershipSettings,
+// since a service may refuse the setting on a TXT record (Cloudflare a proxied one) or
+// read it as something else; the second is applied.
+func testOwnershipSettings(t *testing.T, h Harness) {
+	e := newEnv(t, h, zoneMain)
+	owned := a("proxied", "192.0.2.1")
+	owned.SetProperty("cloudflare-proxied", "true")
+	ownership := endpoint.New("a-proxied."+zoneMain, endpoint.RecordTypeTXT, 0, `"heritage=external-dns,external-dns/owner=conformance"`)
+	ownership.SetProperty("cloudflare-proxied", "true")
+	bad := provider.Change{Primary: 1, Owned: owned, Records: []provider.RecordChange{create(ownership), create(owned)}}
+	good := single(create(a("plain", "192.0.2.2")))
+	err := e.p.Apply(context.Background(), e.zone(t, zoneMain), []provider.Change{bad, good})
+	if failed := provider.FailedChanges(err); len(failed) != 1 || !errors.Is(failed[0].Err, provider.ErrOwnershipSettings) {
+		t.Errorf("Apply returned %v, want the Change with a proxied ownership record refused alone with provider.ErrOwnershipSettings", err)
+	}
+	e.expectZone(t, zoneMain, []*endpoint.Endpoint{a("plain", "192.0.2.2")})
+}
+
 // concurrentReaders is how many goroutines read a zone at once.
 const concurrentReaders = 8
 

@@ -44,6 +44,20 @@ type Harness struct {
 	// cost per record grows with the zone's size, and say why where it is set, so that
 	// the case still runs in seconds rather than minutes.
 	BulkRecords int
+
+	// Settings are the provider's cases for its own settings, run as the Settings
+	// subtests; see SettingsCase.
+	Settings []SettingsCase
+
+	// OwnershipKeeps names the properties of an owned record that the provider's
+	// Records may return on its ownership record too (Route53: the routing policy, which
+	// Route 53 demands of a record with a set identifier). Any other property on an
+	// ownership record fails the Settings cases.
+	OwnershipKeeps []string
+
+	// OnlySettings runs the Settings cases alone, for a configuration that changes what
+	// the other cases expect (every TTL raised to a minimum, every record proxied).
+	OnlySettings bool
 }
 
 // Run runs the whole suite against the providers h makes, each case in its own subtest
@@ -51,12 +65,21 @@ type Harness struct {
 // -run 'TestConformance/Bulk'.
 func Run(t *testing.T, h Harness) {
 	t.Helper()
+	run(t, h, nil)
+}
+
+// run is Run, handing what each settings case stored to keep when it is not nil.
+func run(t *testing.T, h Harness, keep func(name string, records []*endpoint.Endpoint)) {
+	t.Helper()
 	if h.New == nil {
 		t.Fatal("providertest: Harness.New is required")
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) { c.run(t, h) })
+		if !h.OnlySettings {
+			t.Run(c.name, func(t *testing.T) { c.run(t, h) })
+		}
 	}
+	t.Run("Settings", func(t *testing.T) { testSettings(t, h, keep) })
 }
 
 // cases are the suite's subtests, in the order they run.
@@ -69,6 +92,7 @@ var cases = []struct {
 	{"OthersUntouched", testOthersUntouched},
 	{"RefusedChanges", testRefusedChanges},
 	{"AtomicChange", testAtomicChange},
+	{"OwnershipSettings", testOwnershipSettings},
 	{"Bulk", testBulk},
 	{"Wildcard", testWildcard},
 	{"Apex", testApex},
