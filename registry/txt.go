@@ -77,6 +77,9 @@ func NewTXT(cfg TXTConfig) (*TXT, error) {
 	case cfg.EncryptionKey != nil && len(cfg.EncryptionKey) != AESKeySize:
 		return nil, fmt.Errorf("--txt-encrypt-aes-key: the key is %d bytes, want %d (AES-256)", len(cfg.EncryptionKey), AESKeySize)
 	}
+	if err := validateAffixes(cfg); err != nil {
+		return nil, err
+	}
 	types := cfg.ManagedTypes
 	if len(types) == 0 {
 		types = endpoint.DefaultManagedTypes()
@@ -95,6 +98,22 @@ func NewTXT(cfg TXTConfig) (*TXT, error) {
 		domainFilter:        cfg.DomainFilter,
 		migrateFrom:         cfg.MigrateFromOwner,
 	}, nil
+}
+
+// validateAffixes refuses a prefix, suffix or wildcard replacement that cannot make a
+// valid ownership record name (a space, a quote, an empty label), at start, rather than
+// on the first record that needs one. It tries the longest type label, for the longest
+// name the affixes produce.
+func validateAffixes(cfg TXTConfig) error {
+	sample := &TXT{prefix: strings.ToLower(cfg.Prefix), suffix: strings.ToLower(cfg.Suffix), wildcardReplacement: strings.ToLower(cfg.WildcardReplacement)}
+	for _, name := range []string{"x.example.com", "*.example.com"} {
+		got := sample.OwnershipName(name, endpoint.RecordTypeCNAME)
+		if err := endpoint.ValidateOwnerName(got); err != nil {
+			return fmt.Errorf("--txt-prefix %q, --txt-suffix %q, --txt-wildcard-replacement %q make ownership names such as %q, which is not a valid DNS name: %w",
+				cfg.Prefix, cfg.Suffix, cfg.WildcardReplacement, got, err)
+		}
+	}
+	return nil
 }
 
 // OwnerID returns the configured owner id.
@@ -134,9 +153,52 @@ func (t *TXT) affixName(name, typeLabel, recordType string) string {
 	return out
 }
 
+// isTypedName reports whether name is the current-format ownership name of some record
+// (OwnershipName of some name and one of typedTypes). Such a TXT record owns only the
+// record it names; it is never read as the legacy ownership record of records at its own
+// name, as upstream never reads it so: otherwise a name like a-team.example.com, which
+// our ownership record of team.example.com takes, would hand us whatever someone else
+// keeps at a-team.example.com.
+func (t *TXT) isTypedName(name string) bool {
+	// The record types upstream puts into ownership names and recognises in them.
+	for _, rt := range [...]string{
+		endpoint.RecordTypeA, endpoint.RecordTypeAAAA, endpoint.RecordTypeCNAME, endpoint.RecordTypeNS,
+		endpoint.RecordTypeMX, endpoint.RecordTypeSRV, endpoint.RecordTypeTXT, "PTR", "NAPTR", "CAA",
+	} {
+		lower := strings.ToLower(rt)
+		typeLabel := lower + "-"
+		if strings.Contains(t.prefix+t.suffix, recordTypeTemplate) {
+			typeLabel = ""
+		}
+		prefix := strings.ReplaceAll(t.prefix, recordTypeTemplate, lower) + typeLabel
+		suffix := strings.ReplaceAll(t.suffix, recordTypeTemplate, lower)
+		rest, ok := strings.CutPrefix(name, prefix)
+		if !ok || prefix == "" && suffix == "" {
+			continue
+		}
+		first, domain, hasDomain := strings.Cut(rest, ".")
+		first, ok = strings.CutSuffix(first, suffix)
+		if !ok || first == "" {
+			continue
+		}
+		candidate := first
+		if hasDomain {
+			candidate += "." + domain
+		}
+		if t.OwnershipName(candidate, rt) == name {
+			return true
+		}
+		if first == t.wildcardReplacement && hasDomain && t.OwnershipName("*."+domain, rt) == name {
+			return true
+		}
+	}
+	return false
+}
+
 // ownershipCandidates lists, in the order they are looked up, the names of the
 // ownership records that may own ep: the current format; the legacy format (never used
-// by upstream for AAAA); and for ALIAS A records the older CNAME-typed name.
+// by upstream for AAAA); and for ALIAS A records the older CNAME-typed name. A legacy
+// candidate holding a typed name owns nothing at its own name (see txtZone.owner).
 func (t *TXT) ownershipCandidates(ep *endpoint.Endpoint) []txtKey {
 	keys := []txtKey{{t.OwnershipName(ep.DNSName, ep.RecordType), ep.SetIdentifier}}
 	if ep.RecordType != endpoint.RecordTypeAAAA {
@@ -202,6 +264,7 @@ func (t *TXT) LoadAdopting(zone provider.Zone, records []*endpoint.Endpoint, exi
 				o.labels = maps.Clone(o.labels)
 				o.labels[endpoint.OwnerLabelKey] = t.ownerID
 			}
+			o.typed = t.isTypedName(r.DNSName)
 			z.owners[txtKey{r.DNSName, r.SetIdentifier}] = o
 			continue
 		}
@@ -216,7 +279,7 @@ func (t *TXT) LoadAdopting(zone provider.Zone, records []*endpoint.Endpoint, exi
 		// not evidence that the record is ours.
 		lr.ep.Labels = endpoint.Labels{}
 		for _, k := range t.ownershipCandidates(r) {
-			if o := z.owners[k]; o != nil {
+			if o := z.owner(k, r); o != nil {
 				lr.via, lr.owned = k, true
 				for key, v := range o.labels {
 					lr.ep.Labels[key] = v
@@ -229,15 +292,37 @@ func (t *TXT) LoadAdopting(zone provider.Zone, records []*endpoint.Endpoint, exi
 	return z
 }
 
+// ownershipRecordOf reads the ownership record in r, if r is one: the first of its values
+// that is an ownership value, with the others kept aside. An RRset holding ownership
+// values of more than one owner id is contested: it is nobody's, and the records it
+// would own are labelled with ContestedOwner so that no owner changes them (whichever
+// value came first must not decide who may delete a record).
 func (t *TXT) ownershipRecordOf(r *endpoint.Endpoint) *ownershipRecord {
 	if r.RecordType != endpoint.RecordTypeTXT {
 		return nil
 	}
+	var found *ownershipRecord
+	owners := map[string]bool{}
 	for i, target := range r.Targets {
-		if labels, nonce, ok := t.decodeValue(target); ok {
+		labels, nonce, ok := t.decodeValue(target)
+		if !ok {
+			continue
+		}
+		owners[labels[endpoint.OwnerLabelKey]] = true
+		if found == nil {
 			others := slices.Concat(r.Targets[:i], r.Targets[i+1:])
-			return &ownershipRecord{ep: r, labels: labels, nonce: nonce, others: others}
+			found = &ownershipRecord{ep: r, labels: labels, nonce: nonce, others: others}
 		}
 	}
-	return nil
+	if len(owners) > 1 {
+		found.labels = endpoint.Labels{endpoint.OwnerLabelKey: ContestedOwner(slices.Sorted(maps.Keys(owners)))}
+	}
+	return found
+}
+
+// ContestedOwner is the owner label of records whose ownership RRset holds values of
+// several owner ids: "several owners (a, b)", so that a message saying "owned by" it
+// reads right. No owner id can be it, since an owner id holds no comma.
+func ContestedOwner(owners []string) string {
+	return "several owners (" + strings.Join(owners, ", ") + ")"
 }

@@ -574,3 +574,82 @@ func TestLabelsFromProviderDoNotOwn(t *testing.T) {
 		t.Errorf("records %q: want web unowned", got)
 	}
 }
+
+// D1: a TXT record whose name carries a type label owns the record it names and nothing
+// at its own name. Our ownership record of team.example.com is a-team.example.com; a
+// hand-written A record at a-team.example.com stays unowned, as upstream reads it.
+func TestTypedOwnershipNameOwnsNothingAtItsOwnName(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  TXTConfig
+		txt  string // our ownership record of team.example.com's A record
+	}{
+		{"default", TXTConfig{}, "a-team.example.com"},
+		{"cname", TXTConfig{}, "cname-team.example.com"},
+		{"prefix", TXTConfig{Prefix: "zk-"}, "zk-a-team.example.com"},
+		{"type in prefix", TXTConfig{Prefix: "_%{record_type}."}, "_a.team.example.com"},
+		{"suffix", TXTConfig{Suffix: "-%{record_type}"}, "team-a.example.com"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			reg := newTestTXT(t, tt.cfg)
+			recordType := "A"
+			if tt.name == "cname" {
+				recordType = "CNAME"
+			}
+			got := loadRecords(t, reg,
+				record(tt.txt, "A", "10.0.0.1"), // hand-written, unowned
+				ownership(tt.txt, "default", "team"),
+				record("team.example.com", recordType, "192.0.2.66"),
+			)
+			want := []string{tt.txt + " A", "team.example.com " + recordType + "  default service/default/team"}
+			if !slices.Equal(got, want) {
+				t.Errorf("records %q, want %q", got, want)
+			}
+		})
+	}
+	// A legacy (untyped) ownership record still owns the record at its own name.
+	got := loadRecords(t, newTestTXT(t, TXTConfig{}), record("legacy.example.com", "A", "192.0.2.2"), ownership("legacy.example.com", "default", "legacy"))
+	if want := []string{"legacy.example.com A  default service/default/legacy"}; !slices.Equal(got, want) {
+		t.Errorf("legacy: records %q, want %q", got, want)
+	}
+}
+
+// D7: one ownership RRset holding values of two owners is contested, whatever the order
+// of its values: the record is nobody's to change.
+func TestContestedOwnershipIsNotOurs(t *testing.T) {
+	ours := FormatOwnership(endpoint.Labels{"owner": "default", "resource": "service/default/a"})
+	theirs := FormatOwnership(endpoint.Labels{"owner": "other", "resource": "service/default/b"})
+	for _, order := range [][]string{{ours, theirs}, {theirs, ours}} {
+		got := loadRecords(t, newTestTXT(t, TXTConfig{}),
+			record("app.example.com", "A", "192.0.2.1"),
+			record("a-app.example.com", "TXT", order...),
+		)
+		if want := []string{"app.example.com A  several owners (default, other)"}; !slices.Equal(got, want) {
+			t.Errorf("values %q: records %q, want %q", order, got, want)
+		}
+	}
+}
+
+// D9: ownership names that would be invalid are refused by the registry, so plan says
+// so before run tries; affixes that cannot make a DNS name are refused at start.
+func TestOwnershipNamesAreValidated(t *testing.T) {
+	label := strings.Repeat("x", 62)
+	ep := wanted(label+".example.com", "CNAME", "web", "lb.example.net")
+	changes, problems := newTestTXT(t, TXTConfig{}).Load(testZone, nil).Changes(plan.Changes{Create: []*endpoint.Endpoint{ep}})
+	if len(changes) != 0 || len(problems) != 1 || !strings.Contains(problems[0].Error(), "cannot be named") {
+		t.Errorf("changes %v, problems %v: want the create refused, naming the ownership record", summaries(changes), problems)
+	}
+	for _, cfg := range []TXTConfig{{Prefix: "x y"}, {Prefix: `"`}, {Prefix: "."}, {Prefix: "a.."}, {Suffix: ";"}, {WildcardReplacement: "a b"}} {
+		cfg.OwnerID = "default"
+		if _, err := NewTXT(cfg); err == nil || !strings.Contains(err.Error(), "not a valid DNS name") {
+			t.Errorf("NewTXT(%+v) = %v, want it refused", cfg, err)
+		}
+	}
+	for _, cfg := range []TXTConfig{{Prefix: "_zk-%{record_type}."}, {Prefix: "zk-"}, {Suffix: "-%{record_type}"}, {WildcardReplacement: "wildcard"}} {
+		cfg.OwnerID = "default"
+		if _, err := NewTXT(cfg); err != nil {
+			t.Errorf("NewTXT(%+v): %v", cfg, err)
+		}
+	}
+}

@@ -29,6 +29,9 @@ type ownershipRecord struct {
 	// adopted marks a record of the former owner id taken over (TXT.LoadAdopting):
 	// labels already name us, the record in the zone does not yet.
 	adopted bool
+	// typed: its name is a current-format ownership name (TXT.isTypedName), so it is
+	// never the legacy ownership record of what stands at that name.
+	typed bool
 }
 
 func (o *ownershipRecord) owner() string { return o.labels[endpoint.OwnerLabelKey] }
@@ -50,6 +53,16 @@ type txtZone struct {
 	// someone else put there.
 	otherTXT map[txtKey]bool
 	records  []loadedRecord
+}
+
+// owner returns the ownership record at k, one of the ownership candidates of ep, or nil
+// when there is none or k is ep's legacy candidate and the record there has a typed name.
+func (z *txtZone) owner(k txtKey, ep *endpoint.Endpoint) *ownershipRecord {
+	o := z.owners[k]
+	if o == nil || o.typed && k.name == z.reg.legacyName(ep.DNSName) {
+		return nil
+	}
+	return o
 }
 
 // Records returns copies of the zone's records other than ownership records, in the
@@ -121,7 +134,7 @@ func (z *txtZone) Changes(pc plan.Changes) ([]provider.Change, []endpoint.Proble
 func (z *txtZone) deleteChange(i int, rc provider.RecordChange, stillNeeded map[txtKey]bool, lastDeleter map[txtKey]int) provider.Change {
 	c := provider.Change{Records: []provider.RecordChange{rc}, Owned: rc.Old}
 	for _, k := range z.reg.ownershipCandidates(rc.Old) {
-		o := z.owners[k]
+		o := z.owner(k, rc.Old)
 		if o == nil || o.owner() != z.reg.ownerID || stillNeeded[k] || lastDeleter[k] != i {
 			continue
 		}
@@ -152,6 +165,11 @@ func (z *txtZone) writeChange(rc provider.RecordChange) (provider.Change, error)
 	name := z.reg.OwnershipName(ep.DNSName, ep.RecordType)
 	if !endpoint.IsSubdomain(name, z.zone.Name) {
 		return provider.Change{}, &OutsideZoneError{Record: ep.DNSName, OwnershipName: name, Zone: z.zone.Name}
+	}
+	if err := endpoint.ValidateOwnerName(name); err != nil {
+		// A 62-byte first label becomes a 65-byte "cname-" label; refused here, in plan
+		// as in run, rather than by the provider after the plan said it would work.
+		return provider.Change{}, fmt.Errorf("the ownership record of %s %s cannot be named: %w", ep.DNSName, ep.RecordType, err)
 	}
 	labels := z.desiredLabels(ep)
 	key := txtKey{name, ep.SetIdentifier}
@@ -201,7 +219,8 @@ func (z *txtZone) missingChanges(touched map[endpoint.RecordKey]bool) ([]provide
 		}
 		name := z.reg.OwnershipName(ep.DNSName, ep.RecordType)
 		key := txtKey{name, ep.SetIdentifier}
-		if o := z.owners[key]; o != nil && !o.adopted || z.otherTXT[key] || !endpoint.IsSubdomain(name, z.zone.Name) {
+		if o := z.owners[key]; o != nil && !o.adopted || z.otherTXT[key] || !endpoint.IsSubdomain(name, z.zone.Name) ||
+			endpoint.ValidateOwnerName(name) != nil {
 			continue
 		}
 		missing = append(missing, ep)
