@@ -84,7 +84,10 @@ type Result struct {
 //
 //	desired at key        | current of that type | other current at key | change            | warning
 //	----------------------+----------------------+----------------------+-------------------+--------
-//	CNAME and A or AAAA   | -                    | -                    | CNAME dropped     | yes
+//	CNAME and A or AAAA   | our CNAME, its       | -                    | A, AAAA dropped   | yes
+//	(A, AAAA not asked    | holder still asks    |                      |                   |
+//	by the holder)        | for it               |                      |                   |
+//	CNAME and A or AAAA   | otherwise            | -                    | CNAME dropped     | yes
 //	type T                | ours, equal          | any                  | none              | -
 //	type T                | ours, differs        | any                  | Update            | -
 //	type T                | not ours             | any                  | none              | yes
@@ -290,9 +293,28 @@ func (p *planner) planSlot(s *slot) {
 }
 
 // dropShadowedCNAME applies "a CNAME and an A/AAAA at one name: the CNAME is dropped":
-// a CNAME cannot coexist with other data at its name (RFC 1034 3.6.2).
+// a CNAME cannot coexist with other data at its name (RFC 1034 3.6.2). When the name
+// holds our CNAME already and an object still wants it, the holder keeps the name and
+// the A and AAAA records are dropped instead, unless the holder itself asks for them: a
+// newcomer does not evict the holder.
 func (p *planner) dropShadowedCNAME(s *slot) {
-	if !s.wants(endpoint.RecordTypeA) && !s.wants(endpoint.RecordTypeAAAA) {
+	if !s.wants(endpoint.RecordTypeA) && !s.wants(endpoint.RecordTypeAAAA) || !s.wants(endpoint.RecordTypeCNAME) {
+		return
+	}
+	if cur := s.currentOf(endpoint.RecordTypeCNAME); cur != nil && p.isOurs(cur) &&
+		s.wantedBy(cur.Labels[endpoint.ResourceLabelKey], endpoint.RecordTypeCNAME) &&
+		!s.wantedBy(cur.Labels[endpoint.ResourceLabelKey], endpoint.RecordTypeA, endpoint.RecordTypeAAAA) {
+		holder := cur.Labels[endpoint.ResourceLabelKey]
+		s.desired = slices.DeleteFunc(s.desired, func(g group) bool {
+			if g.recordType != endpoint.RecordTypeA && g.recordType != endpoint.RecordTypeAAAA {
+				return false
+			}
+			for _, ep := range g.endpoints {
+				p.warnConflict(ep.Refs, s.key.DNSName, recordDesc(g.recordType, s.key)+" not created: the name holds the CNAME record of "+
+					holder+", which still wants it, and a CNAME cannot coexist with other data")
+			}
+			return true
+		})
 		return
 	}
 	s.desired = slices.DeleteFunc(s.desired, func(g group) bool {
@@ -305,6 +327,22 @@ func (p *planner) dropShadowedCNAME(s *slot) {
 		}
 		return true
 	})
+}
+
+// wantedBy reports whether the object named object (ObjectRef.String) asks for a record
+// of one of recordTypes at s.
+func (s *slot) wantedBy(object string, recordTypes ...string) bool {
+	for _, g := range s.desired {
+		if !slices.Contains(recordTypes, g.recordType) {
+			continue
+		}
+		for _, ep := range g.endpoints {
+			if slices.ContainsFunc(ep.Refs, func(r endpoint.ObjectRef) bool { return r.String() == object }) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // withheldClash returns an owned, unwanted record that the policy keeps and that a new

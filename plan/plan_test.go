@@ -495,6 +495,18 @@ func TestCalculateMergeAndConflicts(t *testing.T) {
 			problems: []string{"service/ns/a app.example.com: CNAME record dropped"},
 		},
 		{
+			// D5: the README promises the current holder keeps a name.
+			name: "a newcomer's A record does not evict the holder's CNAME",
+			in: Input{
+				Desired: []*endpoint.Endpoint{
+					by(rec("app.example.com", "CNAME", "lb.example.net"), "a"),
+					by(rec("app.example.com", "A", "192.0.2.9"), "b"),
+				},
+				Current: []*endpoint.Endpoint{ours(rec("app.example.com", "CNAME", "lb.example.net"), "service/ns/a")},
+			},
+			problems: []string{"service/ns/b app.example.com: A record not created: the name holds the CNAME record of service/ns/a, which still wants it"},
+		},
+		{
 			name: "one object asking for two CNAME targets gets the first kept",
 			in: Input{Desired: []*endpoint.Endpoint{
 				by(rec("app.example.com", "CNAME", "b.example.net"), "a"),
