@@ -557,6 +557,8 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	zr.Problems = append(zr.Problems, waitingCreates...)
 
 	changes, problems := owned.Changes(res.Changes)
+	zr.Problems = append(zr.Problems, problems...)
+	changes, problems = enforceZoneRules(z.Name, records, changes)
 	zr.Changes = changes
 	zr.Problems = append(zr.Problems, problems...)
 	if c.Config.DryRun || len(changes) == 0 {
