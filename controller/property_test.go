@@ -91,6 +91,10 @@ type genOptions struct {
 	// txtAtOwnershipName puts a TXT record that is no ownership record where an
 	// ownership record would go.
 	txtAtOwnershipName bool
+	// loadable keeps the zones to what a server loads (no CNAME at the apex or beside
+	// other data, so no legacy ownership record of a CNAME) and adds records of the
+	// common types zonekeeper does not manage (unmanagedData) beside the others.
+	loadable bool
 }
 
 // genCase generates the case of seed. The zones hold records owned by us, by another
@@ -139,10 +143,21 @@ func genCase(tb testing.TB, seed uint64, opts genOptions) propCase {
 	}
 	owners := []string{ourOwner, ourOwner, propOtherOwner}
 
+	// A zone file has no set identifiers (routing policies): loadable zones use none.
+	setIDOf := func() string {
+		if id := propSetID(rng); !opts.loadable {
+			return id
+		}
+		return ""
+	}
 	for _, name := range names {
-		setID := propSetID(rng)
+		setID := setIDOf()
 		types := [][]string{nil, nil, {endpoint.RecordTypeCNAME}, {endpoint.RecordTypeA}, {endpoint.RecordTypeAAAA},
 			{endpoint.RecordTypeA, endpoint.RecordTypeAAAA}}[rng.IntN(6)]
+		zone, _ := provider.ZoneFor(name, zones)
+		if opts.loadable && name == zone.Name && slices.Contains(types, endpoint.RecordTypeCNAME) {
+			types = nil
+		}
 		for _, recordType := range types {
 			r := endpoint.New(name, recordType, pick(rng, propTTLs), propTargetsOf(rng, recordType)...)
 			r.SetIdentifier = setID
@@ -151,7 +166,7 @@ func genCase(tb testing.TB, seed uint64, opts genOptions) propCase {
 			}
 			switch mode := rng.IntN(5); {
 			case mode == 0: // unowned
-			case mode == 4 && c.prefix == "" && recordType != endpoint.RecordTypeAAAA:
+			case mode == 4 && c.prefix == "" && recordType != endpoint.RecordTypeAAAA && !(opts.loadable && recordType == endpoint.RecordTypeCNAME):
 				legacy := ownership(name, setID, pick(rng, owners))
 				if opts.sharedTXT && rng.IntN(3) == 0 {
 					legacy.Targets = append(legacy.Targets, `"v=spf1 -all"`)
@@ -161,8 +176,16 @@ func genCase(tb testing.TB, seed uint64, opts genOptions) propCase {
 				add(ownership(reg.OwnershipName(name, recordType), setID, pick(rng, owners)))
 			}
 		}
-		if rng.IntN(6) == 0 {
+		hasCNAME := slices.Contains(types, endpoint.RecordTypeCNAME)
+		if rng.IntN(6) == 0 && !(opts.loadable && hasCNAME) {
 			add(endpoint.New(name, endpoint.RecordTypeTXT, 0, `"v=spf1 -all"`))
+		}
+		if opts.loadable && !hasCNAME {
+			for _, r := range unmanagedData(rng, name, zone.Name) {
+				if r.RecordType != endpoint.RecordTypeNS || len(types) == 0 && strings.HasPrefix(name, "www.") {
+					add(r)
+				}
+			}
 		}
 	}
 	for range rng.IntN(3) {
@@ -192,7 +215,7 @@ func genCase(tb testing.TB, seed uint64, opts genOptions) propCase {
 		for range rng.IntN(4) {
 			recordType := pick(rng, []string{endpoint.RecordTypeA, endpoint.RecordTypeA, endpoint.RecordTypeAAAA, endpoint.RecordTypeCNAME})
 			e := endpoint.New(pick(rng, desiredNames), recordType, pick(rng, propTTLs), propTargetsOf(rng, recordType)...)
-			e.SetIdentifier = propSetID(rng)
+			e.SetIdentifier = setIDOf()
 			e.Refs = []endpoint.ObjectRef{obj}
 			res.Endpoints = append(res.Endpoints, e)
 		}

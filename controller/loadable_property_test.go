@@ -1,0 +1,150 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/zonefile"
+)
+
+// loadableCases is how many generated reconciles TestReconcileKeepsZonesLoadable runs;
+// each costs a zone file written and read by BIND's named-checkzone, twice.
+const loadableCases = 300
+
+// unmanagedData are records of the common types zonekeeper does not manage, which a
+// generated zone holds at its names so that every change lands beside some of them.
+func unmanagedData(rng *rand.Rand, name, zone string) []*endpoint.Endpoint {
+	var out []*endpoint.Endpoint
+	add := func(recordType string, targets ...string) {
+		out = append(out, endpoint.New(name, recordType, endpoint.TTL(pick(rng, []int{0, 60, 3600})), targets...))
+	}
+	switch rng.IntN(8) {
+	case 0:
+		add(endpoint.RecordTypeMX, "10 mx.example.net")
+	case 1:
+		add(endpoint.RecordTypeTXT, `"google-site-verification=abc"`)
+	case 2:
+		add(endpoint.RecordTypeSRV, "0 5 5060 sip.example.net")
+	case 3:
+		add("CAA", `0 issue "letsencrypt.org"`)
+	case 4:
+		if name != zone {
+			// A delegation: below it nothing else may stand, and the generator puts
+			// nothing there; at it, only the NS records and glue.
+			add(endpoint.RecordTypeNS, "ns1.example.net")
+		}
+	}
+	return out
+}
+
+// TestReconcileKeepsZonesLoadable reconciles generated zones (records of ours, of another
+// owner and of nobody; MX, TXT, SRV, CAA records and NS delegations zonekeeper does not
+// manage; ownership records in the new and, without prefix, legacy form) with generated
+// desired states that ask for CNAMEs, A and AAAA records anywhere, the apex included, under
+// all three policies, with and without a prefix ending in ".", through the zonefile
+// provider. After every reconcile BIND's named-checkzone must load every zone file with
+// its strictest checks, every record not ours must be byte for byte as before, and a
+// second reconcile must plan nothing.
+func TestReconcileKeepsZonesLoadable(t *testing.T) {
+	checkzone, err := exec.LookPath("named-checkzone")
+	if err != nil {
+		t.Fatal("named-checkzone is not installed: make dns-servers installs it (bind9-utils)")
+	}
+	for seed := range uint64(loadableCases) {
+		c := genCase(t, seed, genOptions{loadable: true})
+		if msg := checkLoadable(t, c, checkzone); msg != "" {
+			t.Fatalf("seed %d: %s\n%s", seed, msg, c.dump())
+		}
+	}
+	t.Logf("%d generated reconciles, each zone checked by named-checkzone after each of two runs", loadableCases)
+}
+
+func checkLoadable(t *testing.T, c propCase, checkzone string) string {
+	ctx := context.Background()
+	dir := t.TempDir()
+	p, err := zonefile.New(zonefile.Config{Dir: dir, Zones: c.zones})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for zone, recs := range c.current {
+		var changes []provider.Change
+		for _, r := range recs {
+			changes = append(changes, provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate, New: r}}})
+		}
+		if err := p.Apply(ctx, provider.Zone{ID: zone, Name: zone}, changes); err != nil {
+			t.Fatalf("seed %d: the generator made a zone the provider refuses: %v", c.seed, err)
+		}
+	}
+	if msg := loads(checkzone, dir, c.zones); msg != "" {
+		return "the generated zone does not load: " + msg
+	}
+	reg := newTXT(t, c.prefix)
+	ctrl := &Controller{Registry: reg, Provider: p, Config: Config{Policy: c.policy}}
+	for _, s := range c.sources {
+		ctrl.Sources = append(ctrl.Sources, s)
+	}
+	before := snapshot(t, p, c.zones)
+	rep, err := ctrl.RunOnce(ctx)
+	if err != nil {
+		return fmt.Sprintf("RunOnce: %v", err)
+	}
+	for _, z := range rep.Zones {
+		if z.Err != nil || len(z.Failed) > 0 {
+			return fmt.Sprintf("zone %s: the provider refused changes: %v\nreport:\n%s", z.Zone.Name, rep.Err(), dumpReport(rep))
+		}
+	}
+	if msg := loads(checkzone, dir, c.zones); msg != "" {
+		return fmt.Sprintf("after the reconcile: %s\nreport:\n%s", msg, dumpReport(rep))
+	}
+	after := snapshot(t, p, c.zones)
+	for _, zone := range c.zones {
+		now := map[endpoint.RecordKey]*endpoint.Endpoint{}
+		for _, r := range after[zone] {
+			now[r.RecordKey()] = r
+		}
+		notOurs, _, _ := classify(reg, c.prefix, before[zone])
+		for _, r := range notOurs {
+			if r.RecordType == "SOA" {
+				continue // the provider's own, whose serial counts the writes
+			}
+			if !reflect.DeepEqual(now[r.RecordKey()], r) {
+				return fmt.Sprintf("record %s, not ours, became %v\nreport:\n%s", r, now[r.RecordKey()], dumpReport(rep))
+			}
+		}
+	}
+	again, err := ctrl.RunOnce(ctx)
+	if err != nil {
+		return fmt.Sprintf("second RunOnce: %v", err)
+	}
+	if n := changeCount(again); n != 0 {
+		return fmt.Sprintf("second RunOnce planned %d changes\nfirst report:\n%s\nsecond report:\n%s", n, dumpReport(rep), dumpReport(again))
+	}
+	return loads(checkzone, dir, c.zones)
+}
+
+// loads runs named-checkzone on each zone's file in dir, with the checks that fail a
+// zone a server would refuse or serve wrongly, and says what it refused, or "". Targets
+// outside the zone are not looked up (-i local): the test must not depend on the
+// network, and a lookup without one waits out the resolver's timeout.
+func loads(checkzone, dir string, zones []string) string {
+	for _, z := range zones {
+		file := filepath.Join(dir, z+".zone")
+		if _, err := os.Stat(file); err != nil {
+			continue // nothing written to it yet
+		}
+		out, err := exec.Command(checkzone, "-i", "local", "-k", "fail", "-n", "ignore", "-m", "fail", "-M", "fail", "-S", "fail", "-W", "warn", z, file).CombinedOutput()
+		if err != nil {
+			content, _ := os.ReadFile(file)
+			return fmt.Sprintf("named-checkzone refused zone %s: %v\n%s\nzone file:\n%s", z, err, out, content)
+		}
+	}
+	return ""
+}
