@@ -67,7 +67,7 @@ func groupZone(zone string, rrs []dns.RR) (*zoneData, error) {
 	for _, rr := range rrs {
 		h := rr.Header()
 		text := rr.String()
-		name := endpoint.NormalizeNameLoose(h.Name)
+		name := ownerName(h.Name)
 		if !endpoint.IsSubdomain(name, zone) {
 			return nil, fmt.Errorf("record %q lies outside the zone %s", text, zone)
 		}
@@ -110,6 +110,35 @@ func groupZone(zone string, rrs []dns.RR) (*zoneData, error) {
 		return nil, fmt.Errorf("no SOA record for %s", zone)
 	}
 	return z, nil
+}
+
+// ownerName returns the name an endpoint gives the owner name of a parsed record: lower
+// case, no trailing dot, and every byte of a label as endpoint.ValidateOwnerName would
+// have it, unescaped where it may be and escaped where it must be (\. and the other
+// characters zone files treat specially as \X, white space and bytes outside printable
+// ASCII as \DDD). The parser keeps a name as it was spelled, so o'brien, o\'brien and
+// o\039brien, one name, would otherwise be three; and the printer escapes ', so a name
+// an endpoint gives unescaped would not read back as itself.
+func ownerName(parsed string) string {
+	labels := dns.SplitDomainName(parsed)
+	for i, l := range labels {
+		var b strings.Builder
+		for _, c := range []byte(rrdata.UnescapeTXT(l)) {
+			switch {
+			case c >= 'A' && c <= 'Z':
+				b.WriteByte(c + 'a' - 'A')
+			case c <= ' ' || c >= 0x7f:
+				fmt.Fprintf(&b, `\%03d`, c)
+			case strings.IndexByte(`.\";()@$`, c) >= 0:
+				b.WriteByte('\\')
+				b.WriteByte(c)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		labels[i] = b.String()
+	}
+	return strings.Join(labels, ".")
 }
 
 // newZone is the content of a zone that has no file yet: an SOA with serial 0, so that

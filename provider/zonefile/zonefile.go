@@ -144,14 +144,20 @@ func (p *Provider) Records(ctx context.Context, zone provider.Zone) ([]*endpoint
 }
 
 // Apply changes the file of zone (looked up by Name). Under an exclusive lock on
-// <zone>.zone.lock it re-reads the file, applies changes as provider.RRsetStore.ApplyAll
-// does, and, when at least one Change was applied, increments the SOA serial once and
-// replaces the file atomically (temporary file, fsync, rename, fsync of the folder).
+// <zone>.zone.lock it re-reads the file and applies changes one by one, in order, each
+// whole or not at all and judged against the zone as the Changes before it left it;
+// when at least one Change was applied and the resulting zone passes checkZone, it
+// increments the SOA serial once and replaces the file atomically (temporary file,
+// fsync, rename, fsync of the folder).
 //
 // Besides the failures of provider.RRsetStore, a Change fails when one of its records
 // has a set identifier, targets the SOA record, or has data that is not valid zone file
-// syntax for its type. Provider-specific properties are ignored. The lock wait does not
-// observe ctx; ctx is checked once the lock is held.
+// syntax for its type, and when the names it touches would break a rule of checkZone
+// they did not break before (a CNAME beside other data, …); the error names the record
+// and what stands at its name. When the file already breaks a rule that no Change
+// removes, nothing is written and every Change not refused otherwise fails with an error
+// saying so. Provider-specific properties are ignored. The lock wait does not observe
+// ctx; ctx is checked once the lock is held.
 func (p *Provider) Apply(ctx context.Context, zone provider.Zone, changes []provider.Change) error {
 	path, err := p.path(zone.Name)
 	if err != nil {
@@ -172,20 +178,52 @@ func (p *Provider) Apply(ctx context.Context, zone provider.Zone, changes []prov
 	if err != nil {
 		return err
 	}
-	store := provider.NewRRsetStore(z.name, p.checkRecord, z.endpoints()...)
-	applyErr := store.ApplyAll(changes)
-	if len(provider.FailedChanges(applyErr)) == len(changes) {
-		return applyErr
+	sets := newZoneSets(z.name, p.checkRecord, z.endpoints())
+	errs := make([]error, len(changes))
+	applied := false
+	for i, c := range changes {
+		errs[i] = sets.apply(c)
+		applied = applied || errs[i] == nil
+	}
+	if !applied {
+		return failedError(z.name, changes, errs)
+	}
+	result := sets.list()
+	// Each Change was refused the problems it would add, so what is left was in the file
+	// already: it does not load as it is, and writing would not make it load either.
+	if problems := checkZone(z.name, result); len(problems) > 0 {
+		broken := brokenZoneError(path, problems)
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = broken
+			}
+		}
+		return failedError(z.name, changes, errs)
 	}
 	z.soa.Serial++
-	content, err := renderZone(z, store.List(), p.defaultTTL)
+	content, err := renderZone(z, result, p.defaultTTL)
 	if err != nil {
 		return fmt.Errorf("zonefile: zone %s: %w", z.name, err)
 	}
 	if err := writeFileAtomic(path, content); err != nil {
 		return fmt.Errorf("zonefile: zone %s: %w", z.name, err)
 	}
-	return applyErr
+	return failedError(z.name, changes, errs)
+}
+
+// failedError returns nil when no error of errs, one per Change of changes, is set, and
+// otherwise an *provider.ApplyError for zone listing the failed Changes in order.
+func failedError(zone string, changes []provider.Change, errs []error) error {
+	var failed []provider.ChangeError
+	for i, err := range errs {
+		if err != nil {
+			failed = append(failed, provider.ChangeError{Change: changes[i], Err: err})
+		}
+	}
+	if len(failed) == 0 {
+		return nil
+	}
+	return &provider.ApplyError{Zone: zone, Failed: failed}
 }
 
 // checkRecord holds the rules a zone file adds to those of provider.RRsetStore.

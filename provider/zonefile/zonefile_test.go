@@ -2,6 +2,7 @@ package zonefile
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -240,6 +241,16 @@ func TestApplyFailureMessages(t *testing.T) {
 			name:   "line break",
 			change: providertest.CreateOf(rec("x.example.com", "TXT", 0, "a\nb")),
 			want:   "a line break cannot be part of record data",
+		},
+		{
+			name:   "label of 64 bytes",
+			change: providertest.CreateOf(rec(strings.Repeat("a", 64)+".example.com", "A", 0, "192.0.2.1")),
+			want:   "is 64 bytes long, the limit is 63",
+		},
+		{
+			name:   "ownership name of 254 bytes",
+			change: providertest.CreateOf(rec("b"+strings.Repeat("a.", 120)+"example.com", "A", 0, "192.0.2.1"), rec("a-b"+strings.Repeat("a.", 120)+"example.com", "TXT", 0, `"heritage=external-dns"`)),
+			want:   "is 254 bytes long, the limit is 253",
 		},
 		{
 			name:   "outside the zone",
@@ -525,5 +536,38 @@ func TestNewConfig(t *testing.T) {
 				t.Errorf("New error %v, want one mentioning %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestNameWithQuote: a name holding ', which the writer escapes (o\'brien), reads back
+// as the name that was written, whichever way a file spells it.
+func TestNameWithQuote(t *testing.T) {
+	dir := t.TempDir()
+	p := newProvider(t, dir, "example.com")
+	txt := rec("o'brien.example.com", "TXT", 0, `"x"`)
+	if err := p.Apply(context.Background(), exampleZone, []provider.Change{providertest.CreateOf(txt)}); err != nil {
+		t.Fatal(err)
+	}
+	if got := recordLines(t, p, exampleZone); !slices.Contains(got, `o'brien.example.com 300 TXT "x"`) {
+		t.Errorf("records %q lack o'brien's TXT", got)
+	}
+	err := p.Apply(context.Background(), exampleZone, []provider.Change{providertest.CreateOf(txt)})
+	if failed := provider.FailedChanges(err); len(failed) != 1 || !errors.Is(failed[0].Err, provider.ErrRRsetExists) {
+		t.Errorf("creating o'brien's TXT again: %v, want it refused as existing", err)
+	}
+	path := filepath.Join(dir, "example.com.zone")
+	content, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spelled := string(content) + "O\\039Brien 60 IN A 192.0.2.1\no'brien 60 IN AAAA 2001:db8::1\n"
+	if err := os.WriteFile(path, []byte(spelled), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := recordLines(t, p, exampleZone)
+	for _, want := range []string{"o'brien.example.com 60 A 192.0.2.1", "o'brien.example.com 60 AAAA 2001:db8::1"} {
+		if !slices.Contains(got, want) {
+			t.Errorf("records %q lack %q", got, want)
+		}
 	}
 }
