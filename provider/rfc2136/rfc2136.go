@@ -4,8 +4,9 @@
 //
 // Records lists a zone by AXFR. Apply sends UPDATE messages over one TCP (or DNS over
 // TLS) connection per call: each Change travels whole in one message, guarded by
-// prerequisites that make the server refuse a create of an existing RRset and an update
-// or delete of an RRset that does not hold exactly the expected records. Changes are
+// prerequisites that make the server refuse a create of an existing RRset, a create that
+// would put a CNAME and other records at one name, and an update or delete of an RRset
+// that does not hold exactly the expected records. Changes are
 // packed into as few messages as fit; a refused message is bisected until the Changes it
 // refused are isolated, and the rest are applied.
 package rfc2136
@@ -34,6 +35,8 @@ const (
 	OperationAXFR   = "axfr"
 	OperationSOA    = "soa"
 	OperationUpdate = "update"
+	// OperationQuery is a query for what stands in the way of a refused create.
+	OperationQuery = "query"
 )
 
 // Provider manages zones on RFC 2136 servers. It is safe for concurrent use; it keeps
@@ -209,8 +212,11 @@ func (c *headRecorder) rcode() (int, bool) {
 // A Change fails, and is reported in the *provider.ApplyError, when it cannot be
 // expressed (a set identifier, the SOA, bad data, a name outside the zone, too big for
 // one message) or when the server refuses it: creating an RRset that exists (YXRRSET),
-// updating or deleting one that does not hold exactly Old's records (NXRRSET), or any
-// other refusal, with the server's answer. A refused message is bisected until each
+// creating a CNAME at a name that holds other records (YXDOMAIN) or other records at a
+// name that holds a CNAME (YXRRSET), updating or deleting one that does not hold exactly
+// Old's records (NXRRSET), or any other refusal, with the server's answer. A create
+// refused for what stands in its way fails with provider.ErrRRsetExists or
+// ErrCNAMEConflict and names the records found there. A refused message is bisected until each
 // refused Change is alone; the others are applied.
 //
 // When no host can be reached, or the connection fails mid-way, or the server refuses
@@ -269,12 +275,17 @@ type session struct {
 }
 
 // exchange sends m over the session's connection, dialling it first if need be, and
-// tells the observer.
+// tells the observer: an UPDATE as OperationUpdate, a query as OperationQuery (for which
+// NXDOMAIN is an answer, not a failure).
 func (s *session) exchange(ctx context.Context, m *dns.Msg) (*dns.Msg, error) {
+	op := OperationUpdate
+	if m.Opcode == dns.OpcodeQuery {
+		op = OperationQuery
+	}
 	if s.conn == nil {
 		conn, addr, err := s.p.dial(ctx)
 		if err != nil {
-			provider.ObserveCall(s.p.s.observer, OperationUpdate, err)
+			provider.ObserveCall(s.p.s.observer, op, err)
 			return nil, batch.NotSent(err)
 		}
 		s.conn, s.addr = conn, addr
@@ -284,11 +295,11 @@ func (s *session) exchange(ctx context.Context, m *dns.Msg) (*dns.Msg, error) {
 	switch {
 	case err != nil:
 		err = fmt.Errorf("server %s: %w", s.addr, err)
-		provider.ObserveCall(s.p.s.observer, OperationUpdate, err)
-	case answer.Rcode != dns.RcodeSuccess:
-		provider.ObserveCall(s.p.s.observer, OperationUpdate, answerError(answer))
+		provider.ObserveCall(s.p.s.observer, op, err)
+	case answer.Rcode != dns.RcodeSuccess && (op == OperationUpdate || answer.Rcode != dns.RcodeNameError):
+		provider.ObserveCall(s.p.s.observer, op, answerError(answer))
 	default:
-		provider.ObserveCall(s.p.s.observer, OperationUpdate, nil)
+		provider.ObserveCall(s.p.s.observer, op, nil)
 	}
 	return answer, err
 }

@@ -309,8 +309,20 @@ func TestUpdateOf(t *testing.T) {
 		{
 			name:    "create",
 			change:  create("a.example.com", "A", "192.0.2.1"),
-			prereq:  []string{"a.example.com.\t0\tNONE\tA\t"},
+			prereq:  []string{"a.example.com.\t0\tNONE\tA\t", "a.example.com.\t0\tNONE\tCNAME\t"},
 			updates: []string{"a.example.com.\t300\tIN\tA\t192.0.2.1"},
+		},
+		{
+			name:    "create CNAME",
+			change:  create("www.example.com", "CNAME", "lb.example.net"),
+			prereq:  []string{"www.example.com.\t0\tNONE\tANY\t"},
+			updates: []string{"www.example.com.\t300\tIN\tCNAME\tlb.example.net."},
+		},
+		{
+			name:    "update CNAME",
+			change:  providertest.UpdateOf(endpoint.New("www.example.com", "CNAME", 0, "old.example.net"), endpoint.New("www.example.com", "CNAME", 0, "new.example.net")),
+			prereq:  []string{"www.example.com.\t0\tIN\tCNAME\told.example.net."},
+			updates: []string{"www.example.com.\t0\tCLASS255\tCNAME\t", "www.example.com.\t300\tIN\tCNAME\tnew.example.net."},
 		},
 		{
 			name:    "update",
@@ -578,24 +590,46 @@ func (f *fakeServer) exchange(_ context.Context, m *dns.Msg) (*dns.Msg, error) {
 	return answer, nil
 }
 
-func TestPackBatchesSeparatesOneRRset(t *testing.T) {
-	var units []unit
-	for i, c := range []provider.Change{
-		create("a.example.com", "A", "192.0.2.1"),
-		create("b.example.com", "A", "192.0.2.1"),
-		create("a.example.com", "A", "192.0.2.2"),
-		create("a.example.com", "AAAA", "2001:db8::1"),
-		create("b.example.com", "A", "192.0.2.2"),
-	} {
-		units = append(units, testUnit(t, i, c))
+// TestPackBatchesSeparates: no two units touching one RRset share a message, nor two
+// touching one name when one of them touches its CNAME, since each would pass its
+// prerequisites beside the other; other types of one name do share.
+func TestPackBatchesSeparates(t *testing.T) {
+	tests := []struct {
+		name    string
+		changes []provider.Change
+		sizes   []int
+	}{
+		{"one RRset", []provider.Change{
+			create("a.example.com", "A", "192.0.2.1"),
+			create("b.example.com", "A", "192.0.2.1"),
+			create("a.example.com", "A", "192.0.2.2"),
+			create("a.example.com", "AAAA", "2001:db8::1"),
+			create("b.example.com", "A", "192.0.2.2"),
+		}, []int{2, 3}},
+		{"a CNAME's name", []provider.Change{
+			create("x.example.com", "A", "192.0.2.1"),
+			create("x.example.com", "AAAA", "2001:db8::1"),
+			create("x.example.com", "CNAME", "lb.example.net"),
+			create("y.example.com", "CNAME", "lb.example.net"),
+			create("y.example.com", "TXT", `"v"`),
+			providertest.UpdateOf(ep("z.example.com", "CNAME", 0, "a.example.net"), ep("z.example.com", "CNAME", 0, "b.example.net")),
+		}, []int{2, 2, 2}},
 	}
-	batches, _ := packAll("example.com", units, 65000, 0)
-	var sizes []int
-	for _, b := range batches {
-		sizes = append(sizes, len(b))
-	}
-	if !slices.Equal(sizes, []int{2, 3}) {
-		t.Fatalf("batch sizes = %v, want [2 3]", sizes)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var units []unit
+			for i, c := range tt.changes {
+				units = append(units, testUnit(t, i, c))
+			}
+			batches, _ := packAll("example.com", units, 65000, 0)
+			var sizes []int
+			for _, b := range batches {
+				sizes = append(sizes, len(b))
+			}
+			if !slices.Equal(sizes, tt.sizes) {
+				t.Fatalf("batch sizes = %v, want %v", sizes, tt.sizes)
+			}
+		})
 	}
 }
 
@@ -692,6 +726,9 @@ func TestExplainWrapsStoreErrors(t *testing.T) {
 	}
 	if err := explain(&RcodeError{Rcode: dns.RcodeNXRrset}); !errors.Is(err, provider.ErrTargetsMismatch) {
 		t.Errorf("NXRRSET: %v", err)
+	}
+	if err := explain(&RcodeError{Rcode: dns.RcodeYXDomain}); !errors.Is(err, ErrCNAMEConflict) {
+		t.Errorf("YXDOMAIN: %v", err)
 	}
 	var rc *RcodeError
 	if err := explain(&RcodeError{Rcode: dns.RcodeServerFailure}); !errors.As(err, &rc) || err.Error() != "server answered SERVFAIL" {

@@ -34,9 +34,19 @@ type unit = batch.Unit[update]
 
 // updateOf turns c into its update for zone. Strictness comes from prerequisites:
 //
-//	create  RRset does not exist (class NONE)      add the new RRs
-//	update  RRset exists with exactly Old's data   delete the RRset (class ANY), add the new RRs
-//	delete  RRset exists with exactly Old's data   delete the RRset (class ANY)
+//	create CNAME  name not in use (class NONE, type ANY)       add the new RRs
+//	create other  RRset does not exist (class NONE),           add the new RRs
+//	              no CNAME at the name (class NONE, CNAME)
+//	update        RRset exists with exactly Old's data         delete the RRset (class ANY), add the new RRs
+//	delete        RRset exists with exactly Old's data         delete the RRset (class ANY)
+//
+// The two CNAME rules are there because a server that meets a CNAME added beside other
+// data, or other data added beside a CNAME, ignores that record and still answers NOERROR
+// (RFC 2136 §3.4.2.2): without them such a create would count as applied, and the rest
+// of its Change (the ownership record) would land alone. An update or delete needs no
+// CNAME rule: its RRset exists, and in a valid zone a name with a CNAME holds nothing
+// else, so the RRset already rules out the conflict; an update of a CNAME replaces it
+// at a name that holds only it.
 //
 // After the value-dependent prerequisite the RRset is known to hold exactly Old's
 // records, so deleting it by type (one RR) removes the same records as deleting each one
@@ -50,7 +60,9 @@ func updateOf(zone string, c provider.Change, defaultTTL endpoint.TTL) (update, 
 		e := rc.Endpoint()
 		u.rrsets = append(u.rrsets, e.RecordKey())
 		what := fmt.Sprintf("%s %s %s", rc.Op, e.DNSName, e.RecordType)
-		if rc.Old != nil {
+		name := dns.Fqdn(e.DNSName)
+		switch {
+		case rc.Old != nil:
 			old, err := endpointRecords(rc.Old, defaultTTL)
 			if err != nil {
 				return u, fmt.Errorf("%s: %w", what, err)
@@ -59,9 +71,11 @@ func updateOf(zone string, c provider.Change, defaultTTL endpoint.TTL) (update, 
 				rr.Header().Ttl = 0
 			}
 			u.prereq = append(u.prereq, old...)
-			u.updates = append(u.updates, &dns.ANY{Hdr: dns.RR_Header{Name: dns.Fqdn(e.DNSName), Rrtype: old[0].Header().Rrtype, Class: dns.ClassANY}})
-		} else {
-			u.prereq = append(u.prereq, &dns.ANY{Hdr: dns.RR_Header{Name: dns.Fqdn(e.DNSName), Rrtype: dns.StringToType[e.RecordType], Class: dns.ClassNONE}})
+			u.updates = append(u.updates, &dns.ANY{Hdr: dns.RR_Header{Name: name, Rrtype: old[0].Header().Rrtype, Class: dns.ClassANY}})
+		case e.RecordType == endpoint.RecordTypeCNAME:
+			u.prereq = append(u.prereq, absent(name, dns.TypeANY))
+		default:
+			u.prereq = append(u.prereq, absent(name, dns.StringToType[e.RecordType]), absent(name, dns.TypeCNAME))
 		}
 		if rc.New != nil {
 			rrs, err := endpointRecords(rc.New, defaultTTL)
@@ -72,6 +86,12 @@ func updateOf(zone string, c provider.Change, defaultTTL endpoint.TTL) (update, 
 		}
 	}
 	return u, nil
+}
+
+// absent is the prerequisite that name holds no RRset of type t (RFC 2136 §2.4.3) or,
+// for type ANY, no record at all (§2.4.5).
+func absent(name string, t uint16) dns.RR {
+	return &dns.ANY{Hdr: dns.RR_Header{Name: name, Rrtype: t, Class: dns.ClassNONE}}
 }
 
 // checkRecordChange checks what can be judged from a record change alone.
@@ -126,9 +146,11 @@ func updateMessage(zone string, units []unit) *dns.Msg {
 
 // packBatches cuts units into runs, in order, each as long as fits one
 // message: at most maxChanges units (0: no cap), at most maxBytes bytes once compressed,
-// and no two units touching the same RRset. The last rule keeps each Change as strict as
-// if it were sent alone: a server checks every prerequisite of a message before applying
-// any of its updates, so a second create of one RRset in the same message would pass.
+// and no two units touching the same RRset, nor the same name when one of them touches
+// its CNAME. The last rule keeps each Change as strict as if it were sent alone: a server
+// checks every prerequisite of a message before applying any of its updates, so a second
+// create of one RRset in the same message would pass, and so would an A and a CNAME
+// created at one name, of which the server would then ignore the later.
 // A unit too big for a message on its own is returned in tooBig.
 //
 // Each run goes to emit as soon as it is cut, and units is drawn only as far ahead as
@@ -187,9 +209,12 @@ func fillMessage(zone string, units []unit, maxBytes, maxChanges int) int {
 		limit = min(limit, maxChanges)
 	}
 	touched := map[endpoint.RecordKey]bool{}
+	// Names of touched RRsets: true when one of them is the name's CNAME.
+	names := map[string]bool{}
 	admissible := func(u unit) bool {
 		for _, k := range u.Wire.rrsets {
-			if touched[k] {
+			cname, used := names[k.DNSName]
+			if touched[k] || cname || used && k.RecordType == endpoint.RecordTypeCNAME {
 				return false
 			}
 		}
@@ -199,6 +224,7 @@ func fillMessage(zone string, units []unit, maxBytes, maxChanges int) int {
 		est.commit(s)
 		for _, k := range u.Wire.rrsets {
 			touched[k] = true
+			names[k.DNSName] = names[k.DNSName] || k.RecordType == endpoint.RecordTypeCNAME
 		}
 	}
 	measure := func(n int) int { return updateMessage(zone, units[:n]).Len() }
@@ -341,8 +367,9 @@ type exchangeFunc func(ctx context.Context, m *dns.Msg) (*dns.Msg, error)
 
 // sendUpdate sends units as one message through exchange and counts it in *accepted when
 // the server accepts it. A refusal of the message's content (YXRRSET, NXRRSET, SERVFAIL
-// and the like) is a batch refusal, explained; NOTAUTH and NOTZONE concern the whole
-// zone, so they stop Apply rather than be bisected.
+// and the like) is a batch refusal, explained; that of a single unit for something in
+// the way of a create is final, so it is explained by what stands there (conflict).
+// NOTAUTH and NOTZONE concern the whole zone, so they stop Apply rather than be bisected.
 func sendUpdate(ctx context.Context, zone string, units []unit, exchange exchangeFunc, accepted *int) error {
 	answer, err := exchange(ctx, updateMessage(zone, units))
 	switch {
@@ -353,8 +380,77 @@ func sendUpdate(ctx context.Context, zone string, units []unit, exchange exchang
 		return nil
 	case answer.Rcode == dns.RcodeNotAuth || answer.Rcode == dns.RcodeNotZone:
 		return fmt.Errorf("UPDATE refused for the whole zone: %w", answerError(answer))
+	case len(units) == 1 && (answer.Rcode == dns.RcodeYXDomain || answer.Rcode == dns.RcodeYXRrset):
+		return batch.Refused(conflict(ctx, units[0].Change, answerError(answer), exchange))
 	}
 	return batch.Refused(explain(answerError(answer)))
+}
+
+// ErrCNAMEConflict is the failure of a Change that creates a CNAME at a name holding
+// other records, or other records at a name holding a CNAME (RFC 1034 §3.6.2).
+var ErrCNAMEConflict = errors.New("a CNAME cannot share its name with other records")
+
+// conflict explains e, the refusal of c sent alone, by what stands at each name c
+// creates an RRset at, as the server answers a query of type ANY there: a CNAME at the
+// name of another type's create, or any other record at the name of a CNAME's, is
+// ErrCNAMEConflict; the RRset being created is provider.ErrRRsetExists. When a query
+// fails or nothing is found in the way (it went since), it returns explain(e).
+func conflict(ctx context.Context, c provider.Change, e *RcodeError, exchange exchangeFunc) error {
+	var found error
+	for _, rc := range c.Records {
+		if rc.Op != provider.OpCreate {
+			continue
+		}
+		name := dns.Fqdn(rc.New.DNSName)
+		answer, err := exchange(ctx, new(dns.Msg).SetQuestion(name, dns.TypeANY))
+		if err != nil || answer.Rcode != dns.RcodeSuccess && answer.Rcode != dns.RcodeNameError {
+			return explain(e)
+		}
+		var same, clash []dns.RR
+		for _, rr := range answer.Answer {
+			h := rr.Header()
+			switch {
+			case !strings.EqualFold(h.Name, name):
+			case dns.Type(h.Rrtype).String() == rc.New.RecordType:
+				same = append(same, rr)
+			case h.Rrtype == dns.TypeCNAME || rc.New.RecordType == endpoint.RecordTypeCNAME:
+				clash = append(clash, rr)
+			}
+		}
+		for _, f := range []struct {
+			sentinel error
+			rrs      []dns.RR
+		}{{provider.ErrRRsetExists, same}, {ErrCNAMEConflict, clash}} {
+			if len(f.rrs) == 0 {
+				continue
+			}
+			err := fmt.Errorf("%w: %s holds %s", f.sentinel, rc.New.DNSName, describe(f.rrs))
+			if found != nil {
+				err = fmt.Errorf("%w; %w", found, err)
+			}
+			found = err
+		}
+	}
+	if found == nil {
+		return explain(e)
+	}
+	return fmt.Errorf("%w: %w", found, e)
+}
+
+// describe renders rrs as "TYPE data" each, comma-separated, the first few only: enough
+// to recognise what stands in the way.
+func describe(rrs []dns.RR) string {
+	const most = 3
+	parts := make([]string, 0, most+1)
+	for i, rr := range rrs {
+		if i == most {
+			parts = append(parts, fmt.Sprintf("and %d more", len(rrs)-most))
+			break
+		}
+		data := strings.TrimSpace(strings.TrimPrefix(rr.String(), rr.Header().String()))
+		parts = append(parts, dns.Type(rr.Header().Rrtype).String()+" "+data)
+	}
+	return strings.Join(parts, ", ")
 }
 
 // RcodeError is a server's refusal of a request: its response code and the extended
@@ -392,11 +488,14 @@ func answerError(m *dns.Msg) *RcodeError {
 
 // explain says what a refusal of a single Change means in terms of its prerequisites,
 // keeping the server's answer; YXRRSET and NXRRSET wrap the errors provider.RRsetStore
-// reports for the same failures.
+// reports for the same failures, YXDOMAIN (only a CNAME's create asks for a name not in
+// use) wraps ErrCNAMEConflict.
 func explain(e *RcodeError) error {
 	switch e.Rcode {
+	case dns.RcodeYXDomain:
+		return fmt.Errorf("%w (a name the change puts a CNAME at holds other records): %w", ErrCNAMEConflict, e)
 	case dns.RcodeYXRrset:
-		return fmt.Errorf("%w: %w", provider.ErrRRsetExists, e)
+		return fmt.Errorf("%w (or a CNAME holds its name): %w", provider.ErrRRsetExists, e)
 	case dns.RcodeNXRrset:
 		return fmt.Errorf("%w (or does not exist): %w", provider.ErrTargetsMismatch, e)
 	}
