@@ -212,9 +212,20 @@ type Problem struct {
 	Warning bool
 }
 
+// maxRefLength is the longest ObjectRef.String of an object the API server accepts: the
+// longest kind read, a namespace of 63 bytes and a name of 253.
+const maxRefLength = len("endpointslice") + 1 + 63 + 1 + 253
+
+// Error renders the problem as "kind/namespace/name (source) dnsName: err", leaving out
+// an empty source or DNSName. A reference longer than an object's from the API server
+// can be (a manifest's objects are not validated) is rendered by Quote.
 func (p Problem) Error() string {
 	var b strings.Builder
-	b.WriteString(p.Ref.String())
+	if ref := p.Ref.String(); len(ref) > maxRefLength {
+		b.WriteString(Quote(ref))
+	} else {
+		b.WriteString(ref)
+	}
 	if p.Ref.Source != "" {
 		fmt.Fprintf(&b, " (%s)", p.Ref.Source)
 	}

@@ -3,6 +3,7 @@ package endpoint
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -201,6 +202,14 @@ func TestProblemError(t *testing.T) {
 		{Problem{Ref: ref, DNSName: "app.example.com", Err: err}, `ingress/shop/web app.example.com: hostname "a..b": empty label`},
 		{Problem{Ref: fileRef, Err: err, Warning: true}, `service/default/api (deploy/api.yaml): hostname "a..b": empty label`},
 		{Problem{Ref: fileRef, DNSName: "api.example.com", Err: err}, `service/default/api (deploy/api.yaml) api.example.com: hostname "a..b": empty label`},
+		{
+			Problem{Ref: ObjectRef{Kind: "endpointslice", Namespace: strings.Repeat("n", 63), Name: strings.Repeat("x", 253)}, Err: err},
+			"endpointslice/" + strings.Repeat("n", 63) + "/" + strings.Repeat("x", 253) + `: hostname "a..b": empty label`,
+		},
+		{
+			Problem{Ref: ObjectRef{Kind: "service", Namespace: "default", Name: strings.Repeat("x", 1000), Source: "m.yaml"}, Err: err},
+			`"service/default/` + strings.Repeat("x", 112) + `…" (1016 bytes, 888 not shown) (m.yaml): hostname "a..b": empty label`,
+		},
 	}
 	for _, tt := range tests {
 		if got := tt.p.Error(); got != tt.want {

@@ -38,13 +38,13 @@ func NormalizeName(name string) (string, error) {
 	}
 	n, err := labelsToASCII(strings.TrimSuffix(n, "."))
 	if err != nil {
-		return "", fmt.Errorf("name %q: %w", name, err)
+		return "", fmt.Errorf("name %s: %w", Quote(name), err)
 	}
 	if strings.HasSuffix(n, ".") {
-		return "", fmt.Errorf("name %q ends with an empty label", name)
+		return "", fmt.Errorf("name %s ends with an empty label", Quote(name))
 	}
 	if n != strings.TrimSpace(n) {
-		return "", fmt.Errorf("name %q has white space next to its trailing dot", name)
+		return "", fmt.Errorf("name %s has white space next to its trailing dot", Quote(name))
 	}
 	return n, nil
 }
@@ -63,7 +63,13 @@ func labelsToASCII(n string) (string, error) {
 		}
 		a, err := punycode.ToASCII(l)
 		if err != nil {
-			return "", fmt.Errorf("label %q cannot be converted to punycode: %v", l, err)
+			msg := fmt.Sprintf("label %s cannot be converted to punycode", Quote(l))
+			// A label error of idna quotes the whole label, unbounded; a rune error
+			// names the rune, which the bounded label may not show.
+			if reason := err.Error(); !strings.HasPrefix(reason, "idna: invalid label ") {
+				msg += ": " + reason
+			}
+			return "", errors.New(msg)
 		}
 		labels[i] = a
 	}
@@ -97,11 +103,11 @@ func ValidateName(name string) error {
 		return errors.New("empty name")
 	}
 	if len(name) > MaxNameLength {
-		return fmt.Errorf("name %q is %d bytes long, the limit is %d", name, len(name), MaxNameLength)
+		return fmt.Errorf("name %s is %d bytes long, the limit is %d", Quote(name), len(name), MaxNameLength)
 	}
 	for i, l := range strings.Split(name, ".") {
 		if err := validateLabel(l, i == 0); err != nil {
-			return fmt.Errorf("name %q: %w", name, err)
+			return fmt.Errorf("name %s: %w", Quote(name), err)
 		}
 	}
 	return nil
@@ -118,18 +124,18 @@ func ValidateOwnerName(name string) error {
 		return errors.New("empty name")
 	}
 	if len(name) > MaxNameLength {
-		return fmt.Errorf("name %q is %d bytes long, the limit is %d", name, len(name), MaxNameLength)
+		return fmt.Errorf("name %s is %d bytes long, the limit is %d", Quote(name), len(name), MaxNameLength)
 	}
 	for _, l := range strings.Split(name, ".") {
 		switch {
 		case l == "":
-			return fmt.Errorf("name %q: empty label", name)
+			return fmt.Errorf("name %s: empty label", Quote(name))
 		case len(l) > MaxLabelLength:
-			return fmt.Errorf("name %q: label %q is %d bytes long, the limit is %d", name, l, len(l), MaxLabelLength)
+			return fmt.Errorf("name %s: label %s is %d bytes long, the limit is %d", Quote(name), Quote(l), len(l), MaxLabelLength)
 		}
 		for _, c := range []byte(l) {
 			if c <= ' ' || c >= 0x7f || c == '\\' || c == '"' || c == ';' || c == '(' || c == ')' || c == '@' || c == '$' {
-				return fmt.Errorf("name %q: label %q holds the character %q", name, l, c)
+				return fmt.Errorf("name %s: label %s holds the character %q", Quote(name), Quote(l), c)
 			}
 		}
 	}
@@ -141,18 +147,18 @@ func validateLabel(l string, leftmost bool) error {
 	case l == "":
 		return errors.New("empty label")
 	case len(l) > MaxLabelLength:
-		return fmt.Errorf("label %q is %d bytes long, the limit is %d", l, len(l), MaxLabelLength)
+		return fmt.Errorf("label %s is %d bytes long, the limit is %d", Quote(l), len(l), MaxLabelLength)
 	case l == "*":
 		if !leftmost {
 			return errors.New(`"*" is only allowed as the leftmost label`)
 		}
 		return nil
 	case l[0] == '-' || l[len(l)-1] == '-':
-		return fmt.Errorf("label %q starts or ends with a hyphen", l)
+		return fmt.Errorf("label %s starts or ends with a hyphen", Quote(l))
 	}
 	for _, c := range []byte(l) {
 		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return fmt.Errorf("label %q holds the character %q", l, c)
+			return fmt.Errorf("label %s holds the character %q", Quote(l), c)
 		}
 	}
 	return nil
@@ -166,11 +172,11 @@ func ValidateTargets(recordType string, targets Targets) error {
 		return errors.New("no targets")
 	}
 	if recordType == RecordTypeCNAME && len(targets) > 1 {
-		return fmt.Errorf("a CNAME has exactly one target, got %d (%s)", len(targets), strings.Join(targets, ", "))
+		return fmt.Errorf("a CNAME has exactly one target, got %d: %s", len(targets), Quote(strings.Join(targets, ", ")))
 	}
 	for _, t := range targets {
 		if err := validateTarget(recordType, t); err != nil {
-			return fmt.Errorf("%s target %q: %w", recordType, t, err)
+			return fmt.Errorf("%s target %s: %w", recordType, Quote(t), err)
 		}
 	}
 	return nil
@@ -205,7 +211,7 @@ func validateTarget(recordType, t string) error {
 			return errors.New(`want "preference host"`)
 		}
 		if _, err := strconv.ParseUint(f[0], 10, 16); err != nil {
-			return fmt.Errorf("preference %q is not a number from 0 to 65535", f[0])
+			return fmt.Errorf("preference %s is not a number from 0 to 65535", Quote(f[0]))
 		}
 		return validateHost(f[1])
 	case RecordTypeSRV:
@@ -215,7 +221,7 @@ func validateTarget(recordType, t string) error {
 		}
 		for _, n := range f[:3] {
 			if _, err := strconv.ParseUint(n, 10, 16); err != nil {
-				return fmt.Errorf("%q is not a number from 0 to 65535", n)
+				return fmt.Errorf("%s is not a number from 0 to 65535", Quote(n))
 			}
 		}
 		return validateHost(f[3])

@@ -71,8 +71,8 @@ func readAnnotations(all map[string]string, rank map[string]int) (map[string]ann
 		out[name] = winner
 		for _, c := range cs[1:] {
 			if c.value != winner.value {
-				conflicts = append(conflicts, fmt.Errorf("annotations %s=%q and %s=%q disagree; using %s",
-					winner.key, winner.value, c.key, c.value, winner.key))
+				conflicts = append(conflicts, fmt.Errorf("annotations %s=%s and %s=%s disagree; using %s",
+					winner.key, endpoint.Quote(winner.value), c.key, endpoint.Quote(c.value), winner.key))
 			}
 		}
 	}
@@ -104,7 +104,7 @@ func (r *objectResult) readSettings(ann map[string]annotation) {
 	if a, ok := ann[keyTTL]; ok {
 		ttl, err := endpoint.ParseTTL(a.value)
 		if err != nil {
-			r.warn(fmt.Errorf("annotation %s: TTL %q ignored: %v", a.key, a.value, err))
+			r.warn(fmt.Errorf("annotation %s: TTL %s ignored: %v", a.key, endpoint.Quote(a.value), err))
 		}
 		s.ttl = ttl
 	}
@@ -123,7 +123,7 @@ func (r *objectResult) readSettings(ann map[string]annotation) {
 			// Upstream reads every value but "true" as no alias; "false" keeps
 			// meaning that, so that such objects keep their records here.
 		default:
-			r.fail("", fmt.Errorf("annotation %s: %q is not true, false, A or AAAA", a.key, a.value))
+			r.fail("", fmt.Errorf("annotation %s: %s is not true, false, A or AAAA", a.key, endpoint.Quote(a.value)))
 		}
 	}
 	for name, a := range ann {

@@ -143,8 +143,8 @@ func (r *objectResult) endpointsType() string {
 	case endpointsTypeNodeExternalIP, endpointsTypeHostIP:
 		return a.value
 	}
-	r.warn(fmt.Errorf("annotation %s: %q is not %s or %s; publishing the endpoint addresses",
-		a.key, a.value, endpointsTypeNodeExternalIP, endpointsTypeHostIP))
+	r.warn(fmt.Errorf("annotation %s: %s is not %s or %s; publishing the endpoint addresses",
+		a.key, endpoint.Quote(a.value), endpointsTypeNodeExternalIP, endpointsTypeHostIP))
 	return ""
 }
 
@@ -180,8 +180,8 @@ func (r *objectResult) addNodePort(svc *corev1.Service, hostnames []string, c Cl
 		if a.value == accessPublic || a.value == accessPrivate {
 			access = a.value
 		} else {
-			r.warn(fmt.Errorf("annotation %s: %q is not %s or %s; publishing ExternalIPs, else InternalIPs",
-				a.key, a.value, accessPublic, accessPrivate))
+			r.warn(fmt.Errorf("annotation %s: %s is not %s or %s; publishing ExternalIPs, else InternalIPs",
+				a.key, endpoint.Quote(a.value), accessPublic, accessPrivate))
 		}
 	}
 	switch {

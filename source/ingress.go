@@ -53,8 +53,8 @@ func ingressEndpoints(ing *networkingv1.Ingress, o *Options, origin string) ([]*
 		case hostnameSourceAnnotationOnly:
 			useSpec = false
 		default:
-			r.fail("", fmt.Errorf("annotation %s: %q is not %s or %s",
-				a.key, a.value, hostnameSourceDefinedHostsOnly, hostnameSourceAnnotationOnly))
+			r.fail("", fmt.Errorf("annotation %s: %s is not %s or %s",
+				a.key, endpoint.Quote(a.value), hostnameSourceDefinedHostsOnly, hostnameSourceAnnotationOnly))
 		}
 	}
 	var hostnames []string

@@ -47,7 +47,22 @@ type ManifestObjects struct {
 	// Problems are objects that could not be read: an unknown apiVersion or kind, a
 	// version of Service or Ingress other than v1 and networking.k8s.io/v1, an object
 	// that does not fit its kind's schema. Each is an error: the object yields no records.
+	// A warning names an object read again (same kind, namespace and name) and where it
+	// was read first; only the first one is kept, whether or not it could be read.
 	Problems []endpoint.Problem
+}
+
+// manifestKey identifies an object across manifest files, as the API server would.
+type manifestKey struct {
+	gvk             schema.GroupVersionKind
+	namespace, name string
+}
+
+// manifestDecoder collects the objects of one or more manifest files.
+type manifestDecoder struct {
+	ManifestObjects
+	// seen holds where each object read so far was read first: "file (document 2)".
+	seen map[manifestKey]string
 }
 
 // DecodeManifest reads the Kubernetes objects in data, the content of the manifest
@@ -59,23 +74,34 @@ type ManifestObjects struct {
 // kind take them from a typed list. Services, Pods, Nodes (v1), Ingresses
 // (networking.k8s.io/v1) and EndpointSlices (discovery.k8s.io/v1) are returned, the
 // namespaced ones with their namespace defaulted to "default"; other kinds that the
-// client-go scheme knows are skipped. Documents are numbered from 1 in messages.
+// client-go scheme knows are skipped. Documents are numbered from 1 in messages. An
+// object of one of the five kinds read twice (same kind, namespace and name) is returned
+// once, as first read, with a warning Problem on the other copy naming both documents.
 //
 // The error is for data that cannot be read as objects at all (invalid YAML or JSON, a
 // document that is not a mapping with a string apiVersion and kind); it names the file
 // and the document, and no objects are returned with it.
 func DecodeManifest(name string, data []byte) (ManifestObjects, error) {
-	var m ManifestObjects
+	d := manifestDecoder{seen: map[manifestKey]string{}}
+	if err := d.decodeFile(name, data); err != nil {
+		return ManifestObjects{}, err
+	}
+	return d.ManifestObjects, nil
+}
+
+// decodeFile adds the objects of the manifest file name, whose content is data, to d.
+// On an error d may hold some of them.
+func (d *manifestDecoder) decodeFile(name string, data []byte) error {
 	docs, err := splitDocuments(data)
 	if err != nil {
-		return m, fmt.Errorf("manifest %s: %w", name, err)
+		return fmt.Errorf("manifest %s: %w", name, err)
 	}
 	for i, doc := range docs {
-		if err := m.decode(name, fmt.Sprintf("document %d", i+1), doc, schema.GroupVersionKind{}); err != nil {
-			return ManifestObjects{}, err
+		if err := d.decode(name, fmt.Sprintf("document %d", i+1), doc, schema.GroupVersionKind{}); err != nil {
+			return err
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // splitDocuments returns each document of data as JSON; empty documents are "null".
@@ -123,9 +149,9 @@ type objectHead struct {
 	Items []json.RawMessage `json:"items"`
 }
 
-// decode adds the object in raw, found at loc in file, to m. A typed list passes its
+// decode adds the object in raw, found at loc in file, to d. A typed list passes its
 // own group, version and kind (without "List") as itemDefault.
-func (m *ManifestObjects) decode(file, loc string, raw []byte, itemDefault schema.GroupVersionKind) error {
+func (d *manifestDecoder) decode(file, loc string, raw []byte, itemDefault schema.GroupVersionKind) error {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil
@@ -144,19 +170,22 @@ func (m *ManifestObjects) decode(file, loc string, raw []byte, itemDefault schem
 	if namespace == "" {
 		namespace = corev1.NamespaceDefault
 	}
-	problem := func(format string, args ...any) {
-		m.Problems = append(m.Problems, endpoint.Problem{
-			Ref: endpoint.ObjectRef{Kind: strings.ToLower(head.Kind), Namespace: namespace, Name: head.Metadata.Name, Source: file},
-			Err: fmt.Errorf("%s: "+format, append([]any{loc}, args...)...),
+	report := func(warning bool, format string, args ...any) {
+		d.Problems = append(d.Problems, endpoint.Problem{
+			Ref:     endpoint.ObjectRef{Kind: strings.ToLower(head.Kind), Namespace: namespace, Name: head.Metadata.Name, Source: file},
+			Err:     fmt.Errorf("%s: "+format, append([]any{loc}, args...)...),
+			Warning: warning,
 		})
 	}
+	problem := func(format string, args ...any) { report(false, format, args...) }
 	if head.APIVersion == "" || head.Kind == "" {
 		problem("apiVersion and kind are required")
 		return nil
 	}
 	gv, err := schema.ParseGroupVersion(head.APIVersion)
 	if err != nil {
-		problem("unknown kind %q in %s: %v", head.Kind, head.APIVersion, err)
+		// ParseGroupVersion's error repeats the apiVersion in full.
+		problem("unknown kind %s in %s: an apiVersion has at most one /", endpoint.Quote(head.Kind), endpoint.Quote(head.APIVersion))
 		return nil
 	}
 	gvk := gv.WithKind(head.Kind)
@@ -166,25 +195,41 @@ func (m *ManifestObjects) decode(file, loc string, raw []byte, itemDefault schem
 			def = gv.WithKind(listKind)
 		}
 		for i, item := range head.Items {
-			if err := m.decode(file, fmt.Sprintf("%s, item %d", loc, i+1), item, def); err != nil {
+			if err := d.decode(file, fmt.Sprintf("%s, item %d", loc, i+1), item, def); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
+	if gvk == nodeGVK {
+		namespace = "" // Nodes belong to no namespace
+	}
+	switch gvk {
+	case serviceGVK, ingressGVK, endpointSliceGVK, podGVK, nodeGVK:
+		key := manifestKey{gvk: gvk, namespace: namespace, name: head.Metadata.Name}
+		if first, ok := d.seen[key]; ok {
+			// Merging the copies would publish what neither says; `kubectl apply`
+			// would apply both in turn, so that the last wins. The first is kept so
+			// that adding a file later in the order never changes what an earlier
+			// one publishes.
+			report(true, "the same object as in %s; this copy is ignored", first)
+			return nil
+		}
+		d.seen[key] = fmt.Sprintf("%s (%s)", file, loc)
+	}
 	switch {
 	case gvk == serviceGVK:
-		appendDecoded(&m.Services, raw, namespace, problem)
+		appendDecoded(&d.Services, raw, namespace, problem)
 	case gvk == ingressGVK:
-		appendDecoded(&m.Ingresses, raw, namespace, problem)
+		appendDecoded(&d.Ingresses, raw, namespace, problem)
 	case gvk == endpointSliceGVK:
-		appendDecoded(&m.EndpointSlices, raw, namespace, problem)
+		appendDecoded(&d.EndpointSlices, raw, namespace, problem)
 	case gvk == podGVK:
-		appendDecoded(&m.Pods, raw, namespace, problem)
+		appendDecoded(&d.Pods, raw, namespace, problem)
 	case gvk == nodeGVK:
-		appendDecoded(&m.Nodes, raw, "", problem) // Nodes belong to no namespace
+		appendDecoded(&d.Nodes, raw, namespace, problem)
 	case !scheme.Scheme.Recognizes(gvk):
-		problem("unknown kind %q in %s", head.Kind, head.APIVersion)
+		problem("unknown kind %s in %s", endpoint.Quote(head.Kind), endpoint.Quote(head.APIVersion))
 	case gvk.Kind == serviceGVK.Kind || gvk.Kind == ingressGVK.Kind:
 		problem("%s %s is not read; only %s and %s are", head.APIVersion, head.Kind,
 			gvkString(serviceGVK), gvkString(ingressGVK))
@@ -193,14 +238,15 @@ func (m *ManifestObjects) decode(file, loc string, raw []byte, itemDefault schem
 }
 
 // appendDecoded unmarshals raw into a new object placed in namespace and appends it to
-// list; a failure is reported through problem, prefixed with the kind.
+// list; a failure is reported through problem, prefixed with the kind, its message
+// rendered by endpoint.Quote since some (a bad timestamp's) echo the value in full.
 func appendDecoded[T any, PT interface {
 	*T
 	SetNamespace(string)
 }](list *[]PT, raw []byte, namespace string, problem func(format string, args ...any)) {
 	obj := PT(new(T))
 	if err := json.Unmarshal(raw, obj); err != nil {
-		problem("%s: %v", reflect.TypeFor[T]().Name(), err)
+		problem("%s: %s", reflect.TypeFor[T]().Name(), endpoint.Quote(err.Error()))
 		return
 	}
 	obj.SetNamespace(namespace)
@@ -224,6 +270,7 @@ type Manifest struct {
 
 // NewManifest returns a Source over paths: files (read whatever their name), and
 // folders, walked recursively for files ending in .yaml, .yml or .json, in lexical order.
+// Files are read in the order of paths, each once, where it first occurs.
 func NewManifest(paths []string, o *Options) *Manifest {
 	return &Manifest{paths: slices.Clone(paths), opts: o}
 }
@@ -232,14 +279,15 @@ func NewManifest(paths []string, o *Options) *Manifest {
 // the problems of single objects. A path that cannot be read and a file that is not
 // valid YAML or JSON are errors naming the file: the source as a whole is then unknown.
 // A headless or NodePort Service sees the EndpointSlices, Pods and Nodes of all files.
+// An object found twice, in one file or in two, is read from the first place in the
+// order NewManifest reads files, and the other copy gets a warning naming both places.
 func (m *Manifest) Endpoints(ctx context.Context) (Result, error) {
 	files, err := manifestFiles(m.paths)
 	if err != nil {
 		return Result{}, err
 	}
-	var res Result
-	var all ManifestObjects
-	var serviceFiles, ingressFiles []string // the file of each object in all, by index
+	d := manifestDecoder{seen: map[manifestKey]string{}}
+	var serviceFiles, ingressFiles []string // the file of each object in d, by index
 	for _, file := range files {
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
@@ -248,23 +296,19 @@ func (m *Manifest) Endpoints(ctx context.Context) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("manifest: %w", err)
 		}
-		objs, err := DecodeManifest(file, data)
-		if err != nil {
+		services, ingresses := len(d.Services), len(d.Ingresses)
+		if err := d.decodeFile(file, data); err != nil {
 			return Result{}, err
 		}
-		res.Problems = append(res.Problems, objs.Problems...)
-		all.Services = append(all.Services, objs.Services...)
-		all.Ingresses = append(all.Ingresses, objs.Ingresses...)
-		all.EndpointSlices = append(all.EndpointSlices, objs.EndpointSlices...)
-		all.Pods = append(all.Pods, objs.Pods...)
-		all.Nodes = append(all.Nodes, objs.Nodes...)
-		for range objs.Services {
+		for range d.Services[services:] {
 			serviceFiles = append(serviceFiles, file)
 		}
-		for range objs.Ingresses {
+		for range d.Ingresses[ingresses:] {
 			ingressFiles = append(ingressFiles, file)
 		}
 	}
+	all := d.ManifestObjects
+	res := Result{Problems: all.Problems}
 	cluster := NewObjectCluster(all.EndpointSlices, all.Pods, all.Nodes)
 	if m.opts.reads(KindService) {
 		for i, svc := range all.Services {

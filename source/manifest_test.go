@@ -74,6 +74,7 @@ func writeFiles(t *testing.T, files map[string]string) string {
 
 func TestManifest(t *testing.T) {
 	long := strings.Repeat("x", 64)
+	webService2 := strings.Replace(webService, "web.example.com", "web2.example.com", 1) // the same object, asking for another name
 	tests := []struct {
 		name         string
 		files        map[string]string
@@ -169,12 +170,12 @@ items:
 			name:         "unknown kind names file, document and kind; other objects proceed",
 			files:        map[string]string{"app.yaml": webService + "---\n" + strings.Replace(siteIngress, "kind: Ingress", "kind: Ingres", 1)},
 			want:         []string{"web.example.com A 192.0.2.1"},
-			wantProblems: []problemCheck{failure("app.yaml): document 2: unknown kind \"Ingres\" in networking.k8s.io/v1", "ingres/shop/site")},
+			wantProblems: []problemCheck{failure("app.yaml): document 2: unknown kind \"Ingres\" in \"networking.k8s.io/v1\"", "ingres/shop/site")},
 		},
 		{
 			name:         "CRD kind is unknown",
 			files:        map[string]string{"crd.yaml": "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n"},
-			wantProblems: []problemCheck{failure("crd.yaml): document 1:", `unknown kind "Widget" in example.com/v1`)},
+			wantProblems: []problemCheck{failure("crd.yaml): document 1:", `unknown kind "Widget" in "example.com/v1"`)},
 		},
 		{
 			name:         "old Ingress version is reported",
@@ -199,6 +200,68 @@ items:
 			},
 			want:         []string{"shop.example.com CNAME lb.example.net"},
 			wantProblems: []problemCheck{failure("service/default/web", "bad.yaml", "external-dns.alpha.kubernetes.io/hostname", long)},
+		},
+		{
+			name:         "an object twice in one file: the first is kept",
+			files:        map[string]string{"app.yaml": webService + "---\n" + webService2},
+			want:         []string{"web.example.com A 192.0.2.1"},
+			wantProblems: []problemCheck{warning("service/default/web (", "app.yaml): document 2: the same object as in ", "app.yaml (document 1); this copy is ignored")},
+		},
+		{
+			name:         "an object in a file and a folder: the file named first is kept",
+			files:        map[string]string{"a.yaml": webService2, "dir/b.yaml": webService},
+			paths:        []string{"a.yaml", "dir"},
+			want:         []string{"web2.example.com A 192.0.2.1"},
+			wantProblems: []problemCheck{warning("b.yaml): document 1: the same object as in ", "a.yaml (document 1)")},
+		},
+		{
+			name:         "the folder named first is kept",
+			files:        map[string]string{"a.yaml": webService2, "dir/b.yaml": webService},
+			paths:        []string{"dir", "a.yaml"},
+			want:         []string{"web.example.com A 192.0.2.1"},
+			wantProblems: []problemCheck{warning("a.yaml): document 1: the same object as in ", "b.yaml (document 1)")},
+		},
+		{
+			name:         "in a folder the lexically first file is kept; an explicit default namespace is the same",
+			files:        map[string]string{"b.yaml": webService, "a/z.yaml": strings.Replace(webService2, "name: web\n", "name: web\n  namespace: default\n", 1)},
+			want:         []string{"web2.example.com A 192.0.2.1"},
+			wantProblems: []problemCheck{warning("b.yaml): document 1: the same object as in ", "z.yaml (document 1)")},
+		},
+		{
+			name:         "a list item names its place",
+			files:        map[string]string{"list.yaml": webService + "---\napiVersion: v1\nkind: List\nitems:\n" + indentItem(siteIngress) + indentItem(webService2)},
+			want:         []string{"shop.example.com CNAME lb.example.net", "web.example.com A 192.0.2.1"},
+			wantProblems: []problemCheck{warning("document 2, item 2: the same object as in ", "list.yaml (document 1)")},
+		},
+		{
+			name: "other kinds and namespaces are other objects",
+			files: map[string]string{"app.yaml": webService + "---\n" + strings.Replace(webService2, "name: web\n", "name: web\n  namespace: shop\n", 1) +
+				"---\n" + strings.Replace(strings.Replace(siteIngress, "name: site", "name: web", 1), "namespace: shop", "namespace: default", 1)},
+			want: []string{"shop.example.com CNAME lb.example.net", "web.example.com A 192.0.2.1", "web2.example.com A 192.0.2.1"},
+		},
+		{
+			name:  "a first copy that cannot be read is still the one kept",
+			files: map[string]string{"app.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {ports: 5}\n---\n" + webService},
+			wantProblems: []problemCheck{
+				failure("service/default/web (", "app.yaml): document 1: Service: "),
+				warning("app.yaml): document 2: the same object as in ", "app.yaml (document 1)"),
+			},
+		},
+		{
+			name: "Nodes too: the first one's addresses are published",
+			files: map[string]string{"svc.yaml": headlessManifest, "nodes.yaml": `apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {addresses: [{type: ExternalIP, address: 203.0.113.9}]}
+---
+apiVersion: v1
+kind: Node
+metadata: {name: n1}
+status: {addresses: [{type: ExternalIP, address: 203.0.113.10}]}
+`},
+			config:       Config{Kinds: []string{KindService}},
+			want:         []string{"np.example.com A 203.0.113.9"},
+			wantProblems: []problemCheck{warning("node//n1 (", "nodes.yaml): document 2: the same object as in ", "nodes.yaml (document 1)"), warning("service/default/db", "no address")},
 		},
 		{
 			name:   "namespace defaults to default and filters apply",

@@ -133,7 +133,7 @@ func (r *objectResult) targets(origin string, raw []string) map[string][]string 
 		}
 		c, err := canonicalTarget(t)
 		if err != nil {
-			r.fail("", fmt.Errorf("%s: target %q: %v", origin, t, err))
+			r.fail("", fmt.Errorf("%s: target %s: %v", origin, endpoint.Quote(t), err))
 			continue
 		}
 		typ := endpoint.TargetTypeOf(c)
@@ -155,7 +155,7 @@ func (r *objectResult) targets(origin string, raw []string) map[string][]string 
 func canonicalTarget(t string) (string, error) {
 	if a, err := netip.ParseAddr(t); err == nil {
 		if a.Zone() != "" {
-			return "", fmt.Errorf("an address with a zone (%%%s) cannot be published", a.Zone())
+			return "", fmt.Errorf("an address with a zone (%s) cannot be published", endpoint.Quote("%"+a.Zone()))
 		}
 		return a.Unmap().String(), nil
 	}

@@ -114,7 +114,7 @@ func (r *objectResult) addTypeTargets(svc *corev1.Service, svcType corev1.Servic
 		}
 		r.add(hostnames, r.targets("spec.externalName", []string{svc.Spec.ExternalName}))
 	default:
-		r.warn(fmt.Errorf("unknown Service type %q; no records", svcType))
+		r.warn(fmt.Errorf("unknown Service type %s; no records", endpoint.Quote(string(svcType))))
 	}
 }
 
