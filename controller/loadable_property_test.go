@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
-	"github.com/zonekeeper/zonekeeper/provider"
 	"github.com/zonekeeper/zonekeeper/provider/zonefile"
 )
 
@@ -74,32 +73,15 @@ func checkLoadable(t *testing.T, c propCase, checkzone string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for zone, recs := range c.current {
-		var changes []provider.Change
-		for _, r := range recs {
-			changes = append(changes, provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate, New: r}}})
-		}
-		if err := p.Apply(ctx, provider.Zone{ID: zone, Name: zone}, changes); err != nil {
-			t.Fatalf("seed %d: the generator made a zone the provider refuses: %v", c.seed, err)
-		}
-	}
+	c.seedThrough(t, p)
 	if msg := loads(checkzone, dir, c.zones); msg != "" {
 		return "the generated zone does not load: " + msg
 	}
-	reg := newTXT(t, c.prefix)
-	ctrl := &Controller{Registry: reg, Provider: p, Config: Config{Policy: c.policy}}
-	for _, s := range c.sources {
-		ctrl.Sources = append(ctrl.Sources, s)
-	}
+	reg, ctrl := c.controller(t, p)
 	before := snapshot(t, p, c.zones)
-	rep, err := ctrl.RunOnce(ctx)
-	if err != nil {
-		return fmt.Sprintf("RunOnce: %v", err)
-	}
-	for _, z := range rep.Zones {
-		if z.Err != nil || len(z.Failed) > 0 {
-			return fmt.Sprintf("zone %s: the provider refused changes: %v\nreport:\n%s", z.Zone.Name, rep.Err(), dumpReport(rep))
-		}
+	rep, msg := runClean(ctx, ctrl)
+	if msg != "" {
+		return msg
 	}
 	if msg := loads(checkzone, dir, c.zones); msg != "" {
 		return fmt.Sprintf("after the reconcile: %s\nreport:\n%s", msg, dumpReport(rep))
@@ -120,12 +102,8 @@ func checkLoadable(t *testing.T, c propCase, checkzone string) string {
 			}
 		}
 	}
-	again, err := ctrl.RunOnce(ctx)
-	if err != nil {
-		return fmt.Sprintf("second RunOnce: %v", err)
-	}
-	if n := changeCount(again); n != 0 {
-		return fmt.Sprintf("second RunOnce planned %d changes\nfirst report:\n%s\nsecond report:\n%s", n, dumpReport(rep), dumpReport(again))
+	if msg := plansNothing(ctx, ctrl, rep); msg != "" {
+		return msg
 	}
 	return loads(checkzone, dir, c.zones)
 }

@@ -338,21 +338,11 @@ func checkCase(tb testing.TB, c propCase) string {
 			tb.Fatalf("seed %d: the generator made an invalid zone: %v", c.seed, err)
 		}
 	}
-	reg := newTXT(tb, c.prefix)
-	ctrl := &Controller{Registry: reg, Provider: p, Config: Config{Policy: c.policy}}
-	for _, s := range c.sources {
-		ctrl.Sources = append(ctrl.Sources, s)
-	}
+	reg, ctrl := c.controller(tb, p)
 	before := snapshot(tb, p, c.zones)
-
-	rep, err := ctrl.RunOnce(ctx)
-	if err != nil {
-		return fmt.Sprintf("RunOnce: %v", err)
-	}
-	for _, z := range rep.Zones {
-		if z.Err != nil || len(z.Failed) > 0 {
-			return fmt.Sprintf("zone %s: the provider refused changes: %v\nreport:\n%s", z.Zone.Name, rep.Err(), dumpReport(rep))
-		}
+	rep, msg := runClean(ctx, ctrl)
+	if msg != "" {
+		return msg
 	}
 	after := snapshot(tb, p, c.zones)
 	for _, zone := range c.zones {
@@ -390,12 +380,59 @@ func checkCase(tb testing.TB, c propCase) string {
 		}
 	}
 
+	return plansNothing(ctx, ctrl, rep)
+}
+
+// controller returns the registry and the controller that reconcile c against p.
+func (c propCase) controller(tb testing.TB, p provider.Provider) (*registry.TXT, *Controller) {
+	reg := newTXT(tb, c.prefix)
+	ctrl := &Controller{Registry: reg, Provider: p, Config: Config{Policy: c.policy}}
+	for _, s := range c.sources {
+		ctrl.Sources = append(ctrl.Sources, s)
+	}
+	return reg, ctrl
+}
+
+// seedThrough writes c's zones through p's Apply, a create per record, as another tool
+// would, for providers without a back door.
+func (c propCase) seedThrough(tb testing.TB, p provider.Provider) {
+	ctx := context.Background()
+	for zone, recs := range c.current {
+		var changes []provider.Change
+		for _, r := range recs {
+			changes = append(changes, provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate, New: r}}})
+		}
+		if err := p.Apply(ctx, provider.Zone{ID: zone, Name: zone}, changes); err != nil {
+			tb.Fatalf("seed %d: the provider refused the generated zone: %v", c.seed, err)
+		}
+	}
+}
+
+// runClean reconciles once and returns the report, or what went wrong: the reconcile
+// could not run, or a zone could not be read or written, or the provider refused a change.
+func runClean(ctx context.Context, ctrl *Controller) (*Report, string) {
+	rep, err := ctrl.RunOnce(ctx)
+	if err != nil {
+		return nil, fmt.Sprintf("RunOnce: %v", err)
+	}
+	for _, z := range rep.Zones {
+		if z.Err != nil || len(z.Failed) > 0 {
+			return nil, fmt.Sprintf("zone %s: the provider refused changes: %v\nreport:\n%s", z.Zone.Name, rep.Err(), dumpReport(rep))
+		}
+	}
+	return rep, ""
+}
+
+// plansNothing reconciles again and says what it planned, or "" when nothing: a provider
+// that stores something other than it was given, or a planner that does not converge,
+// plans on every reconcile.
+func plansNothing(ctx context.Context, ctrl *Controller, first *Report) string {
 	again, err := ctrl.RunOnce(ctx)
 	if err != nil {
 		return fmt.Sprintf("second RunOnce: %v", err)
 	}
 	if n := changeCount(again); n != 0 {
-		return fmt.Sprintf("second RunOnce planned %d changes\nfirst report:\n%s\nsecond report:\n%s", n, dumpReport(rep), dumpReport(again))
+		return fmt.Sprintf("second RunOnce planned %d changes\nfirst report:\n%s\nsecond report:\n%s", n, dumpReport(first), dumpReport(again))
 	}
 	return ""
 }

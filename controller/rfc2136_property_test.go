@@ -46,27 +46,12 @@ func checkOverRFC2136(t *testing.T, kind dnsserver.Kind, c propCase) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for zone, recs := range c.current {
-		var changes []provider.Change
-		for _, r := range recs {
-			changes = append(changes, provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate, New: r}}})
-		}
-		if err := p.Apply(ctx, provider.Zone{ID: zone, Name: zone}, changes); err != nil {
-			t.Fatalf("%s refused the generated zone: %v", kind, err)
-		}
-	}
-	reg := newTXT(t, c.prefix)
-	ctrl := &Controller{Registry: reg, Provider: p, Config: Config{Policy: c.policy}}
-	for _, s := range c.sources {
-		ctrl.Sources = append(ctrl.Sources, s)
-	}
+	c.seedThrough(t, p)
+	reg, ctrl := c.controller(t, p)
 	before := snapshot(t, p, c.zones)
-	rep, err := ctrl.RunOnce(ctx)
-	if err != nil {
-		return fmt.Sprintf("RunOnce: %v", err)
-	}
-	if err := rep.Err(); err != nil && len(rep.SourceErrors) == 0 {
-		return fmt.Sprintf("the reconcile failed: %v\nreport:\n%s", err, dumpReport(rep))
+	rep, msg := runClean(ctx, ctrl)
+	if msg != "" {
+		return msg
 	}
 	after := snapshot(t, p, c.zones)
 	for _, z := range rep.Zones {
@@ -90,14 +75,7 @@ func checkOverRFC2136(t *testing.T, kind dnsserver.Kind, c propCase) string {
 			}
 		}
 	}
-	again, err := ctrl.RunOnce(ctx)
-	if err != nil {
-		return fmt.Sprintf("second RunOnce: %v", err)
-	}
-	if n := changeCount(again); n != 0 {
-		return fmt.Sprintf("second RunOnce planned %d changes\nfirst report:\n%s\nsecond report:\n%s", n, dumpReport(rep), dumpReport(again))
-	}
-	return ""
+	return plansNothing(ctx, ctrl, rep)
 }
 
 // sameRecord reports whether a and b are one record as DNS compares them: the same
