@@ -49,8 +49,18 @@ type Config struct {
 // exactly like every object being deleted at once; the budget tells the two apart by
 // size. When a zone's planned deletions exceed it, every one of them is withheld (none is
 // made: deleting the first fifty of a thousand is no better than deleting all of them)
-// and reported, until an operator raises the budget or forces a one-shot run. Creations
-// and updates are not limited.
+// and reported. Creations and updates are not limited.
+//
+// A withheld deletion does not wait forever: a record left behind after its object is
+// gone points at an address that may be handed to someone else (a subdomain takeover).
+// With ConfirmAfter set, a deletion over the budget is carried out once it is confirmed:
+// every reconcile of its zone planned it, without a break, for ConfirmAfter, and at
+// least ConfirmFullReads of them were full reconciles (the daemon's periodic resyncs).
+// A glitch that reverts within that time deletes nothing: the records are wanted again
+// and their wait is dropped. A source or zone that cannot be read breaks the wait of
+// what it touches (see pendingDeletions for the whole rule). The wait lives in the
+// Controller's memory: a one-shot run never confirms, and an operator raises the budget
+// or forces the run instead.
 type DeletionBudget struct {
 	// MaxDeletions is the most records one zone may lose per reconcile; 0 is no limit.
 	MaxDeletions int
@@ -58,6 +68,13 @@ type DeletionBudget struct {
 	// reconcile; 0 is no limit. It applies only to zones owning at least
 	// MinOwnedForRatio records, since removing 2 of 3 is a normal day.
 	MaxRatio float64
+	// ConfirmAfter is how long deletions over the budget wait before they are carried
+	// out (see above); 0 never carries them out.
+	ConfirmAfter time.Duration
+	// ConfirmFullReads is the least number of full reconciles that must plan a
+	// deletion over the budget before it is carried out; less than 1 means
+	// DefaultConfirmFullReads.
+	ConfirmFullReads int
 }
 
 // MinOwnedForRatio is the least number of owned records a zone needs before
@@ -90,6 +107,8 @@ type Controller struct {
 	settled map[string]settledZone
 	// refused are the changes providers refused, set aside with backoff.
 	refused refusals
+	// pending are the deletions over the budget waiting for confirmation.
+	pending pendingDeletions
 	// clock is time.Now unless a test sets it.
 	clock func() time.Time
 }
@@ -125,6 +144,10 @@ type ZoneReport struct {
 	Changes []provider.Change
 	// Withheld are planned deletions the safety checks held back, with the reason.
 	Withheld []Withheld
+	// Confirmed are deletions over the deletion budget that are carried out (planned,
+	// under DryRun) because they were confirmed (DeletionBudget.ConfirmAfter). They are
+	// in Changes as well.
+	Confirmed []*endpoint.Endpoint
 	// Problems are the planner's and registry's per-object warnings.
 	Problems []endpoint.Problem
 	// Conflicts are the names that several objects ask for with wishes that could not
@@ -156,6 +179,9 @@ type Withheld struct {
 	// Cause is why, as a fixed word fit for a metric label; Reason says it in full.
 	Cause  WithholdCause
 	Reason string
+	// Pending is set on a deletion over the budget that waits for confirmation
+	// (DeletionBudget.ConfirmAfter), nil on every other.
+	Pending *PendingConfirmation
 }
 
 // WithholdCause is the kind of safety check that withheld a deletion.
@@ -300,7 +326,12 @@ func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error)
 	byZone, unplaced := assignZones(desired, zones, c.Config.DomainFilter)
 	rep.Problems = append(rep.Problems, unplaced...)
 
-	guard := deletionGuard{protected: objectsWithErrors(rep.Problems), sourceFailed: len(rep.SourceErrors) > 0}
+	guard := deletionGuard{protected: objectsWithErrors(rep.Problems), sourceFailed: len(rep.SourceErrors) > 0, fullRead: !onlyChanged}
+	if guard.sourceFailed {
+		// Any record may merely be unread: no deletion waiting for confirmation may
+		// count this reconcile, nor the ones before it.
+		c.pending.forgetAll()
+	}
 	// Only a registry taking over a former owner's records asks which objects exist,
 	// and only about records of that owner: the set is built on the first question.
 	var existing map[string]bool
@@ -499,6 +530,9 @@ func namesAwaitingTargets(problems []endpoint.Problem) map[objectName]bool {
 type deletionGuard struct {
 	// sourceFailed: a source could not be read (safety invariant 3).
 	sourceFailed bool
+	// fullRead: the reconcile reads every zone (RunOnce), which counts towards the
+	// confirmation of deletions over the budget.
+	fullRead bool
 	// protected are the objects with invalid input, by ObjectRef.String.
 	protected map[string]bool
 	// awaiting are the names existing objects ask for without an address.
@@ -525,6 +559,7 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	records, err := c.Provider.Records(ctx, z)
 	if err != nil {
 		zr.Err = fmt.Errorf("reading records: %w", err)
+		c.pending.forgetZone(z.ID) // unseen, the deletions' wait is broken
 		return zr
 	}
 	var owned registry.Zone
@@ -547,10 +582,12 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	zr.Conflicts = conflicts(res.Problems)
 	res.Changes.Delete, zr.Withheld = guard.withhold(res.Changes.Delete)
 	if why := c.Config.Budget.exceeded(len(res.Changes.Delete), zr.Owned); why != "" {
-		for _, d := range res.Changes.Delete {
-			zr.Withheld = append(zr.Withheld, Withheld{Record: d, Cause: CauseBudget, Reason: why})
-		}
-		res.Changes.Delete = nil
+		var budgetWithheld []Withheld
+		zr.Confirmed, budgetWithheld = c.overBudget(z.ID, res.Changes.Delete, why, guard.fullRead)
+		zr.Withheld = append(zr.Withheld, budgetWithheld...)
+		res.Changes.Delete = zr.Confirmed
+	} else {
+		c.pending.forgetZone(z.ID)
 	}
 	var waitingCreates []endpoint.Problem
 	res.Changes.Create, waitingCreates = withholdClashingCreates(res.Changes.Create, zr.Withheld)
@@ -682,6 +719,7 @@ func (c *Controller) logZone(zr ZoneReport) {
 	for _, w := range zr.Withheld {
 		log.Warn("deletion withheld", recordAttrs(w.Record), "cause", string(w.Cause), "reason", w.Reason)
 	}
+	c.logBudget(log, zr)
 	logProblems(log, zr.Problems)
 	for _, f := range zr.Failed {
 		main := f.Change.Main()

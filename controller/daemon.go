@@ -107,6 +107,9 @@ func (d *Daemon) Run(ctx context.Context) error {
 func (d *Daemon) loop(ctx context.Context) {
 	d.setLeading(true)
 	defer d.setLeading(false)
+	// Deletions waiting for confirmation from an earlier term were not watched since:
+	// their wait starts anew.
+	d.controller.pending.forgetAll()
 	resync := time.NewTimer(d.cfg.Interval)
 	defer resync.Stop()
 	var lastFull time.Time

@@ -42,6 +42,7 @@ type Metrics struct {
 	sourceErrors      prometheus.Counter
 	changes           *prometheus.CounterVec
 	withheld          *prometheus.CounterVec
+	confirmed         *prometheus.CounterVec
 	providerCalls     *prometheus.CounterVec
 
 	// The gauges below describe the last reconcile; series that reconcile did not
@@ -49,6 +50,7 @@ type Metrics struct {
 	desired   *snapshotGauge
 	owned     *snapshotGauge
 	conflicts *snapshotGauge
+	pending   *snapshotGauge
 }
 
 // NewMetrics creates the metrics and registers them with reg. It panics, as
@@ -81,6 +83,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "zonekeeper_deletions_withheld_total",
 			Help: "Deletions the safety checks held back, by zone and reason (source_error, object_error).",
 		}, []string{"zone", "reason"}),
+		confirmed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zonekeeper_deletions_confirmed_total",
+			Help: "Deletions over the deletion budget carried out after waiting for confirmation (--deletion-confirm-after), by zone.",
+		}, []string{"zone"}),
 		providerCalls: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "zonekeeper_provider_calls_total",
 			Help: "Requests sent to DNS services, by provider, operation and result (success, error).",
@@ -97,9 +103,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "zonekeeper_conflicts",
 			Help: "Names several objects asked for with wishes that could not all be kept, at the last reconcile.",
 		}, "zone"),
+		pending: newSnapshotGauge(prometheus.GaugeOpts{
+			Name: "zonekeeper_deletions_pending_confirmation",
+			Help: "Deletions over the deletion budget waiting for confirmation (--deletion-confirm-after) at the last reconcile, by zone.",
+		}, "zone"),
 	}
-	reg.MustRegister(m.reconcileDuration, m.reconciles, m.lastSuccess, m.sourceErrors, m.changes, m.withheld,
-		m.providerCalls, m.desired.vec, m.owned.vec, m.conflicts.vec)
+	reg.MustRegister(m.reconcileDuration, m.reconciles, m.lastSuccess, m.sourceErrors, m.changes, m.withheld, m.confirmed,
+		m.providerCalls, m.desired.vec, m.owned.vec, m.conflicts.vec, m.pending.vec)
 	return m
 }
 
@@ -155,15 +165,19 @@ func (m *Metrics) observeReconcile(rep *Report, err error, took time.Duration, e
 	}
 	owned := make(map[string]float64, len(rep.Zones))
 	conflicts := make(map[string]float64, len(rep.Zones))
+	pending := make(map[string]float64, len(rep.Zones))
 	for _, z := range rep.Zones {
 		if z.Err == nil {
 			owned[labelKey(z.Zone.Name)] = float64(z.Owned)
 			conflicts[labelKey(z.Zone.Name)] = float64(len(z.Conflicts))
 		}
+		// A zone that could not be read has no deletion waiting: its wait was broken.
+		pending[labelKey(z.Zone.Name)] = float64(z.pendingConfirmation())
 	}
 	m.desired.replace(desired)
 	m.owned.replace(owned)
 	m.conflicts.replace(conflicts)
+	m.pending.replace(pending)
 }
 
 func (m *Metrics) observeZone(z ZoneReport, dryRun bool) {
@@ -181,6 +195,9 @@ func (m *Metrics) observeZone(z ZoneReport, dryRun bool) {
 		}
 		count(z.Unknown, "unknown")
 		count(z.NotAttempted, "not_attempted")
+	}
+	if len(z.Confirmed) > 0 {
+		m.confirmed.WithLabelValues(z.Zone.Name).Add(float64(len(z.Confirmed)))
 	}
 	for _, w := range z.Withheld {
 		m.changes.WithLabelValues(z.Zone.Name, "delete", "withheld").Inc()

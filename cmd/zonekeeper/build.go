@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"slices"
 	"strings"
@@ -56,6 +57,11 @@ func build(o *options, logger *slog.Logger, mode runMode, metrics *controller.Me
 	prov, err := buildProvider(o, cfg, mode, metrics)
 	if err != nil {
 		return nil, err
+	}
+	if mode == modeOneShot {
+		// One reconcile remembers nothing to confirm a deletion with: plan and run --once
+		// withhold deletions over the budget, and say so (exitWithheld).
+		cfg.Budget.ConfirmAfter = 0
 	}
 	return &app{
 		controller: &controller.Controller{
@@ -120,21 +126,27 @@ func controllerConfig(o *options) (controller.Config, error) {
 	}, nil
 }
 
-// deletionBudget maps --max-deletions, --max-deletion-ratio and --force. Forcing is for a
-// one-shot run an operator watches, never for a daemon, which would then have no budget
-// for as long as it runs.
+// deletionBudget maps --max-deletions, --max-deletion-ratio, --deletion-confirm-after and
+// --force. Forcing is for a one-shot run an operator watches, never for a daemon, which
+// would then have no budget for as long as it runs.
 func deletionBudget(o *options) (controller.DeletionBudget, error) {
 	switch {
 	case o.maxDeletions < 0:
 		return controller.DeletionBudget{}, fmt.Errorf("--max-deletions=%d: want 0 (no limit) or more", o.maxDeletions)
+	case math.IsNaN(o.maxDeletionRatio) || math.IsInf(o.maxDeletionRatio, 0):
+		// NaN compares false with everything: it would pass the range check below and
+		// turn the ratio guard off.
+		return controller.DeletionBudget{}, fmt.Errorf("--max-deletion-ratio=%g: not a finite number; want a share from 0 (no limit) to 1", o.maxDeletionRatio)
 	case o.maxDeletionRatio < 0 || o.maxDeletionRatio > 1:
 		return controller.DeletionBudget{}, fmt.Errorf("--max-deletion-ratio=%g: want a share from 0 (no limit) to 1", o.maxDeletionRatio)
 	case o.force && !o.once:
 		return controller.DeletionBudget{}, errors.New("--force lifts the deletion budget for one run only: use it with run --once")
+	case o.deletionConfirmAfter < 0:
+		return controller.DeletionBudget{}, fmt.Errorf("--deletion-confirm-after=%s: want 0 (never) or more", o.deletionConfirmAfter)
 	case o.force:
 		return controller.DeletionBudget{}, nil
 	}
-	return controller.DeletionBudget{MaxDeletions: o.maxDeletions, MaxRatio: o.maxDeletionRatio}, nil
+	return controller.DeletionBudget{MaxDeletions: o.maxDeletions, MaxRatio: o.maxDeletionRatio, ConfirmAfter: o.deletionConfirmAfter}, nil
 }
 
 func managedTypes(managed, excluded []string) []string {

@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,7 +45,13 @@ func newRunCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Reconcile DNS with the sources: once (--once), or on every change until stopped",
-		Args:  cobra.NoArgs,
+		Long: `run reconciles DNS with the sources: once with --once, else on every change of the
+sources and every --interval until SIGTERM.
+
+Exit codes of run --once: 0 every change applied; 1 a source, zone or change failed
+(the rest was applied); 3 deletions were withheld by a safety check (everything else
+was applied). An error wins over 3. The daemon exits 0 on SIGTERM.`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if o.once {
 				if lo.enabled {
@@ -75,7 +83,42 @@ func reconcileOnce(ctx context.Context, c *controller.Controller) error {
 		return err
 	}
 	c.Logger.Info("reconcile finished", rep.SummaryAttrs()...)
-	return rep.Err()
+	if err := rep.Err(); err != nil {
+		return err
+	}
+	return withheldExit(rep)
+}
+
+// Exit codes of plan --detailed-exitcode and run --once besides 0 and 1 (docs/cli.md).
+// When several apply, the highest in this order wins: 1 (an error), exitWithheld,
+// exitChanges.
+const (
+	// exitChanges: plan --detailed-exitcode found changes to make.
+	exitChanges = 2
+	// exitWithheld: the safety checks withheld deletions, so the zones keep records
+	// that no source wants; a drift check must not take that for "in sync".
+	exitWithheld = 3
+)
+
+// withheldExit returns the exitWithheld error when rep withheld deletions, saying how
+// many, why, and what to do; nil when it withheld none.
+func withheldExit(rep *controller.Report) error {
+	byCause := rep.WithheldByCause()
+	if len(byCause) == 0 {
+		return nil
+	}
+	total := 0
+	var parts []string
+	for _, cause := range slices.Sorted(maps.Keys(byCause)) {
+		total += byCause[cause]
+		parts = append(parts, fmt.Sprintf("%d for %s", byCause[cause], cause))
+	}
+	msg := fmt.Sprintf("%d deletions withheld (%s); the records stay", total, strings.Join(parts, ", "))
+	if byCause[controller.CauseBudget] > 0 {
+		msg += ". Deletions over the budget: a one-shot run has no memory to confirm them with; once sure the records are unwanted, " +
+			"run `zonekeeper run --once --force`, raise --max-deletions or --max-deletion-ratio, or let the daemon delete them once confirmed (--deletion-confirm-after)"
+	}
+	return &exitError{code: exitWithheld, err: errors.New(msg)}
 }
 
 // runDaemon reconciles on every change of the sources and every --interval, serving
@@ -151,7 +194,10 @@ func newPlanCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 would make, ownership TXT records included. It never writes anywhere.
 
 Exit codes: 0 success; 1 error (unreadable input, unreachable provider, or an object
-with invalid input); with --detailed-exitcode, 2 when there are changes to make.`,
+with invalid input); with --detailed-exitcode, 3 when deletions are withheld by a
+safety check (the deletion budget, or objects with invalid input or without an
+address: the zone keeps records no source wants), else 2 when there are changes to
+make, else 0 (in sync). An error wins over 3, and 3 over 2.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if output != "text" && output != "json" {
@@ -187,7 +233,7 @@ with invalid input); with --detailed-exitcode, 2 when there are changes to make.
 	}
 	addFlags(cmd.Flags(), o)
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text, json")
-	cmd.Flags().BoolVar(&detailedExitCode, "detailed-exitcode", false, "exit 2 when there are changes, 0 when there are none")
+	cmd.Flags().BoolVar(&detailedExitCode, "detailed-exitcode", false, "exit 3 when deletions are withheld, else 2 when there are changes, 0 when in sync")
 	return cmd
 }
 
@@ -204,9 +250,15 @@ func planExit(rep *controller.Report, detailed bool) error {
 			return &exitError{code: 1, err: errors.New("some objects have invalid input or records that cannot be written (listed above); their records were left out of the plan")}
 		}
 	}
+	if !detailed {
+		return nil
+	}
+	if err := withheldExit(rep); err != nil {
+		return err
+	}
 	create, update, del := rep.ChangeCount()
-	if detailed && create+update+del > 0 {
-		return &exitError{code: 2}
+	if create+update+del > 0 {
+		return &exitError{code: exitChanges}
 	}
 	return nil
 }

@@ -22,7 +22,8 @@ type exitError struct {
 func (e *exitError) Error() string { return e.err.Error() }
 
 // execute runs the command line and returns the process exit code: 0 success, 1 error,
-// 2 for `plan --detailed-exitcode` when there are changes.
+// 2 for `plan --detailed-exitcode` when there are changes, 3 when deletions were withheld
+// (docs/cli.md, exit codes).
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
 	root := newRootCommand(stdout, stderr, lookupEnv)
 	root.SetArgs(args)
