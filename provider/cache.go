@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -12,27 +13,35 @@ import (
 // Cached is a Provider that remembers each zone's records between reconciles, so that a
 // zone nobody else has touched is not read again in full (DESIGN.md, performance model).
 //
-// A zone's records are reused only when all of these hold: their read began less than
-// MaxAge ago, less a twentieth of MaxAge (see young); every Apply since then either
-// succeeded or failed change by change (an *ApplyError), and the changes that succeeded
-// were applied to the cached copy; and, when the wrapped provider implements
-// ChangeDetector, it says the zone is unchanged. Anything else — a detector error, an
-// Apply that failed as a whole, a cached copy that refuses a change the service
-// accepted — drops the cached copy, and the next Records reads the zone again.
+// A zone's records are reused only when all of these hold: every Apply since they were
+// read either succeeded or failed change by change (an *ApplyError), and the changes that
+// succeeded were applied to the cached copy; the copy was last checked less than MaxAge
+// ago, less a twentieth of MaxAge (see young); and, when the wrapped provider implements
+// ChangeDetector, it says the zone is unchanged. Reading the zone in full is a check, and
+// so is a drift probe that finds the count it expects (see below). Anything else — a
+// detector or probe error, a count that moved, an Apply that failed as a whole, a cached
+// copy that refuses a change the service accepted — drops the cached copy, and the next
+// Records reads the zone again.
 //
-// For a provider without a ChangeDetector (an HTTP API whose every read is a billed,
-// rate-limited call, such as Route53's), a change someone else makes to the zone is
-// therefore seen only once MaxAge has passed: the full read then finds it, and the
-// reconcile that follows corrects it. That is the same bound the resync interval puts on
-// any out-of-band change, and it is what saves such a provider from listing every zone on
-// every Kubernetes event.
+// A copy due for a check is checked by one probe when the wrapped provider implements
+// DriftProber and the copy's full read began less than FullReadInterval ago (less the
+// same twentieth of MaxAge): ProbeCount must equal the sum of CountOf over the records
+// read, adjusted by every change applied to the copy since. Otherwise it is read in
+// full. A change someone else makes to the zone is therefore seen within MaxAge when it
+// changes the count, and within FullReadInterval when it does not (a value edited, a
+// record deleted and another created between two probes); without a probe, within
+// MaxAge. MaxAge is the same bound the resync interval puts on any out-of-band change,
+// and it is what saves a provider whose every read is a billed, rate-limited call
+// (Route53, Cloudflare) from listing every zone on every Kubernetes event; the probe is
+// what saves it from listing every zone at every resync.
 //
 // Cached is safe for concurrent use. Calls for one zone are serialised; calls for
 // different zones run in parallel.
 type Cached struct {
-	next   Provider
-	maxAge time.Duration
-	now    func() time.Time
+	next             Provider
+	maxAge           time.Duration
+	fullReadInterval time.Duration
+	now              func() time.Time
 
 	mu       sync.Mutex
 	zones    map[string]*cachedZone // by Zone.ID
@@ -40,26 +49,56 @@ type Cached struct {
 	zonesAt  time.Time
 }
 
-var _ ChangeDetector = (*Cached)(nil)
+var (
+	_ ChangeDetector = (*Cached)(nil)
+	_ DriftProber    = (*Cached)(nil)
+)
 
 type cachedZone struct {
-	mu     sync.Mutex
-	store  *RRsetStore // nil: nothing cached
-	readAt time.Time
+	mu    sync.Mutex
+	store *RRsetStore // nil: nothing cached
+	// readAt is when the full read of store began, checkedAt when its last check (that
+	// read, or a probe that found count) began.
+	readAt, checkedAt time.Time
+	// count is what the wrapped DriftProber should answer if nobody else changed the
+	// zone (see DriftProber); meaningless for other providers.
+	count int
 }
 
-// NewCached wraps next. maxAge bounds how long a zone's records are reused before they
-// are read in full again, whatever the change detector says; zonekeeper sets it to the
-// resync interval. A maxAge of zero or less disables reuse.
+// CacheConfig configures a Cached.
+type CacheConfig struct {
+	// MaxAge bounds how long a zone's records are reused before they are checked again,
+	// whatever the change detector says; zonekeeper sets it to the resync interval. Zero
+	// or less disables reuse.
+	MaxAge time.Duration
+	// FullReadInterval bounds how long a provider's drift probes (DriftProber) may stand
+	// in for reading a zone in full. Zero or less, or no more than MaxAge, reads in full
+	// at every check.
+	FullReadInterval time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// NewCached wraps next, reading a zone in full whenever its records are maxAge old (no
+// drift probes): NewCachedWith with only CacheConfig.MaxAge.
 func NewCached(next Provider, maxAge time.Duration) *Cached {
-	return &Cached{next: next, maxAge: maxAge, now: time.Now, zones: map[string]*cachedZone{}}
+	return NewCachedWith(next, CacheConfig{MaxAge: maxAge})
+}
+
+// NewCachedWith wraps next as cfg says.
+func NewCachedWith(next Provider, cfg CacheConfig) *Cached {
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
+	return &Cached{next: next, maxAge: cfg.MaxAge, fullReadInterval: cfg.FullReadInterval, now: now, zones: map[string]*cachedZone{}}
 }
 
 // Zones lists the wrapped provider's zones, reusing the list for MaxAge: a zone added at
 // the service is seen at the next resync, as an out-of-band record change is.
 func (c *Cached) Zones(ctx context.Context) ([]Zone, error) {
 	c.mu.Lock()
-	if c.zoneList != nil && c.young(c.zonesAt) {
+	if c.zoneList != nil && c.young(c.zonesAt, c.maxAge) {
 		zones := slices.Clone(c.zoneList)
 		c.mu.Unlock()
 		return zones, nil
@@ -76,14 +115,14 @@ func (c *Cached) Zones(ctx context.Context) ([]Zone, error) {
 	return zones, nil
 }
 
-// young reports whether a read that began at start may still be reused. A copy is as
-// old as the moment its read began, and one whose age is within the last twentieth of
-// maxAge counts as due already: a caller that comes back every maxAge (the daemon's
-// resync, with maxAge = --interval) would otherwise find it a hair younger than maxAge
-// whenever the work before the read went a little faster than the time before, reuse
-// it, and leave the zone unread for a second interval.
-func (c *Cached) young(start time.Time) bool {
-	return c.now().Sub(start) < c.maxAge-c.maxAge/20
+// young reports whether something begun at start is younger than d. Anything whose age
+// is within the last twentieth of maxAge counts as due already: a caller that comes back
+// every maxAge (the daemon's resync, with maxAge = --interval) would otherwise find a
+// copy a hair younger than maxAge (or than a multiple of it, FullReadInterval) whenever
+// the work before the read went a little faster than the time before, reuse it, and
+// leave the zone unchecked for another interval.
+func (c *Cached) young(start time.Time, d time.Duration) bool {
+	return c.now().Sub(start) < d-c.maxAge/20
 }
 
 // Records returns the cached records of zone when they can be trusted (see Cached), and
@@ -102,13 +141,20 @@ func (c *Cached) Records(ctx context.Context, zone Zone) ([]*endpoint.Endpoint, 
 		return nil, err
 	}
 	z.store = NewRRsetMirror(zone.Name, records...)
-	z.readAt = started
+	z.readAt, z.checkedAt = started, started
+	if prober, ok := c.next.(DriftProber); ok {
+		z.count = 0
+		for _, e := range records {
+			z.count += prober.CountOf(e)
+		}
+	}
 	return records, nil
 }
 
-// fresh reports whether z's cached records may be reused.
+// fresh reports whether z's cached records may be reused, probing the zone when they are
+// due for a check.
 func (c *Cached) fresh(ctx context.Context, zone Zone, z *cachedZone) bool {
-	if !c.young(z.readAt) {
+	if !c.young(z.checkedAt, c.maxAge) && !c.probe(ctx, zone, z) {
 		return false
 	}
 	detector, ok := c.next.(ChangeDetector)
@@ -119,10 +165,26 @@ func (c *Cached) fresh(ctx context.Context, zone Zone, z *cachedZone) bool {
 	return err == nil && unchanged
 }
 
+// probe checks z by a drift probe, when the wrapped provider has one and z's full read
+// is recent enough to stand on, and reports whether the zone's count is the expected one.
+func (c *Cached) probe(ctx context.Context, zone Zone, z *cachedZone) bool {
+	prober, ok := c.next.(DriftProber)
+	if !ok || !c.young(z.readAt, c.fullReadInterval) {
+		return false
+	}
+	started := c.now()
+	n, err := prober.ProbeCount(ctx, zone)
+	if err != nil || n != z.count {
+		return false
+	}
+	z.checkedAt = started
+	return true
+}
+
 // Unchanged implements ChangeDetector: it answers true when the zone's cached records may
 // be reused and the wrapped provider's own ChangeDetector proved the zone unchanged.
-// Without a detector below, it answers false: reuse within MaxAge is a trade-off
-// Records makes, not a proof.
+// Without a detector below, it answers false: reuse within MaxAge, or on an equal drift
+// probe, is a trade-off Records makes, not a proof.
 func (c *Cached) Unchanged(ctx context.Context, zone Zone) (bool, error) {
 	if _, ok := c.next.(ChangeDetector); !ok {
 		return false, nil
@@ -131,6 +193,25 @@ func (c *Cached) Unchanged(ctx context.Context, zone Zone) (bool, error) {
 	z.mu.Lock()
 	defer z.mu.Unlock()
 	return z.store != nil && c.fresh(ctx, zone, z), nil
+}
+
+// ProbeCount is the wrapped provider's (see DriftProber); without one it fails, which
+// callers take for a changed zone.
+func (c *Cached) ProbeCount(ctx context.Context, zone Zone) (int, error) {
+	prober, ok := c.next.(DriftProber)
+	if !ok {
+		return 0, fmt.Errorf("%T has no drift probe", c.next)
+	}
+	return prober.ProbeCount(ctx, zone)
+}
+
+// CountOf is the wrapped provider's (see DriftProber); 0 without one, whose ProbeCount
+// fails anyway.
+func (c *Cached) CountOf(rrset *endpoint.Endpoint) int {
+	if prober, ok := c.next.(DriftProber); ok {
+		return prober.CountOf(rrset)
+	}
+	return 0
 }
 
 // Unwrap returns the wrapped provider, for a caller that must see what the service holds
@@ -145,8 +226,8 @@ func (c *Cached) AdjustEndpoints(desired []*endpoint.Endpoint) ([]*endpoint.Endp
 }
 
 // Apply applies changes through the wrapped provider, then mirrors the changes it
-// accepted in the cached copy of the zone. An Apply that stopped part-way (a change in
-// an unknown state) drops the copy instead.
+// accepted in the cached copy of the zone and in the count its drift probe is to find.
+// An Apply that stopped part-way (a change in an unknown state) drops the copy instead.
 func (c *Cached) Apply(ctx context.Context, zone Zone, changes []Change) error {
 	z := c.zone(zone)
 	z.mu.Lock()
@@ -160,10 +241,22 @@ func (c *Cached) Apply(ctx context.Context, zone Zone, changes []Change) error {
 		z.store = nil
 		return err
 	}
+	prober, probed := c.next.(DriftProber)
 	for _, ch := range outcome.Applied {
 		if z.store.Apply(ch) != nil {
 			z.store = nil
 			break
+		}
+		if !probed {
+			continue
+		}
+		for _, rc := range ch.Records {
+			if rc.Op != OpDelete {
+				z.count += prober.CountOf(rc.New)
+			}
+			if rc.Op != OpCreate {
+				z.count -= prober.CountOf(rc.Old)
+			}
 		}
 	}
 	return err

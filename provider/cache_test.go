@@ -3,6 +3,7 @@ package provider_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -218,4 +219,226 @@ func TestCachedZones(t *testing.T) {
 			}
 		})
 	}
+}
+
+// probing is an in-memory provider with a drift probe that counts values, as Cloudflare
+// does, counting full reads and probes. Edits made through its embedded provider are
+// out of band: the cache wrapping it does not see them.
+type probing struct {
+	*inmemory.Provider
+	reads, probes int
+	probeErr      error
+}
+
+func (p *probing) Records(ctx context.Context, z provider.Zone) ([]*endpoint.Endpoint, error) {
+	p.reads++
+	return p.Provider.Records(ctx, z)
+}
+
+func (p *probing) ProbeCount(ctx context.Context, z provider.Zone) (int, error) {
+	p.probes++
+	if p.probeErr != nil {
+		return 0, p.probeErr
+	}
+	records, err := p.Provider.Records(ctx, z)
+	n := 0
+	for _, e := range records {
+		n += p.CountOf(e)
+	}
+	return n, err
+}
+
+func (*probing) CountOf(e *endpoint.Endpoint) int { return len(e.Targets) }
+
+func update(old, updated *endpoint.Endpoint) provider.Change {
+	return provider.Change{Records: []provider.RecordChange{{Op: provider.OpUpdate, Old: old, New: updated}}}
+}
+
+func remove(old *endpoint.Endpoint) provider.Change {
+	return provider.Change{Records: []provider.RecordChange{{Op: provider.OpDelete, Old: old}}}
+}
+
+// TestCachedProbeAccounting: the count a probe is compared with is the full read's,
+// moved by exactly the cache's own applied changes, so that they never cost a full read.
+func TestCachedProbeAccounting(t *testing.T) {
+	zone := provider.Zone{ID: "example.com", Name: "example.com"}
+	seed := []*endpoint.Endpoint{a("one.example.com", "192.0.2.1"), a("two.example.com", "192.0.2.2", "192.0.2.3")}
+	owned := func(name string, targets ...string) provider.Change {
+		txt := &endpoint.Endpoint{DNSName: "a-" + name, RecordType: "TXT", Targets: endpoint.Targets{`"heritage=external-dns"`}}
+		return provider.Change{Primary: 1, Records: []provider.RecordChange{{Op: provider.OpCreate, New: txt}, {Op: provider.OpCreate, New: a(name, targets...)}}}
+	}
+	for _, tt := range []struct {
+		name    string
+		changes []provider.Change
+		failed  int // changes refused alone
+	}{
+		{"create", []provider.Change{create(a("new.example.com", "192.0.2.4"))}, 0},
+		{"create of several values", []provider.Change{create(a("new.example.com", "192.0.2.4", "192.0.2.5", "192.0.2.6"))}, 0},
+		{"delete", []provider.Change{remove(seed[1])}, 0},
+		{"update adding a value", []provider.Change{update(seed[0], a("one.example.com", "192.0.2.1", "192.0.2.9"))}, 0},
+		{"update dropping a value", []provider.Change{update(seed[1], a("two.example.com", "192.0.2.3"))}, 0},
+		{"update of the same size", []provider.Change{update(seed[1], a("two.example.com", "192.0.2.7", "192.0.2.8"))}, 0},
+		{"record with its ownership record", []provider.Change{owned("owned.example.com", "192.0.2.10", "192.0.2.11")}, 0},
+		{"a refused change counts nothing", []provider.Change{create(a("new.example.com", "192.0.2.4")), create(a("one.example.com", "192.0.2.5"))}, 1},
+		{"several Applies", nil, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			clock := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+			p := &probing{Provider: inmemory.New("example.com")}
+			if err := p.Seed("example.com", seed...); err != nil {
+				t.Fatal(err)
+			}
+			c := provider.NewCachedWith(p, provider.CacheConfig{MaxAge: time.Minute, FullReadInterval: time.Hour, Now: func() time.Time { return clock }})
+			if _, err := c.Records(ctx, zone); err != nil {
+				t.Fatal(err)
+			}
+			batches := [][]provider.Change{tt.changes}
+			if tt.changes == nil {
+				batches = [][]provider.Change{{create(a("new.example.com", "192.0.2.4"))}, {remove(seed[0])}, {update(seed[1], a("two.example.com", "192.0.2.2"))}}
+			}
+			for _, changes := range batches {
+				if err := c.Apply(ctx, zone, changes); len(provider.FailedChanges(err)) != tt.failed {
+					t.Fatalf("Apply = %v, want %d failed changes", err, tt.failed)
+				}
+			}
+			for i := range 3 {
+				clock = clock.Add(time.Minute)
+				if _, err := c.Records(ctx, zone); err != nil {
+					t.Fatal(err)
+				}
+				if p.reads != 1 || p.probes != i+1 {
+					t.Fatalf("resync %d: %d full reads and %d probes, want 1 and %d: the cache miscounted its own writes", i+1, p.reads, p.probes, i+1)
+				}
+			}
+		})
+	}
+}
+
+// TestCachedProbeRepairs: an out-of-band edit that moves the count is read at the next
+// resync, one that does not at the next full read, and nothing else costs a full read.
+func TestCachedProbeRepairs(t *testing.T) {
+	zone := provider.Zone{ID: "example.com", Name: "example.com"}
+	old := a("one.example.com", "192.0.2.1")
+	edits := map[string]func(p *probing) error{
+		"none": func(*probing) error { return nil },
+		"a record added": func(p *probing) error {
+			return p.Provider.Apply(context.Background(), zone, []provider.Change{create(a("other.example.com", "198.51.100.1"))})
+		},
+		"a record deleted": func(p *probing) error {
+			return p.Provider.Apply(context.Background(), zone, []provider.Change{remove(old)})
+		},
+		"a value added": func(p *probing) error {
+			return p.Provider.Apply(context.Background(), zone, []provider.Change{update(old, a("one.example.com", "192.0.2.1", "198.51.100.1"))})
+		},
+		"a value changed in place": func(p *probing) error {
+			return p.Provider.Apply(context.Background(), zone, []provider.Change{update(old, a("one.example.com", "198.51.100.1"))})
+		},
+		"a record deleted and another created": func(p *probing) error {
+			return p.Provider.Apply(context.Background(), zone, []provider.Change{remove(old), create(a("other.example.com", "198.51.100.1"))})
+		},
+	}
+	for _, tt := range []struct {
+		name             string
+		fullReadInterval time.Duration
+		edit             string
+		probeErr         error
+		// wantReads are the full reads after each resync, one a minute, the first
+		// resync a minute after the first read; the edit lands before the first.
+		wantReads []int
+	}{
+		{"idle zone", time.Hour, "none", nil, []int{1, 1, 1}},
+		{"count moved up", time.Hour, "a record added", nil, []int{2, 2, 2}},
+		{"count moved down", time.Hour, "a record deleted", nil, []int{2, 2, 2}},
+		{"a value more", time.Hour, "a value added", nil, []int{2, 2, 2}},
+		{"count kept: a value changed", 3 * time.Minute, "a value changed in place", nil, []int{1, 1, 2, 2}},
+		{"count kept: delete and create", 3 * time.Minute, "a record deleted and another created", nil, []int{1, 1, 2, 2}},
+		{"full reads still come round when idle", 2 * time.Minute, "none", nil, []int{1, 2, 2, 3}},
+		{"probe error", time.Hour, "none", errors.New("throttled"), []int{2, 3}},
+		{"no full-read interval reads every resync", 0, "none", nil, []int{2, 3, 4}},
+		{"a full-read interval within the resync reads every resync", time.Minute, "none", nil, []int{2, 3, 4}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			clock := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+			p := &probing{Provider: inmemory.New("example.com"), probeErr: tt.probeErr}
+			if err := p.Seed("example.com", old); err != nil {
+				t.Fatal(err)
+			}
+			c := provider.NewCachedWith(p, provider.CacheConfig{MaxAge: time.Minute, FullReadInterval: tt.fullReadInterval, Now: func() time.Time { return clock }})
+			if _, err := c.Records(ctx, zone); err != nil {
+				t.Fatal(err)
+			}
+			if err := edits[tt.edit](p); err != nil {
+				t.Fatal(err)
+			}
+			// Between resyncs, nothing is asked.
+			clock = clock.Add(30 * time.Second)
+			if _, err := c.Records(ctx, zone); err != nil || p.reads != 1 || p.probes != 0 {
+				t.Fatalf("a reconcile within the resync interval: %v, %d full reads and %d probes, want 1 and 0", err, p.reads, p.probes)
+			}
+			clock = clock.Add(-30 * time.Second)
+			for i, want := range tt.wantReads {
+				clock = clock.Add(time.Minute)
+				got, err := c.Records(ctx, zone)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if p.reads != want {
+					t.Fatalf("after resync %d: %d full reads, want %d", i+1, p.reads, want)
+				}
+				truth, _ := p.Provider.Records(ctx, zone)
+				if want > 1 && !sameRecords(got, truth) {
+					t.Errorf("after resync %d the cache holds %v, the zone %v", i+1, got, truth)
+				}
+			}
+		})
+	}
+}
+
+// sameRecords reports whether got and want hold the same RRsets with the same values.
+func sameRecords(got, want []*endpoint.Endpoint) bool {
+	lines := func(eps []*endpoint.Endpoint) []string {
+		out := make([]string, len(eps))
+		for i, e := range eps {
+			out[i] = e.String()
+		}
+		slices.Sort(out)
+		return out
+	}
+	return slices.Equal(lines(got), lines(want))
+}
+
+// TestCachedProbeStoppedApply: an Apply that stopped with a change in an unknown state
+// leaves the count unknown, so the next resync reads in full.
+func TestCachedProbeStoppedApply(t *testing.T) {
+	ctx := context.Background()
+	zone := provider.Zone{ID: "example.com", Name: "example.com"}
+	clock := time.Date(2026, 11, 26, 0, 0, 0, 0, time.UTC)
+	p := &probing{Provider: inmemory.New("example.com")}
+	stopping := &stopsAfterApply{probing: p}
+	c := provider.NewCachedWith(stopping, provider.CacheConfig{MaxAge: time.Minute, FullReadInterval: time.Hour, Now: func() time.Time { return clock }})
+	if _, err := c.Records(ctx, zone); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Apply(ctx, zone, []provider.Change{create(a("new.example.com", "192.0.2.1"))}); err == nil {
+		t.Fatal("Apply succeeded, want it stopped")
+	}
+	clock = clock.Add(time.Minute)
+	if _, err := c.Records(ctx, zone); err != nil {
+		t.Fatal(err)
+	}
+	if p.reads != 2 {
+		t.Errorf("%d full reads after an Apply that stopped, want 2", p.reads)
+	}
+}
+
+// stopsAfterApply applies every change, then reports that it stopped without knowing.
+type stopsAfterApply struct{ *probing }
+
+func (s *stopsAfterApply) Apply(ctx context.Context, z provider.Zone, changes []provider.Change) error {
+	if err := s.probing.Apply(ctx, z, changes); err != nil {
+		return err
+	}
+	return errors.New("connection reset")
 }

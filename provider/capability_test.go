@@ -18,6 +18,7 @@ import (
 type capable struct {
 	provider.Provider
 	unchanged bool
+	count     int
 }
 
 // AdjustEndpoints rewrites every TTL to 4242, as only this provider would.
@@ -31,6 +32,11 @@ func (capable) AdjustEndpoints(desired []*endpoint.Endpoint) ([]*endpoint.Endpoi
 }
 
 func (c *capable) Unchanged(context.Context, provider.Zone) (bool, error) { return c.unchanged, nil }
+
+func (c *capable) ProbeCount(context.Context, provider.Zone) (int, error) { return c.count, nil }
+
+// CountOf counts 7 per value, as only this provider would.
+func (*capable) CountOf(e *endpoint.Endpoint) int { return 7 * len(e.Targets) }
 
 // wrappers are every provider wrapper zonekeeper builds, each around inner.
 var wrappers = []struct {
@@ -69,6 +75,23 @@ var capabilities = []struct {
 			if got, err := detector.Unchanged(ctx, zone); err != nil || got != want {
 				t.Errorf("Unchanged through the wrapper = %t, %v; the provider says %t", got, err, want)
 			}
+		}
+	}},
+	{"DriftProber (Route53 record set count, Cloudflare record count)", func(t *testing.T, inner *capable, wrapped provider.Provider) {
+		prober, ok := wrapped.(provider.DriftProber)
+		if !ok {
+			t.Fatal("the wrapper is no DriftProber")
+		}
+		zone := provider.Zone{ID: "example.com", Name: "example.com"}
+		for _, want := range []int{3, 42} {
+			inner.count = want
+			if got, err := prober.ProbeCount(context.Background(), zone); err != nil || got != want {
+				t.Errorf("ProbeCount through the wrapper = %d, %v; the provider says %d", got, err, want)
+			}
+		}
+		e := endpoint.New("www.example.com", "A", 60, "192.0.2.1", "192.0.2.2")
+		if got, want := prober.CountOf(e), inner.CountOf(e); got != want {
+			t.Errorf("CountOf through the wrapper = %d; the provider says %d", got, want)
 		}
 	}},
 }

@@ -22,6 +22,35 @@ type ChangeDetector interface {
 	Unchanged(ctx context.Context, zone Zone) (bool, error)
 }
 
+// DriftProber is implemented by providers that can ask the service, in one request far
+// cheaper than Records, for a number that moves whenever a zone gains or loses records
+// (Route53: GetHostedZone's ResourceRecordSetCount; Cloudflare: the total count of a
+// one-page record listing). A caller that kept the result of Records may compare that
+// number with what it expects, and read the zone again only when the two differ.
+//
+// CountOf returns how much one RRset adds to the number: an endpoint as Records returns
+// it, or as a Change passed to Apply carries it. It does no I/O. The expected number
+// for a zone is the sum of CountOf over the endpoints of a Records call, plus CountOf of
+// the New of each record change that the provider's own Apply calls have applied
+// successfully since, minus CountOf of its Old (a create adds, a delete subtracts, an
+// update does both). An Apply that stopped with changes in an unknown state leaves the
+// number unknown until the next Records.
+//
+// ProbeCount returns the number the service holds for zone now. An answer that differs
+// from the expected number proves that the zone changed since the Records call (or that
+// a write overlapped that call). An equal answer proves nothing: an edit that changes
+// values but not how many records there are, or a record deleted and another created
+// between two probes, leaves it as it was. A caller that reuses records on an equal
+// answer must therefore still read the zone in full from time to time (Cached: at
+// CacheConfig.FullReadInterval), and a drift the probes miss lasts until then. An error
+// means the question could not be asked; callers treat it as a changed answer.
+//
+// Implementations are safe for concurrent use.
+type DriftProber interface {
+	ProbeCount(ctx context.Context, zone Zone) (int, error)
+	CountOf(rrset *endpoint.Endpoint) int
+}
+
 // CallObserver is told about every request a provider sends to its DNS service, for
 // metrics. Operation names the kind of request in the provider's own terms ("axfr",
 // "update", "soa", "ListResourceRecordSets"); err is its outcome (nil for success).

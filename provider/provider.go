@@ -134,9 +134,9 @@ func (c Change) String() string { return c.Main().String() }
 // Apply for one zone at a time.
 //
 // Every capability the controller uses is a method of this interface or of
-// ChangeDetector; a wrapper (such as Cached) that embeds nothing and implements
-// Provider therefore cannot drop one without failing to compile (Adjust), or without
-// failing TestWrappersKeepCapabilities (ChangeDetector).
+// ChangeDetector, and Cached also asks DriftProber; a wrapper (such as Cached) that embeds
+// nothing and implements Provider therefore cannot drop one without failing to compile
+// (AdjustEndpoints), or without failing TestWrappersKeepCapabilities (the others).
 type Provider interface {
 	// AdjustEndpoints returns desired rewritten into exactly the form Records returns
 	// for them once they are applied: defaults filled in, and targets or types rewritten

@@ -20,6 +20,7 @@ type cloudflareOptions struct {
 	batchChangeSize     int
 	batchChangeInterval time.Duration
 	apiURL              string
+	fullReadInterval    time.Duration
 }
 
 // addCloudflareFlags registers upstream external-dns's Cloudflare flags with their
@@ -31,6 +32,7 @@ func addCloudflareFlags(fs *pflag.FlagSet, o *cloudflareOptions) {
 	fs.StringVar(&o.recordComment, "cloudflare-record-comment", "", "comment on records whose object has no cloudflare-record-comment annotation")
 	fs.IntVar(&o.batchChangeSize, "batch-change-size", cloudflare.DefaultBatchSize, fmt.Sprintf("most record operations in one Cloudflare batch call (free plans allow 200, paid ones %d)", cloudflare.MaxBatchSize))
 	fs.DurationVar(&o.batchChangeInterval, "batch-change-interval", cloudflare.DefaultBatchInterval, "pause between two Cloudflare batch calls to one zone")
+	fs.DurationVar(&o.fullReadInterval, "cloudflare-full-read-interval", defaultFullReadInterval, fullReadIntervalUsage("the total count of a one-page record listing"))
 	fs.StringVar(&o.apiURL, "cloudflare-api-url", "", "Cloudflare API address, e.g. an emulator (default: "+cloudflare.DefaultBaseURL+")")
 }
 

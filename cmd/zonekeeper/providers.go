@@ -30,10 +30,11 @@ type providerKind struct {
 	// nil. It validates and wires only: it sends no request.
 	build func(o *options, cfg controller.Config, observer provider.CallObserver) (provider.Provider, error)
 	// cacheFor is set for remote providers, whose every read is a request to a DNS
-	// service: it says how long the daemon reuses a zone's records (provider.Cached).
-	// One-shot commands read each zone once and get the provider bare, since a cache
-	// would cost them a copy of every record written and save nothing.
-	cacheFor func(o *options) time.Duration
+	// service: it says how long the daemon reuses a zone's records, and how long drift
+	// probes stand in for reading it in full (provider.Cached). One-shot commands read
+	// each zone once and get the provider bare, since a cache would cost them a copy of
+	// every record written and save nothing.
+	cacheFor func(o *options) provider.CacheConfig
 }
 
 // providerKinds are the providers zonekeeper can build, in the order the help lists them.
@@ -46,12 +47,17 @@ var providerKinds = []providerKind{
 			if err != nil {
 				return nil, err
 			}
+			if err := checkFullReadInterval("--aws-full-read-interval", o.route53.fullReadInterval); err != nil {
+				return nil, err
+			}
 			r53cfg.ZoneIDs, r53cfg.DomainFilter, r53cfg.Observer = cfg.ZoneIDFilter, cfg.DomainFilter, observer
 			// The context only bounds reading the AWS configuration (files, IMDS for
 			// the region); requests get the reconcile's own.
 			return route53.New(context.Background(), r53cfg)
 		},
-		cacheFor: func(o *options) time.Duration { return o.interval },
+		cacheFor: func(o *options) provider.CacheConfig {
+			return provider.CacheConfig{MaxAge: o.interval, FullReadInterval: o.route53.fullReadInterval}
+		},
 	},
 	{
 		name:     "cloudflare",
@@ -61,10 +67,15 @@ var providerKinds = []providerKind{
 			if err != nil {
 				return nil, err
 			}
+			if err := checkFullReadInterval("--cloudflare-full-read-interval", o.cloudflare.fullReadInterval); err != nil {
+				return nil, err
+			}
 			cfCfg.ZoneIDs, cfCfg.DomainFilter, cfCfg.Observer = cfg.ZoneIDFilter, cfg.DomainFilter, observer
 			return cloudflare.New(cfCfg)
 		},
-		cacheFor: func(o *options) time.Duration { return o.interval },
+		cacheFor: func(o *options) provider.CacheConfig {
+			return provider.CacheConfig{MaxAge: o.interval, FullReadInterval: o.cloudflare.fullReadInterval}
+		},
 	},
 	{
 		name:     "rfc2136",
@@ -77,7 +88,7 @@ var providerKinds = []providerKind{
 			cfg.Observer = observer
 			return rfc2136.New(cfg)
 		},
-		cacheFor: func(*options) time.Duration { return rfc2136CacheMaxAge },
+		cacheFor: func(*options) provider.CacheConfig { return provider.CacheConfig{MaxAge: rfc2136CacheMaxAge} },
 	},
 	{
 		name: "zonefile",
@@ -109,6 +120,28 @@ var providerKinds = []providerKind{
 // catches a zone file edited and reloaded without a serial bump; re-reading it every
 // --interval instead would cost a full zone transfer a minute for nothing.
 const rfc2136CacheMaxAge = time.Hour
+
+// defaultFullReadInterval is how long the daemon lets a Route 53 or Cloudflare zone go
+// unread in full while its drift probe (one request per zone and --interval) finds the
+// count it expects. An hour turns the 67 list pages a minute of an idle 20,000-record
+// Route 53 zone into one GetHostedZone a minute and 67 pages an hour, and bounds how
+// long an edit the probe cannot see (a value changed in place) stays unrepaired.
+const defaultFullReadInterval = time.Hour
+
+// fullReadIntervalUsage is the help of a --*-full-read-interval flag whose probe asks
+// for probe.
+func fullReadIntervalUsage(probe string) string {
+	return "with run (daemon): read each zone in full at least this often; between full reads, each --interval asks only " + probe +
+		" and reads in full when it moved (0: read in full every --interval)"
+}
+
+// checkFullReadInterval refuses a negative --*-full-read-interval named flag.
+func checkFullReadInterval(flag string, d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("%s %s: want 0 or more", flag, d)
+	}
+	return nil
+}
 
 // providerNames lists every --provider value, aliases in parentheses.
 func providerNames() string {
@@ -150,7 +183,7 @@ func buildProvider(o *options, cfg controller.Config, mode runMode, metrics *con
 		return nil, err
 	}
 	if mode == modeDaemon && k.cacheFor != nil {
-		return provider.NewCached(p, k.cacheFor(o)), nil
+		return provider.NewCachedWith(p, k.cacheFor(o)), nil
 	}
 	return p, nil
 }

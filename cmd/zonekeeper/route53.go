@@ -27,6 +27,7 @@ type route53Options struct {
 	apiBurst             int
 	preferCNAME          bool
 	zonesCacheDuration   time.Duration
+	fullReadInterval     time.Duration
 }
 
 // addRoute53Flags registers upstream external-dns's --aws-* flags with their defaults,
@@ -48,6 +49,7 @@ func addRoute53Flags(fs *pflag.FlagSet, o *route53Options) {
 	fs.IntVar(&o.apiBurst, "aws-api-burst", route53.DefaultAPIBurst, "most Route 53 requests sent at once after a pause")
 	fs.BoolVar(&o.preferCNAME, "aws-prefer-cname", false, "publish AWS load balancer, CloudFront, API Gateway and Global Accelerator host names as CNAME instead of ALIAS records")
 	fs.DurationVar(&o.zonesCacheDuration, "aws-zones-cache-duration", 0, "reuse the list of hosted zones this long (0: list them every reconcile)")
+	fs.DurationVar(&o.fullReadInterval, "aws-full-read-interval", defaultFullReadInterval, fullReadIntervalUsage("GetHostedZone's record set count"))
 }
 
 // route53Config maps the --aws-* flags. An empty --aws-endpoint-url falls back to

@@ -53,7 +53,10 @@ type zoneIndex struct {
 	writes uint64
 }
 
-var _ provider.Provider = (*Provider)(nil)
+var (
+	_ provider.Provider    = (*Provider)(nil)
+	_ provider.DriftProber = (*Provider)(nil)
+)
 
 // New checks cfg and returns a provider for it. It does not contact the API.
 func New(cfg Config) (*Provider, error) {
@@ -123,6 +126,36 @@ func (p *Provider) Records(ctx context.Context, zone provider.Zone) ([]*endpoint
 	}
 	return endpointsFrom(idx), nil
 }
+
+// probePerPage is the smallest page the API serves a record listing in: a probe wants
+// only the listing's total count.
+const probePerPage = 5
+
+// ProbeCount reads the total count of the zone's records from the first page of a
+// listing of probePerPage records: one request, against one per
+// Config.RecordsPerPage records for Records (see provider.DriftProber). The count is
+// of API records, one per value, which is what CountOf counts.
+func (p *Provider) ProbeCount(ctx context.Context, zone provider.Zone) (int, error) {
+	params := dns.RecordListParams{}
+	params.ZoneID.Value, params.ZoneID.Present = zone.ID, true
+	params.PerPage.Value, params.PerPage.Present = probePerPage, true
+	var res struct {
+		ResultInfo struct {
+			TotalCount *int `json:"total_count"`
+		} `json:"result_info"`
+	}
+	if _, err := p.records.List(ctx, params, option.WithResponseBodyInto(&res)); err != nil {
+		return 0, fmt.Errorf("cloudflare: zone %s: counting records: %w", zone.Name, err)
+	}
+	if res.ResultInfo.TotalCount == nil {
+		return 0, fmt.Errorf("cloudflare: zone %s: the record listing gave no total count", zone.Name)
+	}
+	return *res.ResultInfo.TotalCount, nil
+}
+
+// CountOf is the number of rrset's values: Cloudflare keeps one record per value, and
+// Records and Apply map each value to one record.
+func (p *Provider) CountOf(rrset *endpoint.Endpoint) int { return len(rrset.Targets) }
 
 // zoneLock orders the provider's own listings and batch calls on one zone: a listing
 // takes it shared, a batch call exclusively. A listing spans several requests, one per

@@ -19,6 +19,7 @@ const (
 	OperationListHostedZones          = "ListHostedZones"
 	OperationListTagsForResources     = "ListTagsForResources"
 	OperationListResourceRecordSets   = "ListResourceRecordSets"
+	OperationGetHostedZone            = "GetHostedZone"
 	OperationChangeResourceRecordSets = "ChangeResourceRecordSets"
 )
 

@@ -148,6 +148,7 @@ type api interface {
 	ListHostedZones(context.Context, *route53.ListHostedZonesInput, ...func(*route53.Options)) (*route53.ListHostedZonesOutput, error)
 	ListTagsForResources(context.Context, *route53.ListTagsForResourcesInput, ...func(*route53.Options)) (*route53.ListTagsForResourcesOutput, error)
 	ListResourceRecordSets(context.Context, *route53.ListResourceRecordSetsInput, ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
+	GetHostedZone(context.Context, *route53.GetHostedZoneInput, ...func(*route53.Options)) (*route53.GetHostedZoneOutput, error)
 	ChangeResourceRecordSets(context.Context, *route53.ChangeResourceRecordSetsInput, ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error)
 }
 
@@ -167,7 +168,10 @@ type Provider struct {
 	zonesListed time.Time
 }
 
-var _ provider.Provider = (*Provider)(nil)
+var (
+	_ provider.Provider    = (*Provider)(nil)
+	_ provider.DriftProber = (*Provider)(nil)
+)
 
 // New checks cfg, resolves credentials the way the AWS SDK does (see Config.Credentials)
 // and returns a provider. It reads the shared config files but sends no request; bad
@@ -430,6 +434,30 @@ func (p *Provider) Records(ctx context.Context, zone provider.Zone) ([]*endpoint
 		}
 	}
 }
+
+// ProbeCount asks GetHostedZone for the zone's ResourceRecordSetCount: the number of
+// record sets it holds, SOA and NS included, which is what Records lists (see
+// provider.DriftProber). One request, against ListResourceRecordSets' one per 300
+// record sets.
+func (p *Provider) ProbeCount(ctx context.Context, zone provider.Zone) (int, error) {
+	var out *route53.GetHostedZoneOutput
+	err := p.call(ctx, OperationGetHostedZone, func(ctx context.Context) (err error) {
+		out, err = p.api.GetHostedZone(ctx, &route53.GetHostedZoneInput{Id: aws.String(zone.ID)})
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("route53: zone %s (%s): reading the record set count: %w", zone.Name, zone.ID, err)
+	}
+	if out.HostedZone == nil || out.HostedZone.ResourceRecordSetCount == nil {
+		return 0, fmt.Errorf("route53: zone %s (%s): GetHostedZone gave no record set count", zone.Name, zone.ID)
+	}
+	return int(*out.HostedZone.ResourceRecordSetCount), nil
+}
+
+// CountOf is 1: Route 53 counts record sets, and each endpoint Records returns or Apply
+// writes is one record set, whatever its values (routeChanges writes an update as a
+// DELETE and a CREATE).
+func (p *Provider) CountOf(*endpoint.Endpoint) int { return 1 }
 
 // Apply makes changes in the zone with id zone.ID, in as few ChangeResourceRecordSets
 // requests as Config's batch limits allow, one Change never split over two, pausing
