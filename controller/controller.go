@@ -42,6 +42,8 @@ type Config struct {
 	KeepRecordsOfExistingObjects bool
 	// Budget bounds the deletions of one zone in one reconcile.
 	Budget DeletionBudget
+	// Events says which Events each reconcile reports to Controller.Events.
+	Events EventConfig
 }
 
 // DeletionBudget bounds how many records one reconcile may delete in one zone. A source
@@ -101,6 +103,9 @@ type Controller struct {
 	Provider provider.Provider
 	Config   Config
 	Logger   *slog.Logger
+	// Events, if not nil, receives the Events of every reconcile that is not a dry run
+	// (ReportEvents with Config.Events), once the reconcile is over.
+	Events Recorder
 
 	// settled remembers, by zone ID, the zones whose last reconcile left nothing
 	// undone, for RunChanged.
@@ -302,6 +307,16 @@ func (c *Controller) RunChanged(ctx context.Context) (*Report, error) {
 }
 
 func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error) {
+	rep, err := c.reconcile(ctx, onlyChanged)
+	if c.Events != nil {
+		for _, e := range ReportEvents(rep, c.Config.Events) {
+			c.Events.Event(e.Ref, e.Type, e.Reason, e.Message)
+		}
+	}
+	return rep, err
+}
+
+func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, error) {
 	rep := &Report{DryRun: c.Config.DryRun}
 	providerCtx := context.WithoutCancel(ctx)
 	var desired []*endpoint.Endpoint
@@ -492,7 +507,7 @@ func assignZones(desired []*endpoint.Endpoint, zones []provider.Zone, filter end
 		for _, ref := range e.Refs {
 			problems = append(problems, endpoint.Problem{
 				Ref: ref, DNSName: e.DNSName, Warning: true,
-				Err: errors.New("no managed zone holds this name; the record is not published"),
+				Err: errNoZone,
 			})
 		}
 	}

@@ -513,12 +513,17 @@ func TestRunOnceRefusedChange(t *testing.T) {
 		wanted(svc("hidden"), "hidden.example.com", endpoint.RecordTypeA, 0, "192.0.2.9"),
 		wanted(svc("web"), "web.example.com", endpoint.RecordTypeA, 0, "192.0.2.2"),
 	}}}
-	c := newController(t, p, Config{Policy: plan.PolicySync}, src)
+	c := newController(t, p, Config{Policy: plan.PolicySync, Events: EventConfig{Emit: []string{ReasonRecordError}}}, src)
+	events := &recorded{}
+	c.Events = events
 
 	rep := runOnce(t, c)
 
 	if len(rep.Zones) != 1 || rep.Zones[0].Err != nil {
 		t.Fatalf("zones %+v, want example.com without a zone error", rep.Zones)
+	}
+	if got := events.lines(); len(got) != 1 || !strings.HasPrefix(got[0], "Warning RecordError service/ns/hidden: create of A hidden.example.com → 192.0.2.9 refused by the provider: ") {
+		t.Errorf("events %q, want one RecordError on service/ns/hidden naming the refused create", got)
 	}
 	var failed []string
 	for _, f := range rep.Zones[0].Failed {

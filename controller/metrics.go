@@ -44,6 +44,7 @@ type Metrics struct {
 	withheld          *prometheus.CounterVec
 	confirmed         *prometheus.CounterVec
 	providerCalls     *prometheus.CounterVec
+	events            *prometheus.CounterVec
 
 	// The gauges below describe the last reconcile; series that reconcile did not
 	// produce are removed.
@@ -91,6 +92,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "zonekeeper_provider_calls_total",
 			Help: "Requests sent to DNS services, by provider, operation and result (success, error).",
 		}, []string{"provider", "operation", "result"}),
+		events: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "zonekeeper_events_total",
+			Help: "Kubernetes Events reported on objects, by reason and result (emitted, repeat, rate_limited).",
+		}, []string{"reason", "result"}),
 		desired: newSnapshotGauge(prometheus.GaugeOpts{
 			Name: "zonekeeper_desired_endpoints",
 			Help: "Endpoints the sources asked for in the last reconcile, by object kind and record type.",
@@ -109,7 +114,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		}, "zone"),
 	}
 	reg.MustRegister(m.reconcileDuration, m.reconciles, m.lastSuccess, m.sourceErrors, m.changes, m.withheld, m.confirmed,
-		m.providerCalls, m.desired.vec, m.owned.vec, m.conflicts.vec, m.pending.vec)
+		m.providerCalls, m.events, m.desired.vec, m.owned.vec, m.conflicts.vec, m.pending.vec)
 	return m
 }
 
@@ -130,6 +135,14 @@ func (o callObserver) ObserveCall(operation string, err error) {
 		result = "error"
 	}
 	o.calls.WithLabelValues(operation, result).Inc()
+}
+
+// observeEvent counts one Event an EventLimiter decided on.
+func (m *Metrics) observeEvent(reason, result string) {
+	if m == nil {
+		return
+	}
+	m.events.WithLabelValues(reason, result).Inc()
 }
 
 // observeReconcile records one reconcile, which took took and ended at end; rep and err

@@ -266,13 +266,13 @@ func (p *planner) planSlot(s *slot) {
 		kept := p.resolve(s.key, g, owned)
 		switch {
 		case cur != nil && !curIsOurs:
-			p.warn(kept.endpoint.Refs, s.key.DNSName, recordDesc(g.recordType, s.key)+" exists and is "+ownership(cur))
+			p.warnNotOwned(kept.endpoint.Refs, s.key.DNSName, cur, recordDesc(g.recordType, s.key)+" exists and is "+ownership(cur))
 		case curIsOurs:
 			if p.allowsUpdates() && needsUpdate(kept.endpoint, cur) {
 				p.result.Changes.Update = append(p.result.Changes.Update, Update{Old: cur.Clone(), New: p.output(s.key, kept)})
 			}
 		case foreign != nil:
-			p.warn(kept.endpoint.Refs, s.key.DNSName, "cannot create "+recordDesc(g.recordType, s.key)+": "+
+			p.warnNotOwned(kept.endpoint.Refs, s.key.DNSName, foreign, "cannot create "+recordDesc(g.recordType, s.key)+": "+
 				recordDesc(foreign.RecordType, s.key)+" exists and is "+ownership(foreign))
 		default:
 			if blocker := p.withheldClash(g.recordType, unwanted); blocker != nil {
@@ -593,6 +593,22 @@ func (e *ConflictError) Error() string { return e.msg }
 // empty, so that the warning is not lost).
 func (p *planner) warn(refs []endpoint.ObjectRef, name, msg string) {
 	p.problem(refs, name, errors.New(msg))
+}
+
+// NotOwnedError is the warning for objects whose record cannot be written because the
+// name holds a record zonekeeper does not own: another owner id's, or one without an
+// ownership record.
+type NotOwnedError struct {
+	// Owner is the other owner id; empty for a record without an ownership record.
+	Owner string
+	msg   string
+}
+
+func (e *NotOwnedError) Error() string { return e.msg }
+
+// warnNotOwned is warn for objects kept from a name by holder, a record not ours.
+func (p *planner) warnNotOwned(refs []endpoint.ObjectRef, name string, holder *endpoint.Endpoint, msg string) {
+	p.problem(refs, name, &NotOwnedError{Owner: holder.Labels[endpoint.OwnerLabelKey], msg: msg})
 }
 
 // warnConflict is warn for objects that lost a record to another object.

@@ -114,6 +114,10 @@ func controllerConfig(o *options) (controller.Config, error) {
 	if err != nil {
 		return controller.Config{}, err
 	}
+	events, err := eventConfig(o)
+	if err != nil {
+		return controller.Config{}, err
+	}
 	return controller.Config{
 		Policy:                       policy,
 		ManagedTypes:                 managedTypes(o.managedRecordTypes, o.excludeRecordTypes),
@@ -123,6 +127,7 @@ func controllerConfig(o *options) (controller.Config, error) {
 		DryRun:                       o.dryRun,
 		KeepRecordsOfExistingObjects: o.keepRecordsOfExistingObjects,
 		Budget:                       budget,
+		Events:                       events,
 	}, nil
 }
 
@@ -203,21 +208,35 @@ func buildSource(o *options, managedTypes []string, logger *slog.Logger, onChang
 	if slices.Contains(o.sources, "manifest") {
 		return nil, nil, errors.New("--source=manifest needs --manifest=PATH")
 	}
-	kube := o.kube
-	kube.UserAgent = "zonekeeper/" + buildVersion()
-	rc, err := kube.REST()
+	client, err := newKubeClient(o.kube, "")
 	if err != nil {
 		return nil, nil, err
-	}
-	client, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("Kubernetes client: %w", err)
 	}
 	if !o.events {
 		onChange = nil
 	}
 	live := source.NewKube(client, opts, source.KubeConfig{OnChange: onChange, Logger: logger, ListAtOnce: oneShot})
 	return live, live, nil
+}
+
+// newKubeClient returns a client of the cluster kube configures, telling the API server
+// its purpose (empty for the sources) in the user agent.
+func newKubeClient(kube source.ClientConfig, purpose string) (*kubernetes.Clientset, error) {
+	kube.UserAgent = "zonekeeper/" + buildVersion()
+	what := "Kubernetes client"
+	if purpose != "" {
+		kube.UserAgent += " " + purpose
+		what += " for " + purpose
+	}
+	rc, err := kube.REST()
+	if err != nil {
+		return nil, err
+	}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return client, nil
 }
 
 func buildRegistry(o *options, cfg controller.Config) (registry.Registry, error) {

@@ -64,6 +64,11 @@ was applied). An error wins over 3. The daemon exits 0 on SIGTERM.`,
 				if err := a.startSources(cmd.Context(), oneShotSyncTimeout); err != nil {
 					return err
 				}
+				stopEvents, err := a.startEvents(cmd.Context(), o, nil)
+				if err != nil {
+					return err
+				}
+				defer stopEvents(eventsFlushTimeout)
 				return reconcileOnce(cmd.Context(), a.controller)
 			}
 			return runDaemon(cmd, o, lo, lookupEnv)
@@ -71,6 +76,7 @@ was applied). An error wins over 3. The daemon exits 0 on SIGTERM.`,
 	}
 	// Before addFlags, which adds the --no-<flag> forms of the boolean flags.
 	addLeaderElectionFlags(cmd.Flags(), lo)
+	addEventFlags(cmd.Flags(), o)
 	addFlags(cmd.Flags(), o)
 	return cmd
 }
@@ -164,6 +170,11 @@ func runDaemon(cmd *cobra.Command, o *options, lo *leaderOptions, lookupEnv func
 		}
 		return err
 	}
+	stopEvents, err := a.startEvents(ctx, o, metrics)
+	if err != nil {
+		return err
+	}
+	defer stopEvents(0)
 	if elector != nil {
 		err = daemon.RunElected(ctx, elector)
 	} else {

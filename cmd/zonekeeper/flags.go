@@ -57,6 +57,8 @@ type options struct {
 	interval             time.Duration
 	minEventSyncInterval time.Duration
 	events               bool
+	eventsEmit           []string
+	eventWarnings        bool
 	metricsAddress       string
 	once                 bool
 	dryRun               bool

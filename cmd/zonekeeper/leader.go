@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/zonekeeper/zonekeeper/controller"
@@ -105,14 +104,9 @@ func leaderElector(o *leaderOptions, kube source.ClientConfig, lookupEnv func(st
 	if err != nil {
 		return nil, err
 	}
-	kube.UserAgent = "zonekeeper/" + buildVersion() + " leader-election"
-	rc, err := kube.REST()
+	client, err := newKubeClient(kube, "leader-election")
 	if err != nil {
 		return nil, err
-	}
-	client, err := kubernetes.NewForConfig(rc)
-	if err != nil {
-		return nil, fmt.Errorf("Kubernetes client for leader election: %w", err)
 	}
 	e, err := controller.NewLeaseElector(client, cfg)
 	if err != nil {

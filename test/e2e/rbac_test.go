@@ -26,7 +26,9 @@ import (
 // TestChartRBAC installs the chart's rendered manifests into the real API server and
 // runs the daemon as the chart's ServiceAccount, with a token from the TokenRequest
 // API: Ingress and Service records must converge, which proves the chart's rules
-// sufficient for what its sources read, cluster-wide and in namespaced mode.
+// sufficient for what its sources read, cluster-wide and in namespaced mode; and the
+// objects must get their RecordReady Events and a repeated warning's series, which
+// proves its rules on events (create, patch) sufficient.
 func TestChartRBAC(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
@@ -42,17 +44,36 @@ func TestChartRBAC(t *testing.T) {
 			c := suite.cluster
 			ns := c.Namespace(t)
 			objs := installChart(t, c, ns, fmt.Sprintf("namespaced=%t", tt.namespaced))
-			d := startAsChart(t, c, ns, objs, tt.namespaced, t.TempDir())
+			d := startAsChart(t, c, ns, objs, tt.namespaced, t.TempDir(), "--events-emit=RecordReady")
 			d.waitReady(t, convergeTimeout)
 
 			app, lb := "app."+ns+"."+zone, "lb."+ns+"."+zone
-			createIngress(t, c.Client, newIngress(ns, "web", []string{app}, nil), "192.0.2.1")
+			web := createIngress(t, c.Client, newIngress(ns, "web", []string{app}, nil), "192.0.2.1")
 			svc := createService(t, c.Client, ns, "lb", lb, corev1.ServiceSpec{
 				Type:  corev1.ServiceTypeLoadBalancer,
 				Ports: []corev1.ServicePort{{Name: "http", Port: 80, Protocol: corev1.ProtocolTCP}},
 			})
 			setServiceIPs(t, c.Client, svc, "192.0.2.10")
 			d.waitZone(t, slices.Concat(owned("ingress/"+ns+"/web", app, "192.0.2.1"), owned("service/"+ns+"/lb", lb, "192.0.2.10")))
+			waitEvent(t, d, c.Client, ns, wantEvent{"Ingress", "web", "RecordReady", "Normal", app + " → 192.0.2.1 published", web.UID})
+			waitEvent(t, d, c.Client, ns, wantEvent{"Service", "lb", "RecordReady", "Normal", lb + " → 192.0.2.10 published", svc.UID})
+			// Moving the address away and back tells the first message again, which the
+			// broadcaster writes as the series of its first Event: a patch.
+			web = setIngressIPs(t, c.Client, web, "192.0.2.2")
+			d.waitZone(t, slices.Concat(owned("ingress/"+ns+"/web", app, "192.0.2.2"), owned("service/"+ns+"/lb", lb, "192.0.2.10")))
+			setIngressIPs(t, c.Client, web, "192.0.2.1")
+			d.waitFor(t, convergeTimeout, "the first RecordReady of ingress web to become a series", func() error {
+				evs, err := eventsOf(t.Context(), c.Client, ns, "web")
+				if err != nil {
+					return err
+				}
+				for _, e := range evs {
+					if strings.Contains(e.Note, "192.0.2.1 published") && e.Series != nil && e.Series.Count >= 2 {
+						return nil
+					}
+				}
+				return fmt.Errorf("no Event of ingress web with a series: %d Events", len(evs))
+			})
 			if strings.Contains(d.log.String(), "forbidden") {
 				t.Errorf("the daemon was refused something with the chart's RBAC:\n%s", d.log.tail(50))
 			}
@@ -161,10 +182,10 @@ func installChart(t *testing.T, c *kubeapi.Cluster, ns string, set ...string) []
 }
 
 // startAsChart runs the daemon out of the cluster as the chart's ServiceAccount,
-// writing zone example.com in zoneDir, reading what the chart's Deployment tells it to: its sources, its namespace in
+// writing zone example.com in zoneDir, with the extra flags, reading what the chart's Deployment tells it to: its sources, its namespace in
 // namespaced mode, every namespace otherwise (with a domain filter keeping other
 // tests' objects out), and leader election once the binary has it.
-func startAsChart(t *testing.T, c *kubeapi.Cluster, ns string, objs []*unstructured.Unstructured, namespaced bool, zoneDir string) *daemon {
+func startAsChart(t *testing.T, c *kubeapi.Cluster, ns string, objs []*unstructured.Unstructured, namespaced bool, zoneDir string, extra ...string) *daemon {
 	t.Helper()
 	args := deploymentArgs(t, objs)
 	for _, want := range []string{"--source=service", "--source=ingress"} {
@@ -189,7 +210,7 @@ func startAsChart(t *testing.T, c *kubeapi.Cluster, ns string, objs []*unstructu
 	// In a pod, POD_NAMESPACE names the Lease's namespace.
 	flags = append(flags, "--leader-elect-namespace="+ns)
 	sa := helm.Find(objs, "ServiceAccount", "")
-	return startDaemon(t, serviceAccountKubeconfig(t, c, ns, sa.GetName()), ns, zoneDir, flags...)
+	return startDaemon(t, serviceAccountKubeconfig(t, c, ns, sa.GetName()), ns, zoneDir, append(flags, extra...)...)
 }
 
 // deploymentArgs returns the zonekeeper container's arguments of the rendered

@@ -214,7 +214,7 @@ func flatten(rules []rbacv1.PolicyRule) []rule {
 const read = "get,list,watch"
 
 var (
-	events         = rule{"", "events", "create,patch"}
+	events         = rule{"events.k8s.io", "events", "create,patch"}
 	services       = rule{"", "services", read}
 	pods           = rule{"", "pods", read}
 	nodes          = rule{"", "nodes", read}

@@ -68,7 +68,9 @@ read them. Events are written on the objects records come from.
   resources: ["ingresses"]
   verbs: {{ toJson $read }}
 {{- end }}
-- apiGroups: [""]
+{{- /* Events on the objects behind records: client-go's events.k8s.io/v1
+broadcaster creates them, and patches a repeated one's series. */}}
+- apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
 {{- end }}
