@@ -27,7 +27,7 @@ import (
 )
 
 // eventsOf lists the events.k8s.io/v1 Events in ns regarding objects named name, as
-// `kubectl get events --field-selector regarding.name=<name>` would.
+// `kubectl get events.events.k8s.io --field-selector regarding.name=<name>` would.
 func eventsOf(ctx context.Context, client kubernetes.Interface, ns, name string) ([]eventsv1.Event, error) {
 	list, err := client.EventsV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: "regarding.name=" + name})
 	if err != nil {
@@ -235,6 +235,28 @@ func TestEvents(t *testing.T) {
 	for _, e := range before {
 		if e.Series != nil {
 			t.Errorf("Event %s %s on %s has a series %+v after seconds: repeats must not be written", e.Reason, e.Note, e.Regarding.Name, e.Series)
+		}
+	}
+	// The selectors docs/events.md and docs/troubleshooting.md give work as written.
+	for selector, want := range map[string]func(eventsv1.Event) bool{
+		"reason=RecordConflict":          func(e eventsv1.Event) bool { return e.Reason == "RecordConflict" },
+		"reportingController=zonekeeper": func(e eventsv1.Event) bool { return e.ReportingController == "zonekeeper" },
+		"regarding.name=svc-b":           func(e eventsv1.Event) bool { return e.Regarding.Name == "svc-b" },
+	} {
+		list, err := c.Client.EventsV1().Events(ns).List(t.Context(), metav1.ListOptions{FieldSelector: selector})
+		if err != nil {
+			t.Errorf("--field-selector %s: %v", selector, err)
+			continue
+		}
+		if len(list.Items) == 0 || slices.ContainsFunc(list.Items, func(e eventsv1.Event) bool { return !want(e) }) {
+			t.Errorf("--field-selector %s: %d Events, want some, all matching: %v", selector, len(list.Items), notes(list.Items))
+		}
+	}
+	// And so do the core API's spellings, which plain `kubectl get events` uses.
+	for _, selector := range []string{"reportingComponent=zonekeeper", "involvedObject.name=svc-b"} {
+		list, err := c.Client.CoreV1().Events(ns).List(t.Context(), metav1.ListOptions{FieldSelector: selector})
+		if err != nil || len(list.Items) == 0 {
+			t.Errorf("core --field-selector %s: %d Events, %v; want some", selector, len(list.Items), err)
 		}
 	}
 	t.Logf("%d Events in the namespace, %d reconciles", len(before), int(d.reconciles(t)))
