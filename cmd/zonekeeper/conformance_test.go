@@ -2,14 +2,13 @@ package main
 
 import (
 	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/spf13/pflag"
+	"github.com/spf13/cobra"
 
 	"github.com/zonekeeper/zonekeeper/controller"
 	"github.com/zonekeeper/zonekeeper/endpoint"
@@ -70,36 +69,48 @@ func TestConformanceThroughBuild(t *testing.T) {
 	}
 }
 
-// builtProvider is the provider the command's build returns for args in mode, with
-// metrics as the daemon has them.
-func builtProvider(t *testing.T, args []string, mode runMode) provider.Provider {
+// preparedApp is the app the command's own prepare (flags, negations, environment, then
+// build) makes of args in mode, with metrics as the daemon has them and objects from the
+// manifests in manifestDir. Logs go nowhere.
+func preparedApp(t *testing.T, mode runMode, manifestDir string, args ...string) (*app, *options) {
 	t.Helper()
 	o := &options{}
-	fs := pflag.NewFlagSet("zonekeeper", pflag.ContinueOnError)
-	addFlags(fs, o)
-	args = append(args, "--source=manifest", "--manifest="+t.TempDir())
-	if err := fs.Parse(args); err != nil {
-		t.Fatal(err)
-	}
-	if err := applyNegations(fs); err != nil {
-		t.Fatal(err)
-	}
-	if err := applyEnv(fs, os.LookupEnv); err != nil {
+	cmd := &cobra.Command{}
+	addFlags(cmd.Flags(), o)
+	if err := cmd.Flags().Parse(append(args, "--source=manifest", "--manifest="+manifestDir)); err != nil {
 		t.Fatal(err)
 	}
 	var metrics *controller.Metrics
 	if mode == modeDaemon {
 		metrics = controller.NewMetrics(prometheus.NewRegistry())
 	}
-	a, err := build(o, slog.New(slog.NewTextHandler(io.Discard, nil)), mode, metrics, nil)
+	a, err := prepare(cmd, o, os.LookupEnv, io.Discard, mode, metrics, nil)
 	if err != nil {
-		t.Fatalf("build %v: %v", args, err)
+		t.Fatalf("building %v: %v", args, err)
 	}
+	return a, o
+}
+
+// builtProvider is the provider the command builds for args in mode.
+func builtProvider(t *testing.T, args []string, mode runMode) provider.Provider {
+	t.Helper()
+	a, o := preparedApp(t, mode, t.TempDir(), args...)
 	_, cached := a.controller.Provider.(*provider.Cached)
 	if remote := mode == modeDaemon && o.provider != "zonefile" && o.provider != "inmemory"; cached != remote {
 		t.Fatalf("--provider=%s in mode %d: built %T", o.provider, mode, a.controller.Provider)
 	}
 	return a.controller.Provider
+}
+
+// fakeAWSEnv gives the AWS SDK static credentials and a region, and keeps it from any
+// file or instance metadata of the machine, for the Route 53 emulator.
+func fakeAWSEnv(t *testing.T) {
+	for k, v := range map[string]string{
+		"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET", "AWS_REGION": "us-east-1",
+		"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
+	} {
+		t.Setenv(k, v)
+	}
 }
 
 func conformanceBackends() []conformanceBackend {
@@ -136,12 +147,7 @@ func conformanceBackends() []conformanceBackend {
 				for _, z := range zones {
 					em.CreateZone(z, route53test.ZoneOptions{})
 				}
-				for k, v := range map[string]string{
-					"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET", "AWS_REGION": "us-east-1",
-					"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
-				} {
-					t.Setenv(k, v)
-				}
+				fakeAWSEnv(t)
 				return []string{"--provider=aws", "--aws-endpoint-url=" + url, "--aws-batch-change-interval=0",
 					"--aws-api-rate=10000", "--aws-api-burst=1000"}
 			},

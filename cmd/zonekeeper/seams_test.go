@@ -1,15 +1,10 @@
 package main
 
 import (
-	"io"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
-
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/spf13/cobra"
 
 	"github.com/zonekeeper/zonekeeper/controller"
 	"github.com/zonekeeper/zonekeeper/provider/cloudflare/cloudflaretest"
@@ -25,21 +20,7 @@ func reconcileManifest(t *testing.T, mode runMode, manifest string, args ...stri
 	if err := os.WriteFile(filepath.Join(dir, "svc.yaml"), []byte(manifest), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	o := &options{}
-	cmd := &cobra.Command{}
-	addFlags(cmd.Flags(), o)
-	if err := cmd.Flags().Parse(append(args, "--source=manifest", "--manifest="+dir)); err != nil {
-		t.Fatal(err)
-	}
-	var metrics *controller.Metrics
-	if mode == modeDaemon {
-		metrics = controller.NewMetrics(prometheus.NewRegistry())
-	}
-	a, err := prepare(cmd, o, os.LookupEnv, io.Discard, mode, metrics, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a.controller.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, _ := preparedApp(t, mode, dir, args...)
 	rep, err := a.controller.RunOnce(t.Context())
 	if err != nil {
 		t.Fatal(err)
@@ -70,10 +51,7 @@ status:
 	for _, mode := range []runMode{modeOneShot, modeDaemon} {
 		em, url := route53test.Start(t, route53test.Options{})
 		zone := em.CreateZone("example.com", route53test.ZoneOptions{})
-		for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "AKID", "AWS_SECRET_ACCESS_KEY": "SECRET", "AWS_REGION": "us-east-1",
-			"AWS_EC2_METADATA_DISABLED": "true", "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull} {
-			t.Setenv(k, v)
-		}
+		fakeAWSEnv(t)
 		reconcileManifest(t, mode, manifest, "--provider=aws", "--aws-endpoint-url="+url, "--aws-batch-change-interval=0")
 		var got []string
 		for _, rs := range em.RecordSets(zone) {
