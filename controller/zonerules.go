@@ -84,9 +84,24 @@ func (n nameTypes) clone() nameTypes {
 // New CNAMEs are judged first, until no more is refused, and only then new data beside
 // CNAMEs that stay: an A record must not be refused for a CNAME that is refused itself.
 func enforceZoneRules(zone string, records []*endpoint.Endpoint, changes []provider.Change) (keep []provider.Change, problems []endpoint.Problem) {
+	if len(changes) == 0 {
+		return nil, nil
+	}
+	// The rules are judged only at names the changes write, so only those names of the
+	// zone need counting: a reconcile costs in proportion to its changes, not the zone.
+	touched := map[string]bool{}
+	for _, c := range changes {
+		for _, rc := range c.Records {
+			if rc.New != nil {
+				touched[rc.New.DNSName] = true
+			}
+		}
+	}
 	before := nameTypes{}
 	for _, r := range records {
-		before.add(r.DNSName, r.RecordType, 1)
+		if touched[r.DNSName] {
+			before.add(r.DNSName, r.RecordType, 1)
+		}
 	}
 	refused := make([]error, len(changes))
 	for _, rule := range []func(zone string, c provider.Change, before, after nameTypes) error{newCNAMEBreaks, newDataBreaks} {
