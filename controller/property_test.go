@@ -351,10 +351,8 @@ func checkCase(tb testing.TB, c propCase) string {
 			now[r.RecordKey()] = r
 		}
 		notOurs, ownsNothing, foreignValues := classify(reg, c.prefix, before[zone])
-		for _, r := range notOurs {
-			if !reflect.DeepEqual(now[r.RecordKey()], r) {
-				return fmt.Sprintf("record %s, not ours, became %v\nreport:\n%s", r, now[r.RecordKey()], dumpReport(rep))
-			}
+		if msg := keptAsTheyWere(notOurs, after[zone], identical); msg != "" {
+			return msg + "\nreport:\n" + dumpReport(rep)
 		}
 		clashed := cnameClashes(before[zone])
 		for k := range cnameClashes(after[zone]) {
@@ -382,6 +380,24 @@ func checkCase(tb testing.TB, c propCase) string {
 
 	return plansNothing(ctx, ctrl, rep)
 }
+
+// keptAsTheyWere says which record of notOurs after no longer holds as it was, by same,
+// or "" when all do.
+func keptAsTheyWere(notOurs, after []*endpoint.Endpoint, same func(was, now *endpoint.Endpoint) bool) string {
+	now := make(map[endpoint.RecordKey]*endpoint.Endpoint, len(after))
+	for _, r := range after {
+		now[r.RecordKey()] = r
+	}
+	for _, r := range notOurs {
+		if !same(r, now[r.RecordKey()]) {
+			return fmt.Sprintf("record %s, not ours, became %v", r, now[r.RecordKey()])
+		}
+	}
+	return ""
+}
+
+// identical reports whether was and now are the same record in every field.
+func identical(was, now *endpoint.Endpoint) bool { return reflect.DeepEqual(was, now) }
 
 // controller returns the registry and the controller that reconcile c against p.
 func (c propCase) controller(tb testing.TB, p provider.Provider) (*registry.TXT, *Controller) {

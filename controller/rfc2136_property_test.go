@@ -65,14 +65,8 @@ func checkOverRFC2136(t *testing.T, kind dnsserver.Kind, c propCase) string {
 			return fmt.Sprintf("zone %s: what the server holds is not the zone before with the changes reported applied:\n%s\nreport:\n%s", z.Zone.Name, d, dumpReport(rep))
 		}
 		notOurs, _, _ := classify(reg, c.prefix, withoutSOA(before[z.Zone.Name]))
-		now := map[endpoint.RecordKey]*endpoint.Endpoint{}
-		for _, r := range after[z.Zone.Name] {
-			now[r.RecordKey()] = r
-		}
-		for _, r := range notOurs {
-			if !sameRecord(now[r.RecordKey()], r) {
-				return fmt.Sprintf("record %s, not ours, became %v\nreport:\n%s", r, now[r.RecordKey()], dumpReport(rep))
-			}
+		if msg := keptAsTheyWere(notOurs, after[z.Zone.Name], sameRecord); msg != "" {
+			return msg + "\nreport:\n" + dumpReport(rep)
 		}
 	}
 	return plansNothing(ctx, ctrl, rep)
