@@ -50,6 +50,7 @@ type TXTConfig struct {
 type TXT struct {
 	ownerID             string
 	prefix, suffix      string
+	typedAffixes        []typedAffix // of every type, for isTypedName
 	wildcardReplacement string
 	key                 []byte
 	managedTypes        map[string]bool
@@ -88,10 +89,12 @@ func NewTXT(cfg TXTConfig) (*TXT, error) {
 	for _, t := range types {
 		managed[strings.ToUpper(t)] = true
 	}
+	prefix, suffix := strings.ToLower(cfg.Prefix), strings.ToLower(cfg.Suffix)
 	return &TXT{
 		ownerID:             cfg.OwnerID,
-		prefix:              strings.ToLower(cfg.Prefix),
-		suffix:              strings.ToLower(cfg.Suffix),
+		prefix:              prefix,
+		suffix:              suffix,
+		typedAffixes:        typedAffixes(prefix, suffix),
 		wildcardReplacement: strings.ToLower(cfg.WildcardReplacement),
 		key:                 bytes.Clone(cfg.EncryptionKey),
 		managedTypes:        managed,
@@ -160,24 +163,13 @@ func (t *TXT) affixName(name, typeLabel, recordType string) string {
 // our ownership record of team.example.com takes, would hand us whatever someone else
 // keeps at a-team.example.com.
 func (t *TXT) isTypedName(name string) bool {
-	// The record types upstream puts into ownership names and recognises in them.
-	for _, rt := range [...]string{
-		endpoint.RecordTypeA, endpoint.RecordTypeAAAA, endpoint.RecordTypeCNAME, endpoint.RecordTypeNS,
-		endpoint.RecordTypeMX, endpoint.RecordTypeSRV, endpoint.RecordTypeTXT, "PTR", "NAPTR", "CAA",
-	} {
-		lower := strings.ToLower(rt)
-		typeLabel := lower + "-"
-		if strings.Contains(t.prefix+t.suffix, recordTypeTemplate) {
-			typeLabel = ""
-		}
-		prefix := strings.ReplaceAll(t.prefix, recordTypeTemplate, lower) + typeLabel
-		suffix := strings.ReplaceAll(t.suffix, recordTypeTemplate, lower)
-		rest, ok := strings.CutPrefix(name, prefix)
-		if !ok || prefix == "" && suffix == "" {
+	for _, a := range t.typedAffixes {
+		rest, ok := strings.CutPrefix(name, a.prefix)
+		if !ok || a.prefix == "" && a.suffix == "" {
 			continue
 		}
 		first, domain, hasDomain := strings.Cut(rest, ".")
-		first, ok = strings.CutSuffix(first, suffix)
+		first, ok = strings.CutSuffix(first, a.suffix)
 		if !ok || first == "" {
 			continue
 		}
@@ -185,14 +177,42 @@ func (t *TXT) isTypedName(name string) bool {
 		if hasDomain {
 			candidate += "." + domain
 		}
-		if t.OwnershipName(candidate, rt) == name {
+		if t.OwnershipName(candidate, a.recordType) == name {
 			return true
 		}
-		if first == t.wildcardReplacement && hasDomain && t.OwnershipName("*."+domain, rt) == name {
+		if first == t.wildcardReplacement && hasDomain && t.OwnershipName("*."+domain, a.recordType) == name {
 			return true
 		}
 	}
 	return false
+}
+
+// typedAffix is what an ownership name of one record type starts and ends its first
+// label with: the prefix with its type filled in and the type label, and the suffix.
+type typedAffix struct {
+	recordType, prefix, suffix string
+}
+
+// typedAffixes lists the affixes of the record types upstream puts into ownership names
+// and recognises in them, for prefix and suffix (lower case).
+func typedAffixes(prefix, suffix string) []typedAffix {
+	var out []typedAffix
+	for _, rt := range []string{
+		endpoint.RecordTypeA, endpoint.RecordTypeAAAA, endpoint.RecordTypeCNAME, endpoint.RecordTypeNS,
+		endpoint.RecordTypeMX, endpoint.RecordTypeSRV, endpoint.RecordTypeTXT, "PTR", "NAPTR", "CAA",
+	} {
+		lower := strings.ToLower(rt)
+		typeLabel := lower + "-"
+		if strings.Contains(prefix+suffix, recordTypeTemplate) {
+			typeLabel = ""
+		}
+		out = append(out, typedAffix{
+			recordType: rt,
+			prefix:     strings.ReplaceAll(prefix, recordTypeTemplate, lower) + typeLabel,
+			suffix:     strings.ReplaceAll(suffix, recordTypeTemplate, lower),
+		})
+	}
+	return out
 }
 
 // ownershipCandidates lists, in the order they are looked up, the names of the
