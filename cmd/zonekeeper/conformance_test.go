@@ -3,6 +3,7 @@ package main
 import (
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
@@ -102,6 +103,24 @@ func builtProvider(t *testing.T, args []string, mode runMode) provider.Provider 
 	return a.controller.Provider
 }
 
+// checkZoneFilesLoad fails t unless BIND's named-checkzone loads the file of each of
+// zones in dir that was written, with strict name checks and no lookups outside the zone.
+func checkZoneFilesLoad(t *testing.T, dir string, zones []string) {
+	checkzone, err := exec.LookPath("named-checkzone")
+	if err != nil {
+		t.Fatal("named-checkzone is not installed: make dns-servers installs it (bind9-utils)")
+	}
+	for _, z := range zones {
+		file := filepath.Join(dir, z+".zone")
+		if _, err := os.Stat(file); err != nil {
+			continue
+		}
+		if out, err := exec.Command(checkzone, "-i", "local", "-k", "fail", z, file).CombinedOutput(); err != nil {
+			t.Errorf("named-checkzone refuses zone %s: %v\n%s", z, err, out)
+		}
+	}
+}
+
 // fakeAWSEnv gives the AWS SDK static credentials and a region, and keeps it from any
 // file or instance metadata of the machine, for the Route 53 emulator.
 func fakeAWSEnv(t *testing.T) {
@@ -163,10 +182,13 @@ func conformanceBackends() []conformanceBackend {
 		{
 			name: "zonefile",
 			start: func(t *testing.T, zones []string) []string {
-				args := []string{"--provider=zonefile", "--zonefile-dir=" + filepath.Join(t.TempDir(), "zones")}
+				dir := filepath.Join(t.TempDir(), "zones")
+				args := []string{"--provider=zonefile", "--zonefile-dir=" + dir}
 				for _, z := range zones {
 					args = append(args, "--zonefile-zone="+z)
 				}
+				// Whatever the case wrote, BIND must still load every zone.
+				t.Cleanup(func() { checkZoneFilesLoad(t, dir, zones) })
 				return args
 			},
 		},
