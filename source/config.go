@@ -49,15 +49,31 @@ type Config struct {
 	IngressClasses []string
 	// PublishInternalServices publishes ClusterIP Services with their cluster IPs.
 	PublishInternalServices bool
+	// ExcludeUnschedulable leaves unschedulable (cordoned) Nodes out of NodePort
+	// Services' records (--exclude-unschedulable, true by default as in external-dns).
+	ExcludeUnschedulable bool
 	// ServiceTypeFilter restricts Services to these types; empty means every type.
 	ServiceTypeFilter []string
-	// Kinds are the object kinds read (KindService, KindIngress, as --source names
-	// them); empty means both.
+	// Kinds are the object kinds read (KindService, KindIngress, KindCRD,
+	// KindGatewayHTTPRoute, …, as --source names them); empty means Services and Ingresses.
 	Kinds []string
+	// CRDAPIVersion and CRDKind name the custom resource KindCRD reads
+	// (--crd-source-apiversion, --crd-source-kind); empty means DefaultCRDAPIVersion
+	// and DefaultCRDKind.
+	CRDAPIVersion, CRDKind string
 	// ManagedTypes are the record types the planner manages (--managed-record-types
 	// less --exclude-record-types); empty means endpoint.DefaultManagedTypes(). NodePort
 	// Services ask for SRV records only when SRV is among them, as upstream does.
 	ManagedTypes []string
+	// GatewayName restricts the Gateway API route sources to routes' parents of this
+	// name; "" means every Gateway.
+	GatewayName string
+	// GatewayNamespace restricts them to parent Gateways in this namespace, the only
+	// one Gateways are then read in; "" means all, or Namespace's when that is set.
+	GatewayNamespace string
+	// GatewayLabelFilter is a label selector that a parent Gateway's labels must match;
+	// the live source passes it to the API server when listing Gateways.
+	GatewayLabelFilter string
 }
 
 // The object kinds a source reads, spelled as in --source values, ObjectRef and upstream's
@@ -65,6 +81,9 @@ type Config struct {
 const (
 	KindService = "service"
 	KindIngress = "ingress"
+	// KindCRD is external-dns's DNSEndpoint custom resource (or the kind
+	// --crd-source-kind names), spelled as upstream's --source and resource label.
+	KindCRD = "crd"
 )
 
 // Options is a compiled Config: selectors and the template parsed once. It is immutable
@@ -82,13 +101,23 @@ type Options struct {
 	ignoreIngressRules       bool
 	ingressClasses           map[string]bool // nil: every class
 	publishInternal          bool
+	excludeUnschedulable     bool
 	serviceTypes             map[corev1.ServiceType]bool // nil: every type
-	kinds                    map[string]bool             // nil: every kind
+	kinds                    map[string]bool             // nil: Services and Ingresses
+	crd                      crdTarget
 	nodePortSRV              bool
+	gatewayName              string
+	gatewayNamespace         string
+	gatewayLabelFilter       labels.Selector
 }
 
 // reads reports whether objects of kind are read.
-func (o *Options) reads(kind string) bool { return o.kinds == nil || o.kinds[kind] }
+func (o *Options) reads(kind string) bool {
+	if o.kinds == nil {
+		return kind == KindService || kind == KindIngress
+	}
+	return o.kinds[kind]
+}
 
 var serviceTypes = []corev1.ServiceType{
 	corev1.ServiceTypeClusterIP,
@@ -106,8 +135,14 @@ func (c Config) Compile() (*Options, error) {
 		ignoreIngressTLS:         c.IgnoreIngressTLSSpec,
 		ignoreIngressRules:       c.IgnoreIngressRulesSpec,
 		publishInternal:          c.PublishInternalServices,
+		excludeUnschedulable:     c.ExcludeUnschedulable,
+		gatewayName:              c.GatewayName,
+		gatewayNamespace:         c.GatewayNamespace,
 	}
 	var err error
+	if o.gatewayLabelFilter, err = labels.Parse(c.GatewayLabelFilter); err != nil {
+		return nil, fmt.Errorf("--gateway-label-filter %q: %w", c.GatewayLabelFilter, err)
+	}
 	if o.labelFilter, err = labels.Parse(c.LabelFilter); err != nil {
 		return nil, fmt.Errorf("--label-filter %q: %w", c.LabelFilter, err)
 	}
@@ -147,9 +182,12 @@ func (c Config) Compile() (*Options, error) {
 	o.nodePortSRV = slices.ContainsFunc(c.ManagedTypes, func(t string) bool {
 		return strings.EqualFold(strings.TrimSpace(t), endpoint.RecordTypeSRV)
 	})
+	if o.crd, err = parseCRDTarget(c.CRDAPIVersion, c.CRDKind); err != nil {
+		return nil, err
+	}
 	for _, k := range c.Kinds {
-		if k != KindService && k != KindIngress {
-			return nil, fmt.Errorf("--source: unknown kind %q (want %s or %s)", k, KindService, KindIngress)
+		if !slices.Contains(SourceKinds(), k) {
+			return nil, fmt.Errorf("--source: unknown kind %q (want one of %s)", k, strings.Join(SourceKinds(), ", "))
 		}
 		if o.kinds == nil {
 			o.kinds = map[string]bool{}

@@ -17,7 +17,6 @@ import (
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
-	networkingv1 "k8s.io/api/networking/v1"
 	apiequality "k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -25,8 +24,10 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/cache"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 )
 
 // KubeConfig tunes a Kube source; the zero KubeConfig is valid.
@@ -47,6 +48,11 @@ type KubeConfig struct {
 	// decoded before the transform slims its objects. For one-shot runs, whose objects
 	// are read once; a daemon keeps the watch-list.
 	ListAtOnce bool
+	// Dynamic reads custom resources (--source=crd); it may be nil when none is read.
+	Dynamic dynamic.Interface
+	// Gateway reads the Gateway API routes and Gateways (--source=gateway-httproute, …);
+	// it may be nil when no route kind is read.
+	Gateway gatewayclient.Interface
 }
 
 // kubeResource names a resource the Kube source reads, as the API spells it.
@@ -66,14 +72,18 @@ const endpointSliceServiceIndex = "service"
 // healthCheckTimeout bounds the cheap List that proves the API server answers again.
 const healthCheckTimeout = 10 * time.Second
 
-// Kube is a Source over a live cluster, reading Services and Ingresses through
-// informers and converting them with ServiceEndpoints and IngressEndpoints.
+// Kube is a Source over a live cluster, reading the kinds of kubeKinds (Services,
+// Ingresses, DNSEndpoints, Gateway API routes) through informers and converting them
+// with their rows' conversions (ServiceEndpoints, IngressEndpoints,
+// DNSEndpointEndpoints, HTTPRouteEndpoints, …).
 //
-// Start starts the Services and Ingresses informers (those whose kinds Options read).
-// EndpointSlices, Pods and Nodes are read only once a Service needs them: an informer for
-// each starts when the first Service whose records depend on it is seen, and runs until
-// the Start context ends. Every informer is filtered by Options' namespace; Services and
-// Ingresses also by its label filter, on the server.
+// Start starts the informers of the kinds Options read, and with a route kind that of
+// Gateways. EndpointSlices, Pods and Nodes are read only once a Service needs them, and
+// Namespaces once a Gateway has a listener admitting routes by namespace labels: an
+// informer for each starts when the first object whose records depend on it is seen,
+// and runs until the Start context ends. Every informer is filtered by Options'
+// namespace, Gateways' by the Gateway namespace instead; those of the kinds that ask for
+// records also by its label filter, Gateways' by the Gateway label filter, on the server.
 //
 // Endpoints answers from the informer caches. It returns an error, and so makes the
 // caller withhold deletions, while any informer is not synced and after a list or watch
@@ -84,7 +94,11 @@ const healthCheckTimeout = 10 * time.Second
 //
 // A Kube is safe for concurrent use.
 type Kube struct {
-	client     kubernetes.Interface
+	client  kubernetes.Interface
+	clients kubeClients
+	// kinds is the table of resource kinds (kubeKinds), by resource.
+	kinds      map[kubeResource]*kubeKind
+	kindOrder  []*kubeKind
 	opts       *Options
 	onChange   func()
 	logger     *slog.Logger
@@ -104,6 +118,30 @@ type Kube struct {
 	last        Result
 	lastChanges uint64
 	lastValid   bool
+	// lastUnacked are the objects of last whose kind is acknowledged and which do not
+	// say their generation was yet: the generation each was read at.
+	lastUnacked map[ackKey]int64
+	// converted are the conversions of the last Endpoints call that read nothing but
+	// their object, by the cached object: an informer replaces an object's pointer
+	// whenever the object changes, so the same pointer converts to the same records,
+	// and one event costs the conversion of one object, not of every object.
+	converted map[any]conversion
+	// acked are the acknowledgements written, so that one is not written again while
+	// the object's status update is on its way to the cache.
+	acked map[ackKey]int64
+}
+
+// conversion is what one cached object converted to.
+type conversion struct {
+	endpoints []*endpoint.Endpoint
+	problems  []endpoint.Problem
+}
+
+// ackKey is an object whose records are acknowledged (kubeKind.acknowledge).
+type ackKey struct {
+	resource        kubeResource
+	ref             string // ObjectRef.String
+	namespace, name string
 }
 
 // kubeInformer is a started informer and the registration of our event handler on it,
@@ -126,12 +164,18 @@ type watchFailure struct {
 func NewKube(client kubernetes.Interface, o *Options, cfg KubeConfig) *Kube {
 	k := &Kube{
 		client:     client,
+		clients:    kubeClients{core: client, dynamic: cfg.Dynamic, gateway: cfg.Gateway},
+		kinds:      map[kubeResource]*kubeKind{},
 		opts:       o,
 		onChange:   cfg.OnChange,
 		logger:     cfg.Logger,
 		listAtOnce: cfg.ListAtOnce,
 		informers:  map[kubeResource]*kubeInformer{},
 		failures:   map[kubeResource]watchFailure{},
+	}
+	k.kindOrder = kubeKinds(o)
+	for _, kk := range k.kindOrder {
+		k.kinds[kk.resource] = kk
 	}
 	if k.onChange == nil {
 		k.onChange = func() {}
@@ -151,13 +195,15 @@ func (k *Kube) Start(ctx context.Context) error {
 		return errors.New("kube source: already started")
 	}
 	k.ctx = ctx
-	if k.opts.reads(KindService) {
-		if err := k.startLocked(resourceServices); err != nil {
-			return err
+	for _, kk := range k.kindOrder {
+		if kk.kind == "" || !k.opts.reads(kk.kind) {
+			continue
 		}
-	}
-	if k.opts.reads(KindIngress) {
-		return k.startLocked(resourceIngresses)
+		for _, r := range append([]kubeResource{kk.resource}, kk.with...) {
+			if err := k.startLocked(r); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -188,7 +234,7 @@ func (k *Kube) WaitForSync(ctx context.Context) error {
 	return fmt.Errorf("kube source: waiting for informers to sync: %w: %s", err, k.describeLocked(unsynced(k.informers)))
 }
 
-// Endpoints returns the records of every Service and Ingress in the caches, sorted,
+// Endpoints returns the records of every object of a kind read in the caches, sorted,
 // with the problems of single objects. The error names the informers that are not
 // synced yet, or the resource the API server fails to list: the caller must then make no
 // deletions. After a watch failure Endpoints lists each resource read (Limit 1) once to
@@ -219,6 +265,7 @@ func (k *Kube) Endpoints(ctx context.Context) (Result, error) {
 		k.mu.Unlock()
 		return res, nil
 	}
+	previous := k.converted
 	k.mu.Unlock()
 	if failing {
 		if err := k.checkAPI(ctx, slices.Sorted(maps.Keys(started)), seq); err != nil {
@@ -227,31 +274,113 @@ func (k *Kube) Endpoints(ctx context.Context) (Result, error) {
 	}
 	c := &kubeCluster{informers: started, missing: map[kubeResource]bool{}}
 	var res Result
-	var needy string // the first Service that asked for an informer not started
-	for _, svc := range cachedObjects[*corev1.Service](started[resourceServices]) {
-		before := len(c.missing)
-		eps, problems := serviceEndpoints(svc, k.opts, c, "")
-		if len(c.missing) > before && needy == "" {
-			needy = svc.Namespace + "/" + svc.Name
+	unacked := map[ackKey]int64{}
+	converted := make(map[any]conversion, len(previous))
+	for _, kk := range k.kindOrder {
+		if kk.convert == nil {
+			continue
 		}
-		res.Endpoints = append(res.Endpoints, eps...)
-		res.Problems = append(res.Problems, problems...)
-	}
-	if len(c.missing) > 0 {
-		missing := slices.Sorted(maps.Keys(c.missing))
-		k.ensure(missing)
-		return Result{}, fmt.Errorf("kube source: Service %s needs %s, whose informers are only starting now", needy, joinResources(missing))
-	}
-	for _, ing := range cachedObjects[*networkingv1.Ingress](started[resourceIngresses]) {
-		eps, problems := ingressEndpoints(ing, k.opts, "")
-		res.Endpoints = append(res.Endpoints, eps...)
-		res.Problems = append(res.Problems, problems...)
+		var needy string // the first object that asked for an informer not started
+		for _, obj := range cachedObjects[metav1.Object](started[kk.resource]) {
+			conv, ok := previous[obj]
+			if !ok {
+				before, reads := len(c.missing), c.reads
+				conv.endpoints, conv.problems = kk.convert(obj, k.opts, c, "")
+				if len(c.missing) > before && needy == "" {
+					needy = obj.GetNamespace() + "/" + obj.GetName()
+				}
+				// A conversion that read other objects (a Service's EndpointSlices, a
+				// route's Gateways) changes with them, which move no pointer of
+				// this one: it is made again on every call.
+				ok = c.reads == reads
+			}
+			if ok {
+				converted[obj] = conv
+			}
+			eps, problems := conv.endpoints, conv.problems
+			res.Endpoints = append(res.Endpoints, eps...)
+			res.Problems = append(res.Problems, problems...)
+			if kk.unacknowledged == nil || !k.opts.selects(metaOf(obj)) {
+				continue
+			}
+			if gen, ok := kk.unacknowledged(obj); ok {
+				ref := endpoint.ObjectRef{Kind: kk.objectRefKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
+				unacked[ackKey{kk.resource, ref.String(), ref.Namespace, ref.Name}] = gen
+			}
+		}
+		if len(c.missing) > 0 {
+			missing := slices.Sorted(maps.Keys(c.missing))
+			k.ensure(missing)
+			return Result{}, fmt.Errorf("kube source: %s %s needs %s, whose informers are only starting now", kk.apiKind, needy, joinResources(missing))
+		}
 	}
 	endpoint.SortEndpoints(res.Endpoints)
 	k.mu.Lock()
-	k.last, k.lastChanges, k.lastValid = res, changes, true
+	k.last, k.lastChanges, k.lastValid, k.lastUnacked = res, changes, true, unacked
+	k.converted = converted
 	k.mu.Unlock()
 	return res, nil
+}
+
+// metaOf returns the ObjectMeta of a cached object, for the selectors.
+func metaOf(obj metav1.Object) *metav1.ObjectMeta {
+	if m, ok := obj.(interface{ GetObjectMeta() metav1.Object }); ok {
+		if om, ok := m.GetObjectMeta().(*metav1.ObjectMeta); ok {
+			return om
+		}
+	}
+	return &metav1.ObjectMeta{Namespace: obj.GetNamespace(), Name: obj.GetName(), Labels: obj.GetLabels(), Annotations: obj.GetAnnotations()}
+}
+
+// Acknowledge writes, for each object of an acknowledged kind (DNSEndpoints: their
+// status.observedGeneration) read by the last Endpoints call and not in troubled, the
+// generation it was read at. See Acknowledger. Failures are joined in the error; each
+// is retried after the next reconcile.
+func (k *Kube) Acknowledge(ctx context.Context, troubled map[string]bool) error {
+	k.mu.Lock()
+	for key := range k.acked {
+		if _, ok := k.lastUnacked[key]; !ok {
+			delete(k.acked, key) // the object says so itself now, or is gone
+		}
+	}
+	todo := map[ackKey]int64{}
+	for key, gen := range k.lastUnacked {
+		if !troubled[key.ref] && k.acked[key] != gen {
+			todo[key] = gen
+		}
+	}
+	k.mu.Unlock()
+	var errs []error
+	for _, key := range slices.SortedFunc(maps.Keys(todo), func(a, b ackKey) int { return strings.Compare(a.ref, b.ref) }) {
+		gen := todo[key]
+		err := k.kinds[key.resource].acknowledge(ctx, k.clients, key.namespace, key.name, gen)
+		if apierrors.IsNotFound(err) {
+			continue // deleted since: nothing to acknowledge
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: generation %d: %w", key.ref, gen, explainAckForbidden(k.kinds[key.resource], err)))
+			continue
+		}
+		k.mu.Lock()
+		if k.acked == nil {
+			k.acked = map[ackKey]int64{}
+		}
+		k.acked[key] = gen
+		k.mu.Unlock()
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("kube source: acknowledging applied records: %w", errors.Join(errs...))
+	}
+	return nil
+}
+
+// explainAckForbidden names the permission an acknowledgement needs when the API server
+// refused it.
+func explainAckForbidden(kk *kubeKind, err error) error {
+	if !apierrors.IsForbidden(err) {
+		return err
+	}
+	return fmt.Errorf("%w: zonekeeper needs patch on %s/status; grant it in its ClusterRole (or Role, with --namespace)", err, kk.qualified())
 }
 
 // checkAPI lists every resource in rs once. Success clears the failures recorded up to
@@ -311,36 +440,44 @@ func (k *Kube) restartLocked(r kubeResource) error {
 func (k *Kube) list(ctx context.Context, r kubeResource) error {
 	lo := metav1.ListOptions{Limit: 1}
 	k.tweak(r)(&lo)
-	var err error
-	ns := k.opts.namespace
-	switch r {
-	case resourceServices:
-		_, err = k.client.CoreV1().Services(ns).List(ctx, lo)
-	case resourceIngresses:
-		_, err = k.client.NetworkingV1().Ingresses(ns).List(ctx, lo)
-	case resourceEndpointSlices:
-		_, err = k.client.DiscoveryV1().EndpointSlices(ns).List(ctx, lo)
-	case resourcePods:
-		_, err = k.client.CoreV1().Pods(ns).List(ctx, lo)
-	case resourceNodes:
-		_, err = k.client.CoreV1().Nodes().List(ctx, lo)
+	lw, err := k.listWatch(r)
+	if err != nil {
+		return err
 	}
+	_, err = lw.list(ctx, lo)
 	return err
+}
+
+// listWatch returns how r is listed and watched: in Options' namespace, or the one its
+// row says, unless r is cluster-scoped.
+func (k *Kube) listWatch(r kubeResource) (listWatch, error) {
+	kk := k.kinds[r]
+	ns := k.opts.namespace
+	switch {
+	case kk.clusterScoped:
+		ns = ""
+	case kk.namespace != nil:
+		ns = kk.namespace(k.opts)
+	}
+	return kk.listWatch(k.clients, ns)
 }
 
 // tweak returns what r's informer and health check set in their list options.
 func (k *Kube) tweak(r kubeResource) func(*metav1.ListOptions) {
-	switch r {
-	case resourceServices, resourceIngresses:
-		var selector string
-		if k.opts.labelFilter != nil {
-			selector = k.opts.labelFilter.String()
-		}
-		return func(lo *metav1.ListOptions) { lo.LabelSelector = selector }
-	case resourceEndpointSlices:
-		return func(lo *metav1.ListOptions) { lo.LabelSelector = discoveryv1.LabelServiceName }
+	kk := k.kinds[r]
+	selector := kk.labelSelector
+	if kk.labelFiltered && k.opts.labelFilter != nil {
+		selector = k.opts.labelFilter.String()
 	}
-	return func(*metav1.ListOptions) {}
+	if kk.selector != nil {
+		if sel := kk.selector(k.opts); sel != nil {
+			selector = sel.String()
+		}
+	}
+	if selector == "" {
+		return func(*metav1.ListOptions) {}
+	}
+	return func(lo *metav1.ListOptions) { lo.LabelSelector = selector }
 }
 
 // newInformer returns an informer for r that is not started yet. Its list and watch
@@ -348,44 +485,30 @@ func (k *Kube) tweak(r kubeResource) func(*metav1.ListOptions) {
 // when a watch cannot be re-established (a stopped API server refuses connections, which
 // the reflector retries quietly), and a source that keeps answering from a stale cache
 // without saying so would break the no-deletions-while-blind rule.
-func (k *Kube) newInformer(r kubeResource) cache.SharedIndexInformer {
-	ns := k.opts.namespace
-	indexers := cache.Indexers{}
-	switch r {
-	case resourceServices:
-		c := k.client.CoreV1().Services(ns)
-		return informerFor(k, r, &corev1.Service{}, indexers, c.List, c.Watch)
-	case resourceIngresses:
-		c := k.client.NetworkingV1().Ingresses(ns)
-		return informerFor(k, r, &networkingv1.Ingress{}, indexers, c.List, c.Watch)
-	case resourceEndpointSlices:
-		c := k.client.DiscoveryV1().EndpointSlices(ns)
-		indexers[endpointSliceServiceIndex] = indexEndpointSliceByService
-		return informerFor(k, r, &discoveryv1.EndpointSlice{}, indexers, c.List, c.Watch)
-	case resourcePods:
-		c := k.client.CoreV1().Pods(ns)
-		return informerFor(k, r, &corev1.Pod{}, indexers, c.List, c.Watch)
-	default:
-		c := k.client.CoreV1().Nodes()
-		return informerFor(k, r, &corev1.Node{}, indexers, c.List, c.Watch)
+func (k *Kube) newInformer(r kubeResource) (cache.SharedIndexInformer, error) {
+	lw, err := k.listWatch(r)
+	if err != nil {
+		return nil, err
 	}
+	kk := k.kinds[r]
+	indexers := cache.Indexers{}
+	maps.Copy(indexers, kk.indexers)
+	return informerFor(k, r, kk.example, indexers, lw), nil
 }
 
-// informerFor builds r's informer from a typed client's List and Watch.
-func informerFor[L runtime.Object](k *Kube, r kubeResource, example runtime.Object, indexers cache.Indexers,
-	list func(context.Context, metav1.ListOptions) (L, error),
-	watchFn func(context.Context, metav1.ListOptions) (watch.Interface, error)) cache.SharedIndexInformer {
+// informerFor builds r's informer from its List and Watch.
+func informerFor(k *Kube, r kubeResource, example runtime.Object, indexers cache.Indexers, rw listWatch) cache.SharedIndexInformer {
 	tweak := k.tweak(r)
 	lw := &cache.ListWatch{
 		ListWithContextFunc: func(ctx context.Context, lo metav1.ListOptions) (runtime.Object, error) {
 			tweak(&lo)
-			obj, err := list(ctx, lo)
+			obj, err := rw.list(ctx, lo)
 			k.callFailed(ctx, r, err)
 			return obj, err
 		},
 		WatchFuncWithContext: func(ctx context.Context, lo metav1.ListOptions) (watch.Interface, error) {
 			tweak(&lo)
-			w, err := watchFn(ctx, lo)
+			w, err := rw.watch(ctx, lo)
 			k.callFailed(ctx, r, err)
 			return w, err
 		},
@@ -395,7 +518,7 @@ func informerFor[L runtime.Object](k *Kube, r kubeResource, example runtime.Obje
 	}
 	// The client decides whether the list may be streamed (watch-list); fake clients
 	// used in tests cannot.
-	return cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, k.client), example, 0, indexers)
+	return cache.NewSharedIndexInformer(cache.ToListWatcherWithWatchListSemantics(lw, rw.client), example, 0, indexers)
 }
 
 // listAtOnce is a ListWatch whose reflector lists rather than streams its initial
@@ -444,8 +567,11 @@ func (k *Kube) startLocked(r kubeResource) error {
 // ones (an expired resourceVersion after etcd compaction) neither mark the source
 // unhealthy nor restart the informer.
 func (k *Kube) configuredInformer(ctx context.Context, r kubeResource) (cache.SharedIndexInformer, cache.ResourceEventHandlerRegistration, error) {
-	inf := k.newInformer(r)
-	if err := inf.SetTransform(transformFor(r, k.opts)); err != nil {
+	inf, err := k.newInformer(r)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := inf.SetTransform(k.kinds[r].transform(k.opts)); err != nil {
 		return nil, nil, err
 	}
 	if err := inf.SetWatchErrorHandler(func(_ *cache.Reflector, err error) { k.callFailed(ctx, r, err) }); err != nil {
@@ -467,7 +593,7 @@ func (k *Kube) ensure(rs []kubeResource) {
 			k.logger.Error("kube source: cannot start informer", "resource", string(r), "error", err)
 			continue
 		}
-		k.logger.Info("kube source: started informer, a Service needs it", "resource", string(r))
+		k.logger.Info("kube source: started informer, an object read needs it", "resource", string(r))
 	}
 }
 
@@ -493,11 +619,10 @@ func explainForbidden(r kubeResource, err error) error {
 
 // qualified is r with its API group, as RBAC rules and kubectl spell it.
 func (r kubeResource) qualified() string {
-	switch r {
-	case resourceIngresses:
-		return string(r) + ".networking.k8s.io"
-	case resourceEndpointSlices:
-		return string(r) + ".discovery.k8s.io"
+	for _, kk := range kubeKinds(&Options{}) {
+		if kk.resource == r {
+			return kk.qualified()
+		}
 	}
 	return string(r)
 }
@@ -515,11 +640,12 @@ func (k *Kube) describeLocked(rs []kubeResource) string {
 }
 
 // handler notifies OnChange of every add and delete and of updates that matter (see
-// changed); on a Service it first starts the informers the Service needs.
+// changed); on an object whose row has needs (Services, Gateways) it first starts the
+// informers the object needs.
 func (k *Kube) handler(r kubeResource) cache.ResourceEventHandler {
 	observe := func(obj any) {
-		if svc, ok := obj.(*corev1.Service); ok && r == resourceServices {
-			k.ensure(clusterNeeds(svc, k.opts))
+		if needs := k.kinds[r].needs; needs != nil {
+			k.ensure(needs(obj, k.opts))
 		}
 		k.changes.Add(1)
 		k.onChange()
@@ -548,10 +674,18 @@ func (k *Kube) changed(r kubeResource, oldObj, newObj any) bool {
 	if resourceVersion(oldObj) == resourceVersion(newObj) {
 		return false
 	}
-	if !slimmed(r, k.opts) {
+	if !k.kindOf(r).slimmed(k.opts) {
 		return true
 	}
 	return !apiequality.Semantic.DeepEqual(withoutVersion(oldObj), withoutVersion(newObj))
+}
+
+// kindOf returns r's row of the kinds table.
+func (k *Kube) kindOf(r kubeResource) *kubeKind {
+	if kk := k.kinds[r]; kk != nil {
+		return kk
+	}
+	return findKind(kubeKinds(k.opts), r)
 }
 
 // withoutVersion returns a copy of a cached object with its resourceVersion cleared, or
@@ -627,9 +761,13 @@ func indexEndpointSliceByService(obj any) ([]string, error) {
 type kubeCluster struct {
 	informers map[kubeResource]*kubeInformer
 	missing   map[kubeResource]bool
+	// reads counts the lookups of other objects, which every method makes through
+	// indexer.
+	reads int
 }
 
 func (c *kubeCluster) indexer(r kubeResource) cache.Indexer {
+	c.reads++
 	inf := c.informers[r]
 	if inf == nil {
 		c.missing[r] = true

@@ -1,47 +1,17 @@
 package source
 
 import (
+	"encoding/json"
+	"fmt"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/cache"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
-
-// transformFor returns the transform r's informer applies before caching an object read
-// with the options o. Without an FQDN template, Services and Ingresses keep only the
-// fields the conversion reads, as EndpointSlices, Pods and Nodes always do: at 10,000
-// objects the dropped fields (ports' names, IP families, session affinity, Ingress
-// paths and backends, TLS secret names, timestamps) are a good part of the resident set.
-// An FQDN template may read any field, so with one Services and Ingresses keep every
-// field but managedFields and kubectl's last-applied-configuration annotation, which can
-// double an object's size.
-func transformFor(r kubeResource, o *Options) cache.TransformFunc {
-	if !slimmed(r, o) {
-		return stripMetadata
-	}
-	switch r {
-	case resourceEndpointSlices:
-		return slimEndpointSlice
-	case resourcePods:
-		return slimPod
-	case resourceNodes:
-		return slimNode
-	case resourceServices:
-		return slimService
-	}
-	return slimIngress
-}
-
-// slimmed reports whether transformFor(r, o) keeps only the fields the conversion reads.
-func slimmed(r kubeResource, o *Options) bool {
-	switch r {
-	case resourceEndpointSlices, resourcePods, resourceNodes:
-		return true
-	}
-	return o.fqdnTemplate == nil
-}
 
 // stripMetadata drops managedFields and the last-applied-configuration annotation in
 // place: the informer hands the transform a freshly decoded object no one else holds.
@@ -159,7 +129,8 @@ func slimPod(obj any) (any, error) {
 	return &corev1.Pod{
 		ObjectMeta: slimMeta(&p.ObjectMeta),
 		Spec:       corev1.PodSpec{Hostname: p.Spec.Hostname, NodeName: p.Spec.NodeName},
-		Status:     corev1.PodStatus{HostIP: p.Status.HostIP, HostIPs: p.Status.HostIPs},
+		// Phase: externalTrafficPolicy Local falls back to the Nodes of Running Pods.
+		Status: corev1.PodStatus{Phase: p.Status.Phase, HostIP: p.Status.HostIP, HostIPs: p.Status.HostIPs},
 	}, nil
 }
 
@@ -170,7 +141,9 @@ func slimNode(obj any) (any, error) {
 	}
 	return &corev1.Node{
 		ObjectMeta: slimMeta(&n.ObjectMeta),
-		Status:     corev1.NodeStatus{Addresses: n.Status.Addresses},
+		// Unschedulable: --exclude-unschedulable leaves cordoned Nodes out.
+		Spec:   corev1.NodeSpec{Unschedulable: n.Spec.Unschedulable},
+		Status: corev1.NodeStatus{Addresses: n.Status.Addresses},
 	}, nil
 }
 
@@ -189,8 +162,9 @@ func slimEndpointSlice(obj any) (any, error) {
 	}
 	for i, ep := range s.Endpoints {
 		out.Endpoints[i] = discoveryv1.Endpoint{
-			Addresses:  ep.Addresses,
-			Conditions: discoveryv1.EndpointConditions{Ready: ep.Conditions.Ready},
+			Addresses: ep.Addresses,
+			// Serving ranks a terminating endpoint for externalTrafficPolicy Local.
+			Conditions: discoveryv1.EndpointConditions{Ready: ep.Conditions.Ready, Serving: ep.Conditions.Serving},
 			NodeName:   ep.NodeName,
 		}
 		if ref := ep.TargetRef; ref != nil {
@@ -198,4 +172,30 @@ func slimEndpointSlice(obj any) (any, error) {
 		}
 	}
 	return out, nil
+}
+
+// slimDNSEndpoint turns the unstructured object the dynamic client reads into a
+// DNSEndpoint holding what the conversion, the filters and the status update read. An
+// object that does not fit the type is kept with its decoding error, which the
+// conversion reports on it.
+func slimDNSEndpoint(obj any) (any, error) {
+	u, ok := obj.(*unstructured.Unstructured)
+	if !ok {
+		return obj, nil
+	}
+	d := &DNSEndpoint{}
+	// Through JSON rather than runtime.DefaultUnstructuredConverter: that one cannot
+	// skip DNSEndpoint's unexported decodeErr.
+	raw, err := json.Marshal(u.Object)
+	if err == nil {
+		err = json.Unmarshal(raw, d)
+	}
+	if err != nil {
+		d = &DNSEndpoint{decodeErr: fmt.Errorf("does not fit external-dns's DNSEndpoint schema: %s", endpoint.Quote(err.Error()))}
+		d.Name, d.Namespace, d.UID, d.ResourceVersion = u.GetName(), u.GetNamespace(), u.GetUID(), u.GetResourceVersion()
+		d.Labels, d.Annotations, d.Generation = u.GetLabels(), u.GetAnnotations(), u.GetGeneration()
+	}
+	meta := filteredMeta(&d.ObjectMeta)
+	meta.Generation = d.Generation
+	return &DNSEndpoint{TypeMeta: d.TypeMeta, ObjectMeta: meta, Spec: d.Spec, Status: d.Status, decodeErr: d.decodeErr}, nil
 }

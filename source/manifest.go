@@ -22,23 +22,35 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes/scheme"
+	gatewayv1 "sigs.k8s.io/gateway-api/apis/v1"
 	"sigs.k8s.io/yaml"
 )
 
-// The kinds the manifest source turns into records, and those it reads for headless
-// and NodePort Services.
+// The versions of Service and Ingress read, named when a manifest holds another one; the
+// kinds read are the rows of kubeKinds.
 var (
-	serviceGVK       = corev1.SchemeGroupVersion.WithKind("Service")
-	ingressGVK       = networkingv1.SchemeGroupVersion.WithKind("Ingress")
-	endpointSliceGVK = discoveryv1.SchemeGroupVersion.WithKind("EndpointSlice")
-	podGVK           = corev1.SchemeGroupVersion.WithKind("Pod")
-	nodeGVK          = corev1.SchemeGroupVersion.WithKind("Node")
+	serviceGVK = corev1.SchemeGroupVersion.WithKind("Service")
+	ingressGVK = networkingv1.SchemeGroupVersion.WithKind("Ingress")
 )
 
 // ManifestObjects are the objects of one manifest file that the manifest source reads.
 type ManifestObjects struct {
 	Services  []*corev1.Service
 	Ingresses []*networkingv1.Ingress
+	// DNSEndpoints are external-dns's DNSEndpoint objects (--crd-source-apiversion and
+	// --crd-source-kind with NewManifest; the defaults with DecodeManifest).
+	DNSEndpoints []*DNSEndpoint
+	// HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes and UDPRoutes are the Gateway API
+	// routes, read in gateway.networking.k8s.io/v1.
+	HTTPRoutes []*gatewayv1.HTTPRoute
+	GRPCRoutes []*gatewayv1.GRPCRoute
+	TLSRoutes  []*gatewayv1.TLSRoute
+	TCPRoutes  []*gatewayv1.TCPRoute
+	UDPRoutes  []*gatewayv1.UDPRoute
+	// Gateways and Namespaces make up the GatewayCluster the routes are published
+	// through.
+	Gateways   []*gatewayv1.Gateway
+	Namespaces []*corev1.Namespace
 	// EndpointSlices, Pods and Nodes make up the Cluster that headless and NodePort
 	// Services are published from.
 	EndpointSlices []*discoveryv1.EndpointSlice
@@ -63,6 +75,21 @@ type manifestDecoder struct {
 	ManifestObjects
 	// seen holds where each object read so far was read first: "file (document 2)".
 	seen map[manifestKey]string
+	// kinds are the rows of the kinds table (kubeKinds), by the kind a manifest names.
+	kinds map[schema.GroupVersionKind]*kubeKind
+	// file is the manifest file each object decoded was read from.
+	file map[any]string
+	// current is the file being decoded.
+	current string
+}
+
+// newManifestDecoder returns a decoder reading the kinds of the table kinds.
+func newManifestDecoder(kinds []*kubeKind) *manifestDecoder {
+	d := &manifestDecoder{seen: map[manifestKey]string{}, kinds: map[schema.GroupVersionKind]*kubeKind{}, file: map[any]string{}}
+	for _, kk := range kinds {
+		d.kinds[schema.FromAPIVersionAndKind(kk.apiVersion, kk.apiKind)] = kk
+	}
+	return d
 }
 
 // DecodeManifest reads the Kubernetes objects in data, the content of the manifest
@@ -71,18 +98,20 @@ type manifestDecoder struct {
 // data is a stream of YAML documents separated by "---" lines, or of JSON objects when
 // it starts with "{". Empty documents are skipped. A kind ending in "List" that has
 // items (v1 List, ServiceList, …) stands for its items; items without apiVersion and
-// kind take them from a typed list. Services, Pods, Nodes (v1), Ingresses
-// (networking.k8s.io/v1) and EndpointSlices (discovery.k8s.io/v1) are returned, the
-// namespaced ones with their namespace defaulted to "default"; other kinds that the
-// client-go scheme knows are skipped. Documents are numbered from 1 in messages. An
-// object of one of the five kinds read twice (same kind, namespace and name) is returned
-// once, as first read, with a warning Problem on the other copy naming both documents.
+// kind take them from a typed list. Services, Pods, Nodes, Namespaces (v1), Ingresses
+// (networking.k8s.io/v1), EndpointSlices (discovery.k8s.io/v1), DNSEndpoints
+// (externaldns.k8s.io/v1alpha1), Gateways and HTTP, GRPC, TLS, TCP and UDP routes
+// (gateway.networking.k8s.io/v1) are returned, the namespaced ones with their namespace
+// defaulted to "default"; other kinds that the client-go scheme knows are skipped.
+// Documents are numbered from 1 in messages. An object of one of these kinds read twice
+// (same kind, namespace and name) is returned once, as first read, with a warning
+// Problem on the other copy naming both documents.
 //
 // The error is for data that cannot be read as objects at all (invalid YAML or JSON, a
 // document that is not a mapping with a string apiVersion and kind); it names the file
 // and the document, and no objects are returned with it.
 func DecodeManifest(name string, data []byte) (ManifestObjects, error) {
-	d := manifestDecoder{seen: map[manifestKey]string{}}
+	d := newManifestDecoder(kubeKinds(&Options{}))
 	if err := d.decodeFile(name, data); err != nil {
 		return ManifestObjects{}, err
 	}
@@ -92,6 +121,7 @@ func DecodeManifest(name string, data []byte) (ManifestObjects, error) {
 // decodeFile adds the objects of the manifest file name, whose content is data, to d.
 // On an error d may hold some of them.
 func (d *manifestDecoder) decodeFile(name string, data []byte) error {
+	d.current = name
 	docs, err := splitDocuments(data)
 	if err != nil {
 		return fmt.Errorf("manifest %s: %w", name, err)
@@ -201,39 +231,31 @@ func (d *manifestDecoder) decode(file, loc string, raw []byte, itemDefault schem
 		}
 		return nil
 	}
-	if gvk == nodeGVK {
+	kk := d.kinds[gvk]
+	if kk == nil {
+		switch {
+		case !scheme.Scheme.Recognizes(gvk):
+			problem("unknown kind %s in %s", endpoint.Quote(head.Kind), endpoint.Quote(head.APIVersion))
+		case gvk.Kind == serviceGVK.Kind || gvk.Kind == ingressGVK.Kind:
+			problem("%s %s is not read; only %s and %s are", head.APIVersion, head.Kind,
+				gvkString(serviceGVK), gvkString(ingressGVK))
+		}
+		return nil
+	}
+	if kk.clusterScoped {
 		namespace = "" // Nodes belong to no namespace
 	}
-	switch gvk {
-	case serviceGVK, ingressGVK, endpointSliceGVK, podGVK, nodeGVK:
-		key := manifestKey{gvk: gvk, namespace: namespace, name: head.Metadata.Name}
-		if first, ok := d.seen[key]; ok {
-			// Merging the copies would publish what neither says; `kubectl apply`
-			// would apply both in turn, so that the last wins. The first is kept so
-			// that adding a file later in the order never changes what an earlier
-			// one publishes.
-			report(true, "the same object as in %s; this copy is ignored", first)
-			return nil
-		}
-		d.seen[key] = fmt.Sprintf("%s (%s)", file, loc)
+	key := manifestKey{gvk: gvk, namespace: namespace, name: head.Metadata.Name}
+	if first, ok := d.seen[key]; ok {
+		// Merging the copies would publish what neither says; `kubectl apply`
+		// would apply both in turn, so that the last wins. The first is kept so
+		// that adding a file later in the order never changes what an earlier
+		// one publishes.
+		report(true, "the same object as in %s; this copy is ignored", first)
+		return nil
 	}
-	switch {
-	case gvk == serviceGVK:
-		appendDecoded(&d.Services, raw, namespace, problem)
-	case gvk == ingressGVK:
-		appendDecoded(&d.Ingresses, raw, namespace, problem)
-	case gvk == endpointSliceGVK:
-		appendDecoded(&d.EndpointSlices, raw, namespace, problem)
-	case gvk == podGVK:
-		appendDecoded(&d.Pods, raw, namespace, problem)
-	case gvk == nodeGVK:
-		appendDecoded(&d.Nodes, raw, namespace, problem)
-	case !scheme.Scheme.Recognizes(gvk):
-		problem("unknown kind %s in %s", endpoint.Quote(head.Kind), endpoint.Quote(head.APIVersion))
-	case gvk.Kind == serviceGVK.Kind || gvk.Kind == ingressGVK.Kind:
-		problem("%s %s is not read; only %s and %s are", head.APIVersion, head.Kind,
-			gvkString(serviceGVK), gvkString(ingressGVK))
-	}
+	d.seen[key] = fmt.Sprintf("%s (%s)", file, loc)
+	kk.decodeManifest(d, raw, namespace, problem)
 	return nil
 }
 
@@ -243,7 +265,7 @@ func (d *manifestDecoder) decode(file, loc string, raw []byte, itemDefault schem
 func appendDecoded[T any, PT interface {
 	*T
 	SetNamespace(string)
-}](list *[]PT, raw []byte, namespace string, problem func(format string, args ...any)) {
+}](d *manifestDecoder, list *[]PT, raw []byte, namespace string, problem func(format string, args ...any)) {
 	obj := PT(new(T))
 	if err := json.Unmarshal(raw, obj); err != nil {
 		problem("%s: %s", reflect.TypeFor[T]().Name(), endpoint.Quote(err.Error()))
@@ -251,6 +273,7 @@ func appendDecoded[T any, PT interface {
 	}
 	obj.SetNamespace(namespace)
 	*list = append(*list, obj)
+	d.file[obj] = d.current
 }
 
 // gvkString renders a kind the way a manifest spells it: "networking.k8s.io/v1 Ingress".
@@ -258,9 +281,10 @@ func gvkString(gvk schema.GroupVersionKind) string {
 	return gvk.GroupVersion().String() + " " + gvk.Kind
 }
 
-// Manifest is a Source reading Services and Ingresses from manifest files, the way
-// `kubectl apply -f` takes them, with the EndpointSlices, Pods and Nodes among them as
-// the Cluster of headless and NodePort Services. It reads the files anew on every
+// Manifest is a Source reading Services, Ingresses, DNSEndpoints and Gateway API routes
+// from manifest files, the way `kubectl apply -f` takes them, with the EndpointSlices,
+// Pods and Nodes among them as the Cluster of headless and NodePort Services, and the
+// Gateways and Namespaces as the GatewayCluster of the routes. It reads the files anew on every
 // Endpoints call, so edits show without a restart. It holds no state and is safe for
 // concurrent use.
 type Manifest struct {
@@ -278,7 +302,8 @@ func NewManifest(paths []string, o *Options) *Manifest {
 // Endpoints reads every file and returns the records its objects ask for, sorted, with
 // the problems of single objects. A path that cannot be read and a file that is not
 // valid YAML or JSON are errors naming the file: the source as a whole is then unknown.
-// A headless or NodePort Service sees the EndpointSlices, Pods and Nodes of all files.
+// A headless or NodePort Service sees the EndpointSlices, Pods and Nodes of all files, a
+// route the Gateways and Namespaces of all files.
 // An object found twice, in one file or in two, is read from the first place in the
 // order NewManifest reads files, and the other copy gets a warning naming both places.
 func (m *Manifest) Endpoints(ctx context.Context) (Result, error) {
@@ -286,8 +311,7 @@ func (m *Manifest) Endpoints(ctx context.Context) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	d := manifestDecoder{seen: map[manifestKey]string{}}
-	var serviceFiles, ingressFiles []string // the file of each object in d, by index
+	d := newManifestDecoder(kubeKinds(m.opts))
 	for _, file := range files {
 		if err := ctx.Err(); err != nil {
 			return Result{}, err
@@ -296,36 +320,31 @@ func (m *Manifest) Endpoints(ctx context.Context) (Result, error) {
 		if err != nil {
 			return Result{}, fmt.Errorf("manifest: %w", err)
 		}
-		services, ingresses := len(d.Services), len(d.Ingresses)
 		if err := d.decodeFile(file, data); err != nil {
 			return Result{}, err
-		}
-		for range d.Services[services:] {
-			serviceFiles = append(serviceFiles, file)
-		}
-		for range d.Ingresses[ingresses:] {
-			ingressFiles = append(ingressFiles, file)
 		}
 	}
 	all := d.ManifestObjects
 	res := Result{Problems: all.Problems}
-	cluster := NewObjectCluster(all.EndpointSlices, all.Pods, all.Nodes)
-	if m.opts.reads(KindService) {
-		for i, svc := range all.Services {
-			eps, problems := serviceEndpoints(svc, m.opts, cluster, serviceFiles[i])
-			res.Endpoints = append(res.Endpoints, eps...)
-			res.Problems = append(res.Problems, problems...)
+	cluster := manifestCluster{NewObjectCluster(all.EndpointSlices, all.Pods, all.Nodes), NewObjectGatewayCluster(all.Gateways, all.Namespaces)}
+	for _, kk := range kubeKinds(m.opts) {
+		if kk.convert == nil || !m.opts.reads(kk.kind) {
+			continue
 		}
-	}
-	if m.opts.reads(KindIngress) {
-		for i, ing := range all.Ingresses {
-			eps, problems := ingressEndpoints(ing, m.opts, ingressFiles[i])
+		for _, obj := range kk.manifest(&all) {
+			eps, problems := kk.convert(obj, m.opts, cluster, d.file[obj])
 			res.Endpoints = append(res.Endpoints, eps...)
 			res.Problems = append(res.Problems, problems...)
 		}
 	}
 	endpoint.SortEndpoints(res.Endpoints)
 	return res, nil
+}
+
+// manifestCluster is the kindCluster over a manifest's objects.
+type manifestCluster struct {
+	Cluster
+	GatewayCluster
 }
 
 // manifestFiles expands paths into the files to read, each once.

@@ -1,0 +1,177 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zonekeeper/zonekeeper/endpoint"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+)
+
+// byName returns the endpoints of res by DNS name.
+func byName(t *testing.T, k *Kube) map[string]*endpoint.Endpoint {
+	t.Helper()
+	res, err := k.Endpoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]*endpoint.Endpoint{}
+	for _, e := range res.Endpoints {
+		out[e.DNSName] = e
+	}
+	return out
+}
+
+// TestKubeEndpointsConvertsOnlyChangedObjects shows the per-object conversion cache:
+// after one Ingress changes, the other Ingress's records are the very endpoints of the
+// call before (not converted again), the changed one's are new, and a headless Service,
+// whose records are made from EndpointSlices, follows a change of its EndpointSlice
+// although the Service itself did not change.
+func TestKubeEndpointsConvertsOnlyChangedObjects(t *testing.T) {
+	ctx := context.Background()
+	stable := lbIngress(nil, "stable.example.com")
+	stable.Name = "stable"
+	moving := lbIngress(nil, "moving.example.com")
+	moving.Name, moving.ResourceVersion = "moving", "1"
+	k, client := startKube(t, Config{}, KubeConfig{}, stable, moving, pod("web-0", "web-0"),
+		slice(discoveryv1.AddressTypeIPv4, ep("10.0.0.1", "web-0", "n1", yes)), headlessService())
+	eventually(t, "the headless Service's records", func() bool {
+		_, err := k.Endpoints(ctx)
+		return err == nil && byName(t, k)["svc.example.com"] != nil
+	})
+	before := byName(t, k)
+
+	moving = moving.DeepCopy()
+	moving.ResourceVersion = "2"
+	moving.Spec.Rules[0].Host = "moved.example.com"
+	if _, err := client.NetworkingV1().Ingresses("prod").Update(ctx, moving, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the moved Ingress's record", func() bool { return byName(t, k)["moved.example.com"] != nil })
+	after := byName(t, k)
+	if after["stable.example.com"] != before["stable.example.com"] {
+		t.Error("the unchanged Ingress was converted again: its endpoint is a new one")
+	}
+	if after["moving.example.com"] != nil {
+		t.Error("the changed Ingress still asks for its old name")
+	}
+
+	moved := slice(discoveryv1.AddressTypeIPv4, ep("10.0.0.2", "web-0", "n1", yes))
+	moved.ResourceVersion = "2"
+	if _, err := client.DiscoveryV1().EndpointSlices("prod").Update(ctx, moved, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the headless Service follows its EndpointSlice", func() bool {
+		svc := byName(t, k)["svc.example.com"]
+		return svc != nil && slices.Equal(svc.Targets, endpoint.Targets{"10.0.0.2"})
+	})
+	if byName(t, k)["stable.example.com"] != before["stable.example.com"] {
+		t.Error("the unchanged Ingress was converted again after an EndpointSlice change")
+	}
+}
+
+// snapshot renders what k asks for, records with their objects and problems, for
+// comparing two sources.
+func snapshot(t *testing.T, k *Kube) []string {
+	t.Helper()
+	res, err := k.Endpoints(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := render(res.Endpoints)
+	for i, e := range res.Endpoints {
+		out[i] += fmt.Sprint(" ", e.Refs)
+	}
+	for _, p := range res.Problems {
+		out = append(out, fmt.Sprint("problem ", p.Ref, " ", p.DNSName, " ", p.Warning, " ", p.Err))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestKubeCachedConversionsMatchAFreshSource applies random sequences of creations,
+// updates and deletions of Ingresses (valid and invalid, some sharing names) and of a
+// headless Service's EndpointSlice to a watched Kube, and after each checks that it
+// converges to exactly what a Kube started afresh over the same objects, which converts
+// every object, returns.
+func TestKubeCachedConversionsMatchAFreshSource(t *testing.T) {
+	ctx := context.Background()
+	hosts := []string{"a.example.com", "b.example.com", "svc.example.com", "a.example.com,b.example.com"}
+	targets := []string{"192.0.2.1", "192.0.2.2", "not-an-address"}
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 21))
+			k, client := startKube(t, Config{}, KubeConfig{}, pod("web-0", "web-0"),
+				slice(discoveryv1.AddressTypeIPv4, ep("10.0.0.1", "web-0", "n1", yes)), headlessService())
+			ings := client.NetworkingV1().Ingresses("prod")
+			for step := range 12 {
+				version := fmt.Sprint(step + 2)
+				name := fmt.Sprint("ing-", rng.IntN(3))
+				switch rng.IntN(4) {
+				case 0, 1:
+					ing := lbIngress(map[string]string{newPrefix + "target": targets[rng.IntN(len(targets))]},
+						strings.Split(hosts[rng.IntN(len(hosts))], ",")...)
+					ing.Name, ing.ResourceVersion = name, version
+					if _, err := ings.Update(ctx, ing, metav1.UpdateOptions{}); apierrors.IsNotFound(err) {
+						_, err = ings.Create(ctx, ing, metav1.CreateOptions{})
+					} else if err != nil {
+						t.Fatal(err)
+					}
+				case 2:
+					if err := ings.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+						t.Fatal(err)
+					}
+				case 3:
+					s := slice(discoveryv1.AddressTypeIPv4, ep(fmt.Sprint("10.0.0.", 1+rng.IntN(3)), "web-0", "n1", yes))
+					s.ResourceVersion = version
+					if _, err := client.DiscoveryV1().EndpointSlices("prod").Update(ctx, s, metav1.UpdateOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				objs := clusterObjects(t, client)
+				fresh, _ := startKube(t, Config{}, KubeConfig{}, objs...)
+				want := snapshot(t, fresh)
+				var got []string
+				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+					if got = snapshot(t, k); slices.Equal(got, want) {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("step %d: the watched source says\n%s\na fresh one says\n%s", step, strings.Join(got, "\n"), strings.Join(want, "\n"))
+					}
+				}
+			}
+		})
+	}
+}
+
+// clusterObjects lists the objects of client the test makes.
+func clusterObjects(t *testing.T, client *fake.Clientset) []runtime.Object {
+	t.Helper()
+	ctx := context.Background()
+	var out []runtime.Object
+	ings, err := client.NetworkingV1().Ingresses("prod").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range ings.Items {
+		out = append(out, &ings.Items[i])
+	}
+	eps, err := client.DiscoveryV1().EndpointSlices("prod").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range eps.Items {
+		out = append(out, &eps.Items[i])
+	}
+	return append(out, pod("web-0", "web-0"), headlessService())
+}
