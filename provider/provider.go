@@ -134,9 +134,10 @@ func (c Change) String() string { return c.Main().String() }
 // Apply for one zone at a time.
 //
 // Every capability the controller uses is a method of this interface or of
-// ChangeDetector, and Cached also asks DriftProber; a wrapper (such as Cached) that embeds
-// nothing and implements Provider therefore cannot drop one without failing to compile
-// (AdjustEndpoints), or without failing TestWrappersKeepCapabilities (the others).
+// ChangeDetector or PropagationVerifier, and Cached also asks DriftProber; a wrapper
+// (such as Cached) that embeds nothing and implements Provider therefore cannot drop one
+// without failing to compile (AdjustEndpoints), or without failing
+// TestWrappersKeepCapabilities (the others).
 type Provider interface {
 	// AdjustEndpoints returns desired rewritten into exactly the form Records returns
 	// for them once they are applied: defaults filled in, and targets or types rewritten
@@ -148,9 +149,13 @@ type Provider interface {
 	// its own records.
 	//
 	// It depends only on desired and the provider's configuration (no I/O), and is safe
-	// for concurrent use. The controller calls it once per reconcile, before the
-	// endpoints are assigned to zones and planned; ownership TXT records are never
-	// passed to it. Providers that store records exactly as asked embed NoAdjustment.
+	// for concurrent use. One exception: the webhook provider learns the rules from
+	// the webhook (POST /adjustendpoints), bounded by its read timeout; when that call
+	// fails it returns desired unchanged, with no problem, so that a broken sidecar
+	// never makes a record look unwanted. The controller calls it once per reconcile,
+	// before the endpoints are assigned to zones and planned; ownership TXT records are
+	// never passed to it. Providers that store records exactly as asked embed
+	// NoAdjustment.
 	AdjustEndpoints(desired []*endpoint.Endpoint) ([]*endpoint.Endpoint, []endpoint.Problem)
 
 	// Zones lists the zones this provider manages, after any zone filter it was

@@ -2,9 +2,12 @@ package main
 
 import (
 	"io"
+	"log/slog"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -158,7 +161,7 @@ func conformanceBackends() []conformanceBackend {
 				"--cloudflare-dns-records-per-page=" + strconv.Itoa(cloudflare.MaxRecordsPerPage)}, extra...)
 		}
 	}
-	return []conformanceBackend{
+	backends := []conformanceBackend{
 		{
 			name: "route53",
 			start: func(t *testing.T, zones []string) []string {
@@ -203,6 +206,35 @@ func conformanceBackends() []conformanceBackend {
 			},
 		},
 	}
+	for _, b := range slices.Clone(backends) {
+		backends = append(backends, overWebhook(b))
+	}
+	return backends
+}
+
+// overWebhook is backend b behind zonekeeper's webhook protocol: zonekeeper's server,
+// built from b's flags as `zonekeeper webhook` builds it, serves b's provider, and
+// zonekeeper's client (--provider=webhook), built by the command, talks to it. b's
+// settings cases must hold through the protocol: provider-specific properties travel in
+// the endpoints, and the server's provider adjusts them (POST /adjustendpoints).
+func overWebhook(b conformanceBackend) conformanceBackend {
+	w := b
+	w.name = "webhook-over-" + b.name
+	w.start = func(t *testing.T, zones []string) []string {
+		_, o := preparedApp(t, modeDaemon, t.TempDir(), b.start(t, zones)...)
+		cfg, err := controllerConfig(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h, _, err := webhookHandler(o, cfg, nil, slog.New(slog.DiscardHandler), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(h)
+		t.Cleanup(srv.Close)
+		return []string{"--provider=webhook", "--webhook-provider-url=" + srv.URL}
+	}
+	return w
 }
 
 // elb is the host name of an AWS load balancer, which Route53 publishes as ALIAS records.

@@ -86,9 +86,16 @@ var providerKinds = []providerKind{
 				return nil, err
 			}
 			cfg.Observer = observer
+			cfg.VerifyAllNS = o.verify.allNS
 			return rfc2136.New(cfg)
 		},
 		cacheFor: func(*options) provider.CacheConfig { return provider.CacheConfig{MaxAge: rfc2136CacheMaxAge} },
+	},
+	{
+		name:     "webhook",
+		addFlags: func(fs *pflag.FlagSet, o *options) { addWebhookFlags(fs, &o.webhook) },
+		build:    buildWebhook,
+		cacheFor: func(o *options) provider.CacheConfig { return provider.CacheConfig{MaxAge: o.interval} },
 	},
 	{
 		name: "zonefile",

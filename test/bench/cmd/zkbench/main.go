@@ -238,17 +238,37 @@ func providerSetups(apiDaemonRuns int) map[string]measuredProvider {
 	}
 }
 
-// write writes page to the file out, or to standard output when out is empty and the
-// page is final.
+// write writes page to the file out, keeping the sections of out that other tests
+// measure (see withKeptSections), or to standard output when out is empty and the page
+// is final.
 func write(out, page string, final bool) error {
 	if out != "" {
-		return os.WriteFile(out, []byte(page), 0o644)
+		old, err := os.ReadFile(out)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return os.WriteFile(out, []byte(withKeptSections(string(old), page)), 0o644)
 	}
 	if final {
 		_, err := os.Stdout.WriteString(page)
 		return err
 	}
 	return nil
+}
+
+// keptMarker starts the part of the report that zkbench does not measure: figures that
+// tests of their own assert (the webhook provider's request counts), which a new report
+// keeps as they are.
+const keptMarker = "<!-- Below: figures asserted by tests, not measured by zkbench; zkbench keeps them. -->"
+
+// withKeptSections returns page followed by the part of old from keptMarker on, if old
+// has one.
+func withKeptSections(old, page string) string {
+	i := strings.Index(old, keptMarker)
+	if i < 0 {
+		return page
+	}
+	return strings.TrimRight(page, "\n") + "\n\n" + old[i:]
 }
 
 // gitCommit returns the checked-out commit, marked "-dirty" when the work tree differs

@@ -64,3 +64,17 @@ func TestParseFlags(t *testing.T) {
 		})
 	}
 }
+
+func TestWithKeptSections(t *testing.T) {
+	page := "# Benchmarks\n\nnew tables\n"
+	kept := keptMarker + "\n\n## Webhook\n\nasserted counts\n"
+	for _, tt := range []struct{ name, old, want string }{
+		{"no file yet", "", page},
+		{"nothing kept", "# Benchmarks\n\nold tables\n", page},
+		{"kept part", "# Benchmarks\n\nold tables\n\n" + kept, "# Benchmarks\n\nnew tables\n\n" + kept},
+	} {
+		if got := withKeptSections(tt.old, page); got != tt.want {
+			t.Errorf("%s: got %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
