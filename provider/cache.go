@@ -214,6 +214,16 @@ func (c *Cached) CountOf(rrset *endpoint.Endpoint) int {
 	return 0
 }
 
+// VerifyServed is the wrapped provider's (see PropagationVerifier): whether a change is
+// served is a question for the service, never for the cached copy. Without one it fails.
+func (c *Cached) VerifyServed(ctx context.Context, zone Zone, applied []Change) ([]Serving, error) {
+	verifier, ok := c.next.(PropagationVerifier)
+	if !ok {
+		return nil, fmt.Errorf("%T cannot verify that changes are served", c.next)
+	}
+	return verifier.VerifyServed(ctx, zone, applied)
+}
+
 // Unwrap returns the wrapped provider, for a caller that must see what the service holds
 // rather than the cached copy (which keeps an ownership record as it was sent, without
 // what the service adds to it: a default TTL, Route53's routing policy).

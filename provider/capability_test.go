@@ -19,6 +19,7 @@ type capable struct {
 	provider.Provider
 	unchanged bool
 	count     int
+	served    []provider.Serving
 }
 
 // AdjustEndpoints rewrites every TTL to 4242, as only this provider would.
@@ -37,6 +38,11 @@ func (c *capable) ProbeCount(context.Context, provider.Zone) (int, error) { retu
 
 // CountOf counts 7 per value, as only this provider would.
 func (*capable) CountOf(e *endpoint.Endpoint) int { return 7 * len(e.Targets) }
+
+// VerifyServed answers what the test set, as only this provider would.
+func (c *capable) VerifyServed(context.Context, provider.Zone, []provider.Change) ([]provider.Serving, error) {
+	return c.served, nil
+}
 
 // wrappers are every provider wrapper zonekeeper builds, each around inner.
 var wrappers = []struct {
@@ -92,6 +98,18 @@ var capabilities = []struct {
 		e := endpoint.New("www.example.com", "A", 60, "192.0.2.1", "192.0.2.2")
 		if got, want := prober.CountOf(e), inner.CountOf(e); got != want {
 			t.Errorf("CountOf through the wrapper = %d; the provider says %d", got, want)
+		}
+	}},
+	{"PropagationVerifier (RFC2136 queries, Route53 GetChange, Cloudflare read-back)", func(t *testing.T, inner *capable, wrapped provider.Provider) {
+		verifier, ok := wrapped.(provider.PropagationVerifier)
+		if !ok {
+			t.Fatal("the wrapper is no PropagationVerifier")
+		}
+		zone := provider.Zone{ID: "example.com", Name: "example.com"}
+		inner.served = []provider.Serving{{Served: true, At: time.Unix(42, 0), By: []string{"ns1.example.com"}}, {Pending: "ns2.example.com: NXDOMAIN"}}
+		got, err := verifier.VerifyServed(context.Background(), zone, nil)
+		if err != nil || !reflect.DeepEqual(got, inner.served) {
+			t.Errorf("VerifyServed through the wrapper = %v, %v; the provider says %v", got, err, inner.served)
 		}
 	}},
 }

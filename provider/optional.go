@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"time"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 )
@@ -74,4 +75,52 @@ type NoAdjustment struct{}
 // AdjustEndpoints returns desired as it is, with no problems.
 func (NoAdjustment) AdjustEndpoints(desired []*endpoint.Endpoint) ([]*endpoint.Endpoint, []endpoint.Problem) {
 	return desired, nil
+}
+
+// PropagationVerifier is implemented by providers that can tell whether the changes
+// their Apply made are served: answered as written by what resolvers ask, not merely
+// accepted by the API or the primary's UPDATE handler.
+//
+// VerifyServed checks changes that an Apply call of the same provider applied to zone
+// (provider.OutcomeOf's Applied) and returns one Serving per change, in the order of
+// applied. It checks each Change's main record; its ownership records travel in the
+// same atomic write and are served with it. It asks again, with a backoff suited to the
+// service (RFC2136: 50 ms doubling to 2 s; Route53: 1 s doubling to 15 s; Cloudflare:
+// 1 s doubling to 10 s), until every change is served or ctx ends: the caller bounds it
+// with a deadline on ctx. A change still not served when
+// ctx ends is reported with Served unset and, in Pending, who does not serve it and
+// what they answered; that is a result, not an error. An error means the question
+// could not be asked at all (the provider cannot verify this zone, the service refused
+// the request); the result is then nil.
+//
+// What served means, and what it costs, per provider:
+//   - RFC2136: the primary the provider updates (and, when configured, every name
+//     server in the zone's NS RRset) answers a query for the change's name and type
+//     with exactly the written records and TTL; for a delete, NXDOMAIN or no records of
+//     that type. One query per changed RRset and server per round, on one TCP
+//     connection per server, plus one NS query per call when every name server is asked.
+//   - Route53: GetChange of each ChangeResourceRecordSets request that carried a change
+//     reports INSYNC (Route 53's own statement that every one of its name servers
+//     serves it). One GetChange per request per round.
+//   - Cloudflare: the records read back from the API by name hold exactly what was
+//     written (Cloudflare serves what its API holds). One list request per changed
+//     name per round.
+//
+// Implementations are safe for concurrent use.
+type PropagationVerifier interface {
+	VerifyServed(ctx context.Context, zone Zone, applied []Change) ([]Serving, error)
+}
+
+// Serving is what VerifyServed found for one change.
+type Serving struct {
+	// Served is set when every server asked serves the change as written.
+	Served bool
+	// At is when the change was first seen served everywhere; zero unless Served.
+	At time.Time
+	// By names who was seen serving it: the name servers (RFC2136, as host:port or
+	// their NS name), or the service ("Route 53", "the Cloudflare API").
+	By []string
+	// Pending, when not Served, says who did not serve it yet and what was seen instead,
+	// e.g. "ns2.example.com (127.0.0.2:53): NXDOMAIN".
+	Pending string
 }

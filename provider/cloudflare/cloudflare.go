@@ -195,6 +195,11 @@ func (p *Provider) read(ctx context.Context, zone provider.Zone) (index, error) 
 
 // list reads every record of zone.
 func (p *Provider) list(ctx context.Context, zone provider.Zone) (index, error) {
+	return p.listNamed(ctx, zone, "")
+}
+
+// listNamed reads the records of zone named name, or every record when name is "".
+func (p *Provider) listNamed(ctx context.Context, zone provider.Zone, name string) (index, error) {
 	var recs []record
 	perPage := p.s.RecordsPerPage
 	for page := 1; ; page++ {
@@ -204,6 +209,10 @@ func (p *Provider) list(ctx context.Context, zone provider.Zone) (index, error) 
 		params.ZoneID.Value, params.ZoneID.Present = zone.ID, true
 		params.Page.Value, params.Page.Present = float64(page), true
 		params.PerPage.Value, params.PerPage.Present = float64(perPage), true
+		if name != "" {
+			params.Name.Value.Exact.Value, params.Name.Value.Exact.Present = name, true
+			params.Name.Present = true
+		}
 		var res struct {
 			Result     []apiRecord `json:"result"`
 			ResultInfo struct {

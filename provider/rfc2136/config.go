@@ -1,6 +1,7 @@
 package rfc2136
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/base64"
@@ -89,6 +90,14 @@ type Config struct {
 	Timeout time.Duration
 	// Observer, if not nil, is told about every AXFR, SOA query and UPDATE sent.
 	Observer provider.CallObserver
+	// VerifyAllNS makes VerifyServed ask every name server in the zone's NS RRset, not
+	// only the primary (--rfc2136-verify-all-ns): a secondary that missed a NOTIFY, or
+	// an NS record naming a server that does not serve the zone, shows.
+	VerifyAllNS bool
+	// ResolveNameServer returns the addresses ("host:port") to query a name server of
+	// the zone's NS RRset at, for VerifyAllNS, when the primary's answer carries no glue
+	// for it. Nil means the system resolver and port 53.
+	ResolveNameServer func(ctx context.Context, host string) ([]string, error)
 }
 
 // settings is a validated Config in the form the provider uses.
@@ -107,6 +116,8 @@ type settings struct {
 	tls             *tls.Config
 	timeout         time.Duration
 	observer        provider.CallObserver
+	verifyAllNS     bool
+	resolveNS       func(ctx context.Context, host string) ([]string, error)
 }
 
 // validate checks cfg and turns it into settings. It reads the TLS files.
@@ -118,6 +129,8 @@ func validate(cfg Config) (settings, error) {
 		batchChangeSize: cfg.BatchChangeSize,
 		timeout:         cmpOr(cfg.Timeout, DefaultTimeout),
 		observer:        cfg.Observer,
+		verifyAllNS:     cfg.VerifyAllNS,
+		resolveNS:       cfg.ResolveNameServer,
 		network:         "tcp",
 	}
 	port := cmpOr(cfg.Port, DefaultPort)

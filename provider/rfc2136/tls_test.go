@@ -65,6 +65,9 @@ func TestTLSAgainstBIND9(t *testing.T) {
 			if ok, err := p.Unchanged(ctx, zone); err != nil || !ok {
 				t.Errorf("%s: Unchanged over TLS = %v, %v; want true", step.name, ok, err)
 			}
+			if s, err := p.VerifyServed(ctx, zone, []provider.Change{step.change}); err != nil || !s[0].Served || s[0].By[0] != srv.TLSAddr {
+				t.Errorf("%s: VerifyServed over TLS = %+v, %v; want served by %s", step.name, s, err, srv.TLSAddr)
+			}
 			if got := recordsText(t, p, "example.com"); !slices.Equal(got, step.want) {
 				t.Errorf("%s: records read by AXFR over TLS:\n got %q\nwant %q", step.name, got, step.want)
 			}

@@ -72,6 +72,10 @@ type Config struct {
 	// credentials and config files with AWS_PROFILE, web identity / IRSA, container and
 	// instance roles).
 	Credentials aws.CredentialsProvider
+	// Profile names the shared config profile to read (--aws-profile): its credentials,
+	// region, role and endpoint_url, as AWS_PROFILE would; empty means AWS_PROFILE's, else
+	// the default profile.
+	Profile string
 	// AssumeRole is the ARN of a role to assume with those credentials
 	// (--aws-assume-role), with AssumeRoleExternalID as the external id
 	// (--aws-assume-role-external-id).
@@ -150,6 +154,7 @@ type api interface {
 	ListResourceRecordSets(context.Context, *route53.ListResourceRecordSetsInput, ...func(*route53.Options)) (*route53.ListResourceRecordSetsOutput, error)
 	GetHostedZone(context.Context, *route53.GetHostedZoneInput, ...func(*route53.Options)) (*route53.GetHostedZoneOutput, error)
 	ChangeResourceRecordSets(context.Context, *route53.ChangeResourceRecordSetsInput, ...func(*route53.Options)) (*route53.ChangeResourceRecordSetsOutput, error)
+	GetChange(context.Context, *route53.GetChangeInput, ...func(*route53.Options)) (*route53.GetChangeOutput, error)
 }
 
 // Provider manages the hosted zones of one AWS account. It is safe for concurrent use;
@@ -166,6 +171,7 @@ type Provider struct {
 	mu          sync.Mutex
 	zones       []provider.Zone
 	zonesListed time.Time
+	changeIDs   changeIDs // for VerifyServed
 }
 
 var (
@@ -187,6 +193,9 @@ func New(ctx context.Context, cfg Config) (*Provider, error) {
 	}
 	if cfg.Credentials != nil {
 		opts = append(opts, config.WithCredentialsProvider(cfg.Credentials))
+	}
+	if cfg.Profile != "" {
+		opts = append(opts, config.WithSharedConfigProfile(cfg.Profile))
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
@@ -476,6 +485,7 @@ func (p *Provider) CountOf(*endpoint.Endpoint) int { return 1 }
 // may not have been, the rest were not sent.
 func (p *Provider) Apply(ctx context.Context, zone provider.Zone, changes []provider.Change) error {
 	l := p.s.limits
+	p.forgetChangeIDs(zone.ID)
 	return batch.Apply(ctx, changes, batch.Config[[]types.Change]{
 		Zone:    zone.Name,
 		Prefix:  fmt.Sprintf("route53: zone %s (%s)", zone.Name, zone.ID),
@@ -535,12 +545,16 @@ func (p *Provider) routeChanges(zone provider.Zone, c provider.Change) ([]types.
 // a refusal, with Route 53's message.
 func (p *Provider) submit(ctx context.Context, zoneID string, units []unit) error {
 	in := &route53.ChangeResourceRecordSetsInput{HostedZoneId: aws.String(zoneID), ChangeBatch: &types.ChangeBatch{Changes: flatten(units)}}
-	err := p.call(ctx, OperationChangeResourceRecordSets, func(ctx context.Context) error {
-		_, err := p.api.ChangeResourceRecordSets(ctx, in)
+	var out *route53.ChangeResourceRecordSetsOutput
+	err := p.call(ctx, OperationChangeResourceRecordSets, func(ctx context.Context) (err error) {
+		out, err = p.api.ChangeResourceRecordSets(ctx, in)
 		return err
 	})
 	switch {
 	case err == nil:
+		if out != nil && out.ChangeInfo != nil && out.ChangeInfo.Id != nil {
+			p.rememberChangeIDs(zoneID, units, *out.ChangeInfo.Id)
+		}
 		return nil
 	case rejected(err):
 		return batch.Refused(fmt.Errorf("rejected by Route 53: %s", apiMessage(err)))

@@ -47,17 +47,33 @@ func bind9Config(inst instance) string {
 	}
 	b.WriteString("};\ncontrols { };\n")
 	for _, z := range inst.zones {
+		if inst.primary != "" {
+			fmt.Fprintf(&b, `zone %q {
+	type secondary;
+	file %q;
+	primaries { %s key %q; };
+	allow-transfer { none; };
+};
+`, z.name, z.fileName(), inst.primary, KeyName)
+			continue
+		}
 		transfer := "none;"
 		if z.transfer {
 			transfer = fmt.Sprintf("key %q;", KeyName)
 		}
+		// The first rule that matches decides, so the deny rules come first.
+		var policy strings.Builder
+		for _, name := range z.deny {
+			fmt.Fprintf(&policy, "deny %s name %s ANY; ", KeyName, name)
+		}
+		fmt.Fprintf(&policy, "grant %s zonesub ANY;", KeyName)
 		fmt.Fprintf(&b, `zone %q {
 	type primary;
 	file %q;
-	update-policy { grant %s zonesub ANY; };
+	update-policy { %s };
 	allow-transfer { %s };
 };
-`, z.name, z.fileName(), KeyName, transfer)
+`, z.name, z.fileName(), policy.String(), transfer)
 	}
 	return b.String()
 }

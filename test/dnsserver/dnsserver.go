@@ -56,6 +56,11 @@ type Config struct {
 	// NoTransfer lists zones whose AXFR the server refuses to everyone, key or not, while signed
 	// UPDATEs to them still succeed. Every entry must also be in Zones.
 	NoTransfer []string
+	// DenyUpdates lists names, each inside a zone of Zones, whose records the server refuses to
+	// change: an UPDATE touching one is answered REFUSED (BIND's update-policy, a deny rule
+	// before the grant), as a server whose policy keeps some names from the key does. BIND9
+	// only: Start fails for other kinds.
+	DenyUpdates []string
 	// MaxRecordsPerType sets BIND's max-records-per-type: 0 keeps the server default (100 since
 	// BIND 9.18.28), a negative value lifts the limit, a positive value is the limit. Other kinds
 	// have no such limit and ignore it.
@@ -72,6 +77,13 @@ type Config struct {
 	// TLSClientAuth makes the TLS listener demand a client certificate signed by the same CA
 	// (BIND's ca-file in the tls statement): a handshake without one fails. Requires TLS.
 	TLSClientAuth bool
+	// Primary, when set, makes the server a BIND9 secondary of Primary (a BIND9 server) for
+	// every zone of Zones, each of which must be one of Primary's and transferable: it
+	// transfers them with Primary's key at start (Start returns once it answers for them),
+	// and again when Primary's SOA serial has grown, on a NOTIFY from 127.0.0.1 or at the
+	// zone's SOA refresh. It shares Primary's key and algorithm, and refuses updates. Not
+	// with TLS or ExtraRecords (the zone comes from Primary).
+	Primary *Server
 }
 
 // Server is one running DNS server process. Its exported fields describe how to reach it and must
@@ -179,6 +191,9 @@ func startOnce(ctx context.Context, k Kind, layout *layout) (*Server, error) {
 	secret, err := randomSecret()
 	if err != nil {
 		return nil, err
+	}
+	if layout.primarySecret != "" {
+		secret = layout.primarySecret
 	}
 	port, err := freePort()
 	if err != nil {

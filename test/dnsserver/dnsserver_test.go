@@ -199,6 +199,23 @@ func TestBIND9MaxRecordsPerType(t *testing.T) {
 	}
 }
 
+// TestBIND9DenyUpdates checks that BIND refuses an UPDATE touching a name of
+// Config.DenyUpdates, the whole message and nothing else, and takes the others.
+func TestBIND9DenyUpdates(t *testing.T) {
+	s := StartT(t, BIND9, Config{Zones: []string{"example.com"}, DenyUpdates: []string{"blocked.example.com"}})
+	err := s.Update(t.Context(), "example.com", []dns.RR{mustRR(t, "blocked.example.com. 300 IN A 192.0.2.1"), mustRR(t, "open.example.com. 300 IN A 192.0.2.2")})
+	var rcodeErr *RcodeError
+	if !errors.As(err, &rcodeErr) || rcodeErr.Rcode != dns.RcodeRefused {
+		t.Fatalf("UPDATE touching the denied name: %v, want REFUSED", err)
+	}
+	if err := s.Update(t.Context(), "example.com", []dns.RR{mustRR(t, "open.example.com. 300 IN A 192.0.2.2")}); err != nil {
+		t.Fatalf("UPDATE of another name: %v", err)
+	}
+	if serial, err := s.Serial(t.Context(), "example.com"); err != nil || serial != 2 {
+		t.Errorf("serial %d, %v; want 2: the refused UPDATE changes nothing", serial, err)
+	}
+}
+
 func TestStopIsIdempotent(t *testing.T) {
 	s := StartT(t, Knot, Config{Zones: []string{"example.com"}})
 	for range 2 {
@@ -230,6 +247,14 @@ func TestConfigErrors(t *testing.T) {
 		{"record outside its zone", BIND9, Config{Zones: []string{"example.com"}, ExtraRecords: map[string][]string{"example.com": {"www.example.org. A 192.0.2.1"}}}, "owner www.example.org. is outside the zone"},
 		{"two records in one string", BIND9, Config{Zones: []string{"example.com"}, ExtraRecords: map[string][]string{"example.com": {"a A 192.0.2.1\nb A 192.0.2.2"}}}, "more than one record"},
 		{"SOA in extras", BIND9, Config{Zones: []string{"example.com"}, ExtraRecords: map[string][]string{"example.com": {"@ SOA ns hostmaster 7 1 1 1 1"}}}, "the SOA is written by the harness"},
+		{"DenyUpdates on Knot", Knot, Config{Zones: []string{"example.com"}, DenyUpdates: []string{"a.example.com"}}, "Config.DenyUpdates is supported for bind9 only"},
+		{"DenyUpdates outside Zones", BIND9, Config{Zones: []string{"example.com"}, DenyUpdates: []string{"a.example.org"}}, `DenyUpdates name "a.example.org" is not a plain name inside a zone`},
+		{"secondary of Knot", BIND9, Config{Zones: []string{"example.com"}, Primary: &Server{Kind: Knot, Zones: []string{"example.com"}}}, "a bind9 secondary of a bind9 primary only"},
+		{"Knot secondary", Knot, Config{Zones: []string{"example.com"}, Primary: &Server{Kind: BIND9, Zones: []string{"example.com"}}}, "a bind9 secondary of a bind9 primary only"},
+		{"secondary with extras", BIND9, Config{Zones: []string{"example.com"}, Primary: &Server{Kind: BIND9, Zones: []string{"example.com"}},
+			ExtraRecords: map[string][]string{"example.com": {"a A 192.0.2.1"}}}, "takes its zones from the primary"},
+		{"secondary of a zone the primary lacks", BIND9, Config{Zones: []string{"example.org"}, Primary: &Server{Kind: BIND9, Zones: []string{"example.com"}}},
+			`secondary zone "example.org" is not a zone of the primary (example.com)`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

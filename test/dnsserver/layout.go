@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/miekg/dns"
@@ -20,12 +21,16 @@ type layout struct {
 	maxRecordsPerType int
 	tls               bool
 	tlsClientAuth     bool
+	// primary is Config.Primary's address in BIND's "127.0.0.1 port N" form, and
+	// primarySecret its key's secret; both empty unless the server is a secondary.
+	primary, primarySecret string
 }
 
 type zoneLayout struct {
 	name     string // lower case, fully qualified
 	transfer bool
-	contents string // the initial zone file
+	contents string   // the initial zone file
+	deny     []string // names whose updates the server refuses (Config.DenyUpdates), fully qualified
 }
 
 // fileName is the zone file's name in the server's folder; zoneNamePattern keeps it a plain
@@ -61,11 +66,28 @@ func newLayout(k Kind, cfg Config) (*layout, error) {
 	if cfg.TLS && k != BIND9 {
 		return nil, fmt.Errorf("dnsserver %s: Config.TLS is supported for %s only", k, BIND9)
 	}
+	if len(cfg.DenyUpdates) > 0 && k != BIND9 {
+		return nil, fmt.Errorf("dnsserver %s: Config.DenyUpdates is supported for %s only", k, BIND9)
+	}
 	if cfg.TLSClientAuth && !cfg.TLS {
 		return nil, fmt.Errorf("dnsserver %s: Config.TLSClientAuth requires Config.TLS", k)
 	}
 	l := &layout{maxRecordsPerType: cfg.MaxRecordsPerType, tls: cfg.TLS, tlsClientAuth: cfg.TLSClientAuth}
 	alg := cfg.Algorithm
+	if p := cfg.Primary; p != nil {
+		switch {
+		case k != BIND9 || p.Kind != BIND9:
+			return nil, fmt.Errorf("dnsserver %s: Config.Primary is supported for a %s secondary of a %s primary only", k, BIND9, BIND9)
+		case cfg.TLS || len(cfg.ExtraRecords) > 0 || len(cfg.NoTransfer) > 0:
+			return nil, fmt.Errorf("dnsserver %s: a secondary (Config.Primary) takes its zones from the primary: no TLS, ExtraRecords or NoTransfer", k)
+		}
+		for _, zone := range cfg.Zones {
+			if !slices.Contains(p.Zones, strings.TrimSuffix(canonicalZone(zone), ".")) {
+				return nil, fmt.Errorf("dnsserver %s: secondary zone %q is not a zone of the primary (%s)", k, zone, strings.Join(p.Zones, ", "))
+			}
+		}
+		l.primary, l.primarySecret, alg = fmt.Sprintf("%s port %d", p.Host, p.Port), p.Secret, p.Algorithm
+	}
 	if alg == "" {
 		alg = DefaultAlgorithm
 	}
@@ -95,6 +117,14 @@ func newLayout(k Kind, cfg Config) (*layout, error) {
 			return nil, fmt.Errorf("dnsserver: NoTransfer zone %q is not in Config.Zones", zone)
 		}
 		l.zones[i].transfer = false
+	}
+	for _, name := range cfg.DenyUpdates {
+		fqdn := canonicalZone(name)
+		i := slices.IndexFunc(l.zones, func(z zoneLayout) bool { return dns.IsSubDomain(z.name, fqdn) })
+		if i < 0 || !zoneNamePattern.MatchString(fqdn) {
+			return nil, fmt.Errorf("dnsserver: DenyUpdates name %q is not a plain name inside a zone of Config.Zones", name)
+		}
+		l.zones[i].deny = append(l.zones[i].deny, fqdn)
 	}
 	for zone := range cfg.ExtraRecords {
 		if _, ok := index[canonicalZone(zone)]; !ok {
@@ -183,6 +213,9 @@ func (i instance) path(name string) string { return filepath.Join(i.dir, name) }
 func (i instance) logPath() string { return i.path("server.log") }
 
 func (i instance) writeZoneFiles() error {
+	if i.primary != "" {
+		return nil // a secondary writes the zones it transfers itself
+	}
 	for _, z := range i.zones {
 		if err := os.WriteFile(i.path(z.fileName()), []byte(z.contents), 0o600); err != nil {
 			return err

@@ -57,6 +57,12 @@ type Options struct {
 	// types.InvalidChangeBatch.Messages, instead of today's ErrorResponse whose Message
 	// is "[m1, m2]". Real Route53 has sent both; a client should cope with either.
 	LegacyChangeBatchErrors bool
+
+	// InSyncAfter is how long after ChangeResourceRecordSets accepted a change GetChange
+	// starts answering INSYNC for it; before, it answers PENDING. 0 answers INSYNC from
+	// the first GetChange on; a negative value keeps every change PENDING for ever, as a
+	// change Route 53 never propagates.
+	InSyncAfter time.Duration
 }
 
 // Emulator is a Route53 API endpoint holding hosted zones in memory. It is an
@@ -465,13 +471,15 @@ func (e *Emulator) changeResourceRecordSets(r *http.Request) (any, *apiError) {
 		Status:      "PENDING",
 		SubmittedAt: time.Now().UTC().Format("2006-01-02T15:04:05.000Z"),
 		Comment:     req.Comment,
+		submitted:   time.Now(),
 	}
 	e.changes[strings.TrimPrefix(info.ID, changeIDPrefix)] = info
 	return changeResourceRecordSetsResponse{Xmlns: xmlns, ChangeInfo: *info}, nil
 }
 
-// getChange reports a change INSYNC from the first GetChange on: the emulator applies
-// a batch at once, but a client must still see PENDING first, as on AWS.
+// getChange reports a change INSYNC from the first GetChange on, or once
+// Options.InSyncAfter has passed since it was accepted: the emulator applies a batch at
+// once, but a client must still see PENDING first, as on AWS.
 func (e *Emulator) getChange(r *http.Request) (any, *apiError) {
 	id := strings.TrimPrefix(r.PathValue("id"), changeIDPrefix)
 	e.mu.Lock()
@@ -480,7 +488,9 @@ func (e *Emulator) getChange(r *http.Request) (any, *apiError) {
 	if !ok {
 		return nil, &apiError{Status: http.StatusNotFound, Code: "NoSuchChange", Message: "A change with the specified change ID does not exist: " + id}
 	}
-	info.Status = "INSYNC"
+	if after := e.opts.InSyncAfter; after == 0 || after > 0 && time.Since(info.submitted) >= after {
+		info.Status = "INSYNC"
+	}
 	return getChangeResponse{Xmlns: xmlns, ChangeInfo: *info}, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 )
 
 // xmlns is the namespace of every Route53 response document.
@@ -131,6 +132,8 @@ type changeInfoXML struct {
 	Status      string `xml:"Status"`
 	SubmittedAt string `xml:"SubmittedAt"`
 	Comment     string `xml:"Comment,omitempty"`
+
+	submitted time.Time // when the change was accepted, for Options.InSyncAfter
 }
 
 type vpcXML struct {
