@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -30,8 +31,9 @@ const (
 	ResultSuccess = "success"
 )
 
-// Metrics are zonekeeper's Prometheus metrics, all named zonekeeper_*; docs/metrics.md
-// describes each. They are registered with the Registerer given to NewMetrics, never with
+// Metrics are zonekeeper's Prometheus metrics, named zonekeeper_*, and external-dns's
+// controller metrics (external_dns_*, the compatibility set); docs/metrics.md describes
+// each. They are registered with the Registerer given to NewMetrics, never with
 // a global one.
 //
 // A *Metrics is safe for concurrent use. A nil *Metrics records nothing.
@@ -45,6 +47,7 @@ type Metrics struct {
 	confirmed         *prometheus.CounterVec
 	providerCalls     *prometheus.CounterVec
 	events            *prometheus.CounterVec
+	propagation       *prometheus.HistogramVec
 
 	// The gauges below describe the last reconcile; series that reconcile did not
 	// produce are removed.
@@ -52,7 +55,117 @@ type Metrics struct {
 	owned     *snapshotGauge
 	conflicts *snapshotGauge
 	pending   *snapshotGauge
+
+	compat compatMetrics
 }
+
+// compatMetrics are external-dns's controller metrics, under external-dns's names, label
+// sets and meanings, so that dashboards and alerts built on them keep working;
+// docs/metrics.md (the compatibility set) says how each maps onto a reconcile.
+type compatMetrics struct {
+	lastSync, lastReconcile            prometheus.Gauge
+	softErrors                         prometheus.Gauge
+	registryEndpoints, sourceEndpoints prometheus.Gauge
+	registryErrors, sourceErrors       prometheus.Counter
+	noOpRuns                           prometheus.Counter
+	verified                           *snapshotGauge
+	registryRecords, sourceRecords     *snapshotGauge
+
+	// failedInARow counts the reconciles since the last successful one.
+	failedInARow atomic.Int64
+}
+
+func newCompatMetrics() compatMetrics {
+	gauge := func(subsystem, name, help string) prometheus.Gauge {
+		return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: "external_dns", Subsystem: subsystem, Name: name, Help: help})
+	}
+	counter := func(subsystem, name, help string) prometheus.Counter {
+		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "external_dns", Subsystem: subsystem, Name: name, Help: help})
+	}
+	byType := func(subsystem, name, help string) *snapshotGauge {
+		return newSnapshotGauge(prometheus.GaugeOpts{Namespace: "external_dns", Subsystem: subsystem, Name: name, Help: help}, "record_type")
+	}
+	return compatMetrics{
+		lastSync:          gauge("controller", "last_sync_timestamp_seconds", "Unix time at which the last reconcile that succeeded wholly finished (zonekeeper_last_successful_sync_timestamp_seconds also counts reconciles with refused changes)."),
+		lastReconcile:     gauge("controller", "last_reconcile_timestamp_seconds", "Unix time at which the last reconcile started, whatever its result."),
+		softErrors:        gauge("controller", "consecutive_soft_errors", "Reconciles in a row that failed (any result but success and interrupted); 0 after one that succeeds."),
+		registryEndpoints: gauge("registry", "endpoints_total", "Records in the managed zones at the last reconcile that read every zone, ownership records not counted."),
+		sourceEndpoints:   gauge("source", "endpoints_total", "Endpoints the sources asked for at the last reconcile that read every source."),
+		registryErrors:    counter("registry", "errors_total", "Reconciles in which the zones could not be listed, a zone could not be read or written, or changes were refused."),
+		sourceErrors:      counter("source", "errors_total", "Reconciles in which a source could not be read."),
+		noOpRuns:          counter("controller", "no_op_runs_total", "Reconciles that succeeded with no change to make."),
+		verified:          byType("controller", "verified_records", "Endpoints the sources ask for whose name and record type the zones already hold, by record type, at the last reconcile that read every source and zone."),
+		registryRecords:   byType("registry", "records", "Records in the managed zones by record type, ownership records not counted, at the last reconcile that read every zone."),
+		sourceRecords:     byType("source", "records", "Endpoints the sources asked for by record type, at the last reconcile that read every source."),
+	}
+}
+
+func (c *compatMetrics) collectors() []prometheus.Collector {
+	return []prometheus.Collector{c.lastSync, c.lastReconcile, c.softErrors, c.registryEndpoints, c.sourceEndpoints,
+		c.registryErrors, c.sourceErrors, c.noOpRuns, c.verified.vec, c.registryRecords.vec, c.sourceRecords.vec}
+}
+
+// observe records one reconcile that started at start, ended at end and had result; rep
+// and err are what RunOnce returned.
+func (c *compatMetrics) observe(rep *Report, err error, result string, start, end time.Time) {
+	c.lastReconcile.Set(unixSeconds(start))
+	switch result {
+	case ResultSuccess:
+		c.lastSync.Set(unixSeconds(end))
+		c.failedInARow.Store(0)
+	case ResultInterrupted:
+		// Stopping is not a failure, nor a success.
+	default:
+		c.failedInARow.Add(1)
+	}
+	c.softErrors.Set(float64(c.failedInARow.Load()))
+	if rep == nil {
+		c.registryErrors.Inc()
+		return
+	}
+	if len(rep.SourceErrors) > 0 {
+		c.sourceErrors.Inc()
+	} else {
+		c.sourceEndpoints.Set(float64(len(rep.Desired)))
+		byType := map[string]float64{}
+		for _, e := range rep.Desired {
+			byType[labelKey(e.RecordType)]++
+		}
+		c.sourceRecords.replace(byType)
+	}
+	refused := slices.ContainsFunc(rep.Zones, func(z ZoneReport) bool { return len(z.Failed) > 0 })
+	zoneErrs := rep.zoneErrors()
+	if err != nil || len(zoneErrs) > 0 || refused {
+		c.registryErrors.Inc()
+	}
+	if result == ResultSuccess {
+		if create, update, del := rep.ChangeCount(); create+update+del == 0 {
+			c.noOpRuns.Inc()
+		}
+	}
+	if err != nil || rep.Interrupted || len(zoneErrs) > 0 {
+		// Some zone is unread: keep the last whole picture.
+		return
+	}
+	records, verified := map[string]float64{}, map[string]float64{}
+	total := 0
+	for _, z := range rep.Zones {
+		for t, n := range z.RecordTypes {
+			records[labelKey(t)] += float64(n)
+			total += n
+		}
+		for t, n := range z.Verified {
+			verified[labelKey(t)] += float64(n)
+		}
+	}
+	c.registryEndpoints.Set(float64(total))
+	c.registryRecords.replace(records)
+	if len(rep.SourceErrors) == 0 {
+		c.verified.replace(verified)
+	}
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 // NewMetrics creates the metrics and registers them with reg. It panics, as
 // prometheus.MustRegister does, when reg already holds metrics of these names: that is a
@@ -112,7 +225,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "zonekeeper_deletions_pending_confirmation",
 			Help: "Deletions over the deletion budget waiting for confirmation (--deletion-confirm-after) at the last reconcile, by zone.",
 		}, "zone"),
+		compat:      newCompatMetrics(),
+		propagation: newPropagationHistogram(),
 	}
+	reg.MustRegister(m.propagation)
+	reg.MustRegister(m.compat.collectors()...)
 	reg.MustRegister(m.reconcileDuration, m.reconciles, m.lastSuccess, m.sourceErrors, m.changes, m.withheld, m.confirmed,
 		m.providerCalls, m.events, m.desired.vec, m.owned.vec, m.conflicts.vec, m.pending.vec)
 	return m
@@ -152,10 +269,11 @@ func (m *Metrics) observeReconcile(rep *Report, err error, took time.Duration, e
 		return
 	}
 	result, _ := outcome(rep, err)
+	m.compat.observe(rep, err, result, end.Add(-took), end)
 	m.reconcileDuration.Observe(took.Seconds())
 	m.reconciles.WithLabelValues(result).Inc()
 	if result == ResultSuccess || result == ResultChangeFailed {
-		m.lastSuccess.Set(float64(end.UnixNano()) / 1e9)
+		m.lastSuccess.Set(unixSeconds(end))
 	}
 	if rep == nil {
 		return
@@ -163,6 +281,7 @@ func (m *Metrics) observeReconcile(rep *Report, err error, took time.Duration, e
 	m.sourceErrors.Add(float64(len(rep.SourceErrors)))
 	for _, z := range rep.Zones {
 		m.observeZone(z, rep.DryRun)
+		m.observePropagation(z)
 	}
 	if err != nil || rep.Interrupted {
 		// A partial picture would make the gauges drop; keep the last whole one.

@@ -18,7 +18,9 @@ import (
 	"github.com/zonekeeper/zonekeeper/provider/rfc2136"
 	"github.com/zonekeeper/zonekeeper/registry"
 	"github.com/zonekeeper/zonekeeper/source"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 )
 
 // app is what build assembles from the flags.
@@ -26,6 +28,8 @@ type app struct {
 	controller *controller.Controller
 	// live is the informer-backed source; nil when objects come from manifests.
 	live *source.Kube
+	// domainPolicy is the domain policy's wiring; nil without one.
+	domainPolicy *domainPolicy
 }
 
 // runMode says how long a built app lives, which changes how it reads: a one-shot
@@ -50,6 +54,11 @@ func build(o *options, logger *slog.Logger, mode runMode, metrics *controller.Me
 	if err != nil {
 		return nil, err
 	}
+	targetRules, err := o.targets.Compile()
+	if err != nil {
+		return nil, err
+	}
+	src = source.WithTargetRules(src, targetRules)
 	reg, err := buildRegistry(o, cfg)
 	if err != nil {
 		return nil, err
@@ -58,10 +67,22 @@ func build(o *options, logger *slog.Logger, mode runMode, metrics *controller.Me
 	if err != nil {
 		return nil, err
 	}
+	if k, ok := lookupProvider(o.provider); ok {
+		if cfg.Verify, err = verifyConfig(&o.verify, k.name, prov); err != nil {
+			return nil, err
+		}
+	}
 	if mode == modeOneShot {
 		// One reconcile remembers nothing to confirm a deletion with: plan and run --once
 		// withhold deletions over the budget, and say so (exitWithheld).
 		cfg.Budget.ConfirmAfter = 0
+	}
+	dp, err := buildDomainPolicy(o, logger, mode)
+	if err != nil {
+		return nil, err
+	}
+	if dp != nil {
+		cfg.DomainPolicy = dp.controllerConfig(o, mode)
 	}
 	return &app{
 		controller: &controller.Controller{
@@ -71,7 +92,8 @@ func build(o *options, logger *slog.Logger, mode runMode, metrics *controller.Me
 			Config:   cfg,
 			Logger:   logger,
 		},
-		live: live,
+		live:         live,
+		domainPolicy: dp,
 	}, nil
 }
 
@@ -83,6 +105,9 @@ const oneShotSyncTimeout = time.Minute
 // object (at most timeout, when positive): a reconcile on half-filled caches would see
 // records as unwanted.
 func (a *app) startSources(ctx context.Context, timeout time.Duration) error {
+	if err := a.domainPolicy.start(ctx); err != nil {
+		return err
+	}
 	if a.live == nil {
 		return nil
 	}
@@ -173,11 +198,19 @@ func parseMinTTL(s string) (endpoint.TTL, error) {
 	return endpoint.ParseTTL(s)
 }
 
-// sourceKinds maps --source values to the object kinds they read.
-var sourceKinds = map[string][]string{
-	"service":  {source.KindService},
-	"ingress":  {source.KindIngress},
-	"manifest": {source.KindService, source.KindIngress},
+// sourceKinds maps --source values to the object kinds they read: each kind the sources
+// read (source.SourceKinds) by its own name, and manifest to all of them.
+func sourceKinds() map[string][]string {
+	m := map[string][]string{"manifest": source.SourceKinds()}
+	for _, k := range source.SourceKinds() {
+		m[k] = []string{k}
+	}
+	return m
+}
+
+// sourceNames lists the --source values for messages.
+func sourceNames() string {
+	return strings.Join(append(source.SourceKinds(), "manifest"), ", ")
 }
 
 // buildSource returns the manifest source when --manifest is given, else the live source
@@ -185,15 +218,19 @@ var sourceKinds = map[string][]string{
 // objects are read once (plan, run --once).
 func buildSource(o *options, managedTypes []string, logger *slog.Logger, onChange func(), oneShot bool) (source.Source, *source.Kube, error) {
 	if len(o.sources) == 0 {
-		return nil, nil, errors.New("--source is required: service, ingress or manifest")
+		return nil, nil, fmt.Errorf("--source is required: one or more of %s", sourceNames())
 	}
 	var kinds []string
 	for _, s := range o.sources {
-		k, ok := sourceKinds[s]
+		k, ok := sourceKinds()[s]
 		if !ok {
-			return nil, nil, fmt.Errorf("--source %q: want service, ingress or manifest", s)
+			return nil, nil, fmt.Errorf("--source %q: want one of %s", s, sourceNames())
 		}
 		kinds = append(kinds, k...)
+	}
+	if o.src.IgnoreHostnameAnnotation && strings.TrimSpace(o.src.FQDNTemplate) == "" {
+		// external-dns refuses this configuration too: no object could name a record.
+		return nil, nil, errors.New("--ignore-hostname-annotation needs --fqdn-template: without the hostname annotations only the template names records")
 	}
 	cfg := o.src
 	cfg.Kinds = kinds
@@ -215,7 +252,18 @@ func buildSource(o *options, managedTypes []string, logger *slog.Logger, onChang
 	if !o.events {
 		onChange = nil
 	}
-	live := source.NewKube(client, opts, source.KubeConfig{OnChange: onChange, Logger: logger, ListAtOnce: oneShot})
+	kcfg := source.KubeConfig{OnChange: onChange, Logger: logger, ListAtOnce: oneShot}
+	if slices.Contains(kinds, source.KindCRD) {
+		if kcfg.Dynamic, err = newDynamicClient(o.kube); err != nil {
+			return nil, nil, err
+		}
+	}
+	if slices.ContainsFunc(kinds, func(k string) bool { return slices.Contains(source.GatewayRouteKinds(), k) }) {
+		if kcfg.Gateway, err = newGatewayClient(o.kube); err != nil {
+			return nil, nil, err
+		}
+	}
+	live := source.NewKube(client, opts, kcfg)
 	return live, live, nil
 }
 
@@ -235,6 +283,35 @@ func newKubeClient(kube source.ClientConfig, purpose string) (*kubernetes.Client
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return client, nil
+}
+
+// newDynamicClient returns the client the crd source reads custom resources with.
+func newDynamicClient(kube source.ClientConfig) (*dynamic.DynamicClient, error) {
+	kube.UserAgent = "zonekeeper/" + buildVersion()
+	rc, err := kube.REST()
+	if err != nil {
+		return nil, err
+	}
+	client, err := dynamic.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("Kubernetes dynamic client: %w", err)
+	}
+	return client, nil
+}
+
+// newGatewayClient returns the client the Gateway API route sources read routes and
+// Gateways with.
+func newGatewayClient(kube source.ClientConfig) (*gatewayclient.Clientset, error) {
+	kube.UserAgent = "zonekeeper/" + buildVersion()
+	rc, err := kube.REST()
+	if err != nil {
+		return nil, err
+	}
+	client, err := gatewayclient.NewForConfig(rc)
+	if err != nil {
+		return nil, fmt.Errorf("Kubernetes Gateway API client: %w", err)
 	}
 	return client, nil
 }
@@ -304,9 +381,9 @@ func rfc2136Config(o *rfc2136Options) (rfc2136.Config, error) {
 }
 
 func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	lvl, err := parseLogLevel(level)
+	if err != nil {
+		return nil, err
 	}
 	hopts := &slog.HandlerOptions{Level: lvl}
 	switch format {
@@ -316,4 +393,33 @@ func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, hopts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// parseLogLevel reads a --log-level value: a name below, in any case, or slog's own
+// form with an offset (info+2). external-dns's (logrus's) names are accepted too. slog
+// has no trace, fatal or panic: trace logs below debug, fatal and panic above error.
+// zonekeeper logs nothing that high, so they silence the log; an error that stops the
+// program is still printed on stderr, as external-dns prints its fatal one.
+func parseLogLevel(name string) (slog.Level, error) {
+	switch strings.ToLower(name) {
+	case "trace":
+		return slog.LevelDebug - 4, nil
+	case "debug":
+		return slog.LevelDebug, nil
+	case "info":
+		return slog.LevelInfo, nil
+	case "warn", "warning":
+		return slog.LevelWarn, nil
+	case "error":
+		return slog.LevelError, nil
+	case "fatal":
+		return slog.LevelError + 4, nil
+	case "panic":
+		return slog.LevelError + 8, nil
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(name)); err != nil {
+		return 0, fmt.Errorf("--log-level %q: want trace, debug, info, warn (or warning), error, fatal or panic", name)
+	}
+	return lvl, nil
 }

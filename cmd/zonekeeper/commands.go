@@ -23,9 +23,7 @@ import (
 // --no-<flag> counts as given on the command line and wins over the environment.
 func prepare(cmd *cobra.Command, o *options, lookupEnv func(string) (string, bool), logOut io.Writer, mode runMode, metrics *controller.Metrics, onChange func()) (*app, error) {
 	fs := cmd.Flags()
-	if fs.Changed(rfc2136SecretFlag) {
-		return nil, fmt.Errorf("--%s on the command line can be read by anyone on the machine with ps: set it in the environment variable EXTERNAL_DNS_%s, or put it in a file and pass --rfc2136-tsig-secret-file", rfc2136SecretFlag, envName(rfc2136SecretFlag))
-	}
+	secretOnCommandLine := fs.Changed(rfc2136SecretFlag)
 	if err := applyNegations(fs); err != nil {
 		return nil, err
 	}
@@ -36,8 +34,17 @@ func prepare(cmd *cobra.Command, o *options, lookupEnv func(string) (string, boo
 	if err != nil {
 		return nil, err
 	}
+	if secretOnCommandLine {
+		logger.Warn(tsigSecretWarning)
+	}
 	return build(o, logger, mode, metrics, onChange)
 }
+
+// tsigSecretWarning is logged when the TSIG secret is given on the command line.
+// external-dns's tutorials put it there, so it is accepted, but it should move.
+const tsigSecretWarning = "--rfc2136-tsig-secret was given on the command line, where every user of the machine can read it with ps " +
+	"and everyone who may read the Pod sees it in its spec; put it in a file (a mounted Secret) and pass --rfc2136-tsig-secret-file, " +
+	"or set the environment variable EXTERNAL_DNS_RFC2136_TSIG_SECRET from a Secret"
 
 func newRunCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 	o := &options{}
@@ -77,6 +84,7 @@ was applied). An error wins over 3. The daemon exits 0 on SIGTERM.`,
 	// Before addFlags, which adds the --no-<flag> forms of the boolean flags.
 	addLeaderElectionFlags(cmd.Flags(), lo)
 	addEventFlags(cmd.Flags(), o)
+	addVerifyFlags(cmd.Flags(), &o.verify)
 	addFlags(cmd.Flags(), o)
 	return cmd
 }
@@ -151,6 +159,7 @@ func runDaemon(cmd *cobra.Command, o *options, lo *leaderOptions, lookupEnv func
 	}
 	daemon = controller.NewDaemon(a.controller, controller.DaemonConfig{Interval: o.interval, MinEventInterval: o.minEventSyncInterval}, metrics, logger)
 	reg.MustRegister(controller.LeaderGauge(daemon))
+	a.setPolicyMetrics(controller.NewPolicyMetrics(reg))
 
 	ctx := cmd.Context()
 	served := make(chan error, 1)

@@ -28,14 +28,14 @@ func flagReference(root *cobra.Command) string {
 	commands := availableCommands(root)
 	tables := make([]commandFlags, len(commands))
 	usedBy := map[string][]string{}
-	refused := map[string]bool{}
+	refused := map[string]refusedFlag{}
 	for i, c := range commands {
 		tables[i] = flagsOf(c)
 		for _, row := range tables[i].rows {
 			usedBy[row.text] = append(usedBy[row.text], c.CommandPath())
 		}
-		for _, name := range tables[i].refused {
-			refused[name] = true
+		for _, rf := range tables[i].refused {
+			refused[rf.name] = rf
 		}
 	}
 
@@ -76,7 +76,7 @@ func flagReference(root *cobra.Command) string {
 		fmt.Fprintf(&b, "## %s\n\n", sharedHeading(groupCommands[key]))
 		writeTable(&b, groupRows[key])
 	}
-	writeRefused(&b, root.Name(), slices.Sorted(maps.Keys(refused)))
+	writeRefused(&b, root.Name(), refused)
 	return strings.TrimRight(b.String(), "\n") + "\n"
 }
 
@@ -84,7 +84,7 @@ func flagReference(root *cobra.Command) string {
 // external-dns flags it refuses.
 type commandFlags struct {
 	rows    []tableRow
-	refused []string
+	refused []refusedFlag
 }
 
 // tableRow is one flag's row of a table, text in Markdown.
@@ -112,8 +112,10 @@ func flagsOf(c *cobra.Command) commandFlags {
 	fs := c.LocalFlags()
 	var out commandFlags
 	fs.VisitAll(func(f *pflag.Flag) {
-		if _, ok := f.Value.(unsupportedValue); ok {
-			out.refused = append(out.refused, f.Name)
+		if v, ok := f.Value.(refusedValue); ok {
+			if v.name == v.flag.name { // not its --no- form
+				out.refused = append(out.refused, v.flag)
+			}
 			return
 		}
 		if f.Hidden && f.Deprecated == "" {
@@ -175,9 +177,9 @@ func writeIntro(b *strings.Builder, root *cobra.Command) {
 line wins, then the variables in that order. The tables name the %s variable,
 which external-dns reads too.
 
-Flags of type `+"`strings`"+` are repeatable and take comma-separated lists, also from
-the environment. A boolean flag listed with its `+"`--%s`"+` form is turned off by that
-form, as in external-dns.
+Flags of type `+"`strings`"+` are repeatable and take comma-separated lists; in the
+environment they also take one value a line, as external-dns reads them. A boolean
+flag listed with its `+"`--%s`"+` form is turned off by that form, as in external-dns.
 
 `, "`"+flagReferenceEnvPrefix+"`", negationPrefix+"<flag>")
 }
@@ -223,24 +225,29 @@ func writeTable(b *strings.Builder, rows []tableRow) {
 	b.WriteString("\n")
 }
 
-func writeRefused(b *strings.Builder, program string, names []string) {
-	if len(names) == 0 {
+func writeRefused(b *strings.Builder, program string, refused map[string]refusedFlag) {
+	if len(refused) == 0 {
 		return
 	}
 	fmt.Fprintf(b, `## external-dns flags %[1]s refuses
 
-%[1]s does not implement these external-dns flags yet. Given on the command line or in
-the environment, each stops the command with an error naming it, rather than being ignored:
-a zone filter or a credential someone relies on must not silently stop applying.
+%[1]s does not implement these external-dns flags. Given on the command line or in
+the environment, each stops the command with an error naming it and saying what to use
+instead, rather than being ignored: a zone filter or a credential someone relies on
+must not silently stop applying.
 
+| flag | instead |
+|---|---|
 `, program)
-	for i, name := range names {
-		if i > 0 {
-			b.WriteString(",\n")
+	for _, name := range slices.Sorted(maps.Keys(refused)) {
+		rf := refused[name]
+		names := "`--" + name + "`"
+		if rf.boolean {
+			names += ", `--" + negationPrefix + name + "`"
 		}
-		b.WriteString("`--" + name + "`")
+		fmt.Fprintf(b, "| %s | %s |\n", names, markdownText(rf.instead))
 	}
-	b.WriteString(".\n")
+	b.WriteString("\n")
 }
 
 // sharedHeading names the section of flags that the commands at paths define alike.

@@ -69,14 +69,14 @@ func docsTree(childOrder ...string) *cobra.Command {
 			_ = c.Flags().MarkHidden("secret-internal")
 			c.Flags().Int("old-size", 50, "batch size")
 			_ = c.Flags().MarkDeprecated("old-size", "use --size")
-			addUnsupportedFlagsNamed(c, "aws-zone-type")
+			addRefusedFlags(c.Flags(), []refusedFlag{{name: "aws-zone-type", instead: "use <this> | that"}})
 			return c
 		},
 		"beta": func() *cobra.Command {
 			c := &cobra.Command{Use: "beta", Short: "Second", Run: func(*cobra.Command, []string) {}}
 			c.Flags().String("shared", "x", "a flag alpha and beta share")
 			c.Flags().String("own", "", "only beta's")
-			addUnsupportedFlagsNamed(c, "cloudflare-proxied", "aws-zone-type")
+			addRefusedFlags(c.Flags(), []refusedFlag{{name: "cloudflare-proxied", boolean: true, instead: "none"}, {name: "aws-zone-type", instead: "use <this> | that"}})
 			return c
 		},
 		"ghost": func() *cobra.Command {
@@ -87,13 +87,6 @@ func docsTree(childOrder ...string) *cobra.Command {
 		root.AddCommand(makers[name]())
 	}
 	return root
-}
-
-func addUnsupportedFlagsNamed(c *cobra.Command, names ...string) {
-	for _, name := range names {
-		f := c.Flags().VarPF(unsupportedValue{name}, name, "", "not supported yet")
-		f.Hidden = true
-	}
 }
 
 func TestFlagReference(t *testing.T) {
@@ -118,8 +111,10 @@ func TestFlagReference(t *testing.T) {
 		{"hidden flag left out", "secret-internal", false},
 		{"shared flag in one table", "## Flags of tool alpha and tool beta\n\n| flag | type | default | environment | description |\n|---|---|---|---|---|\n| `--shared` |", true},
 		{"commands link the shared table", "It also takes the [flags of tool alpha and tool beta](#flags-of-tool-alpha-and-tool-beta).", true},
-		{"refused flags listed once, sorted", "## external-dns flags tool refuses\n\ntool does not implement these external-dns flags yet. Given on the command line or in\nthe environment, each stops the command with an error naming it, rather than being ignored:\na zone filter or a credential someone relies on must not silently stop applying.\n\n`--aws-zone-type`,\n`--cloudflare-proxied`.\n", true},
-		{"refused flags not in tables", "| `--aws-zone-type`", false},
+		{"refused flags listed once, sorted, with what to use instead", "| flag | instead |\n|---|---|\n| `--aws-zone-type` | use &lt;this&gt; \\| that |\n| `--cloudflare-proxied`, `--no-cloudflare-proxied` | none |\n", true},
+		{"refused section names the program", "## external-dns flags tool refuses\n\ntool does not implement", true},
+		{"refused flags not in the flag tables", "| `--aws-zone-type` | string", false},
+		{"negation of a refused flag not listed on its own", "| `--no-cloudflare-proxied`", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

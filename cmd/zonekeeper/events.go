@@ -18,7 +18,6 @@ import (
 
 	"github.com/zonekeeper/zonekeeper/controller"
 	"github.com/zonekeeper/zonekeeper/endpoint"
-	"github.com/zonekeeper/zonekeeper/source"
 )
 
 // addEventFlags registers the flags of `run` that choose the Events it reports.
@@ -77,7 +76,7 @@ func (a *app) startEvents(ctx context.Context, o *options, metrics *controller.M
 	if err := broadcaster.StartRecordingToSinkWithContext(ctx); err != nil {
 		return nil, fmt.Errorf("starting the Event recorder: %w", err)
 	}
-	rec := &kubeRecorder{recorder: broadcaster.NewRecorder(scheme.Scheme, eventsController), uid: a.live.UID}
+	rec := &kubeRecorder{recorder: broadcaster.NewRecorder(scheme.Scheme, eventsController), uid: a.live.UID, kind: a.live.APIKind}
 	c.Events = controller.NewEventLimiter(rec, controller.EventLimits{}, metrics)
 	logger := c.Logger
 	return func(flush time.Duration) {
@@ -88,23 +87,14 @@ func (a *app) startEvents(ctx context.Context, o *options, metrics *controller.M
 	}, nil
 }
 
-// objectKind returns the API group/version and Kind of a kind of object the sources read
-// (endpoint.ObjectRef.Kind): an Event's regarding reference needs them.
-func objectKind(kind string) (apiVersion, apiKind string, ok bool) {
-	switch kind {
-	case source.KindService:
-		return "v1", "Service", true
-	case source.KindIngress:
-		return "networking.k8s.io/v1", "Ingress", true
-	}
-	return "", "", false
-}
-
 // kubeRecorder is the controller.Recorder that hands Events to client-go's broadcaster.
 type kubeRecorder struct {
 	recorder events.EventRecorder
 	// uid finds the UID of an object in the informer caches.
 	uid func(endpoint.ObjectRef) (types.UID, bool)
+	// kind returns the API group/version and Kind of the objects of an ObjectRef kind,
+	// as the source that read them spells them (source.Kube.APIKind).
+	kind func(refKind string) (apiVersion, apiKind string, ok bool)
 	// sent counts the Events handed to the broadcaster.
 	sent atomic.Int64
 }
@@ -115,7 +105,7 @@ type kubeRecorder struct {
 // without, found by name. An object of a kind no source reads, or read from a manifest,
 // gets none.
 func (r *kubeRecorder) Event(ref endpoint.ObjectRef, eventType controller.EventType, reason, message string) {
-	apiVersion, kind, ok := objectKind(ref.Kind)
+	apiVersion, kind, ok := r.kind(ref.Kind)
 	if !ok || ref.Source != "" {
 		return
 	}

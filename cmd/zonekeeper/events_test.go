@@ -12,6 +12,7 @@ import (
 
 	"github.com/zonekeeper/zonekeeper/controller"
 	"github.com/zonekeeper/zonekeeper/endpoint"
+	"github.com/zonekeeper/zonekeeper/source"
 )
 
 func TestEventFlags(t *testing.T) {
@@ -57,22 +58,38 @@ func (f *fakeEventRecorder) Eventf(regarding, _ runtime.Object, eventType, reaso
 	f.events = append(f.events, recordedEvent{regarding.(*corev1.ObjectReference), eventType, reason, action, fmt.Sprintf(note, args...)})
 }
 
-// TestKubeRecorder: each Event regards the object with its API version and kind, and its
+// TestKubeRecorder: each Event regards the object with its API version and kind (as the
+// source spells them: a configured crd kind, the route kinds), and its
 // UID when the caches have the object; objects of other kinds or from manifests get
 // none. The action tells messages apart and is stable for one message.
 func TestKubeRecorder(t *testing.T) {
 	fake := &fakeEventRecorder{}
+	opts, err := source.Config{CRDAPIVersion: "example.org/v2", CRDKind: "Record"}.Compile()
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := &kubeRecorder{recorder: fake, uid: func(ref endpoint.ObjectRef) (types.UID, bool) {
 		return "uid-" + types.UID(ref.Name), ref.Name != "gone"
-	}}
+	}, kind: opts.APIKind}
 	r.Event(endpoint.ObjectRef{Kind: "ingress", Namespace: "ns", Name: "web"}, controller.EventNormal, controller.ReasonRecordReady, "A web → 192.0.2.1 published")
 	r.Event(endpoint.ObjectRef{Kind: "service", Namespace: "ns", Name: "gone"}, controller.EventWarning, controller.ReasonDeletionWithheld, "withheld")
 	r.Event(endpoint.ObjectRef{Kind: "ingress", Namespace: "ns", Name: "web", Source: "objects.yaml"}, controller.EventWarning, controller.ReasonNoZone, "none")
-	r.Event(endpoint.ObjectRef{Kind: "crd", Namespace: "ns", Name: "x"}, controller.EventWarning, controller.ReasonNoZone, "none")
-	if len(fake.events) != 2 || r.sent.Load() != 2 {
-		t.Fatalf("%d Events recorded, %d counted, want 2: the manifest's object and the unknown kind get none", len(fake.events), r.sent.Load())
+	r.Event(endpoint.ObjectRef{Kind: "crd", Namespace: "ns", Name: "rec"}, controller.EventWarning, controller.ReasonNoZone, "none")
+	r.Event(endpoint.ObjectRef{Kind: "httproute", Namespace: "ns", Name: "shop"}, controller.EventNormal, controller.ReasonRecordReady, "ready")
+	r.Event(endpoint.ObjectRef{Kind: "gateway-httproute", Namespace: "ns", Name: "x"}, controller.EventWarning, controller.ReasonNoZone, "none")
+	r.Event(endpoint.ObjectRef{Kind: "pod", Namespace: "ns", Name: "x"}, controller.EventWarning, controller.ReasonNoZone, "none")
+	if len(fake.events) != 4 || r.sent.Load() != 4 {
+		t.Fatalf("%d Events recorded, %d counted, want 4: the manifest's object and the unknown kinds get none", len(fake.events), r.sent.Load())
 	}
 	web, gone := fake.events[0], fake.events[1]
+	for i, want := range []corev1.ObjectReference{
+		{APIVersion: "example.org/v2", Kind: "Record", Namespace: "ns", Name: "rec", UID: "uid-rec"},
+		{APIVersion: "gateway.networking.k8s.io/v1", Kind: "HTTPRoute", Namespace: "ns", Name: "shop", UID: "uid-shop"},
+	} {
+		if got := *fake.events[2+i].regarding; got != want {
+			t.Errorf("regarding %+v, want %+v", got, want)
+		}
+	}
 	if want := (corev1.ObjectReference{APIVersion: "networking.k8s.io/v1", Kind: "Ingress", Namespace: "ns", Name: "web", UID: "uid-web"}); *web.regarding != want {
 		t.Errorf("regarding %+v, want %+v", *web.regarding, want)
 	}

@@ -17,6 +17,7 @@ type options struct {
 	sources   []string
 	manifests []string
 	src       source.Config
+	targets   source.TargetConfig
 
 	provider      string
 	inmemoryZones []string
@@ -48,10 +49,13 @@ type options struct {
 	deletionConfirmAfter         time.Duration
 	keepRecordsOfExistingObjects bool
 	force                        bool
+	domainPolicy                 domainPolicyOptions
 
 	rfc2136    rfc2136Options
 	route53    route53Options
 	cloudflare cloudflareOptions
+	webhook    webhookOptions
+	verify     verifyOptions
 
 	kube                 source.ClientConfig
 	interval             time.Duration
@@ -89,21 +93,31 @@ type rfc2136Options struct {
 // addFlags registers the flags `run` and `plan` share, with upstream external-dns's names
 // and defaults.
 func addFlags(fs *pflag.FlagSet, o *options) {
-	fs.StringSliceVar(&o.sources, "source", nil, "where desired records come from: service, ingress, manifest (repeatable)")
+	fs.StringSliceVar(&o.sources, "source", nil, "where desired records come from: "+strings.Join(append(source.SourceKinds(), "manifest"), ", ")+" (repeatable)")
 	fs.StringSliceVar(&o.manifests, "manifest", nil, "Kubernetes YAML/JSON file or folder to read objects from instead of a cluster (repeatable)")
 
 	fs.StringVar(&o.src.Namespace, "namespace", "", "only objects in this namespace (default: all)")
 	fs.StringVar(&o.src.LabelFilter, "label-filter", "", "only objects whose labels match this selector")
 	fs.StringVar(&o.src.AnnotationFilter, "annotation-filter", "", "only objects whose annotations match this selector")
+	fs.StringVar(&o.src.CRDAPIVersion, "crd-source-apiversion", source.DefaultCRDAPIVersion, "group/version of the custom resource --source=crd reads")
+	fs.StringVar(&o.src.GatewayName, "gateway-name", "", "only publish Gateway API routes through parent Gateways of this name")
+	fs.StringVar(&o.src.GatewayNamespace, "gateway-namespace", "", "only read Gateways in this namespace, and only publish routes through them (default: --namespace, else all)")
+	fs.StringVar(&o.src.GatewayLabelFilter, "gateway-label-filter", "", "only read Gateways whose labels match this selector, and only publish routes through them")
+	fs.StringVar(&o.src.CRDKind, "crd-source-kind", source.DefaultCRDKind, "kind of the custom resource --source=crd reads, in the group and version of --crd-source-apiversion")
 	fs.StringSliceVar(&o.src.AnnotationPrefixes, "annotation-prefix", nil, "one more annotation prefix to read, besides external-dns.alpha.kubernetes.io/ and external-dns.kubernetes.io/")
-	fs.StringVar(&o.src.FQDNTemplate, "fqdn-template", "", "Go template giving hostnames for objects that name none")
+	fs.Var(&joinedValue{value: &o.src.FQDNTemplate}, "fqdn-template", "Go template giving hostnames for objects that name none; given several times, the templates are joined with commas, as external-dns does")
 	fs.BoolVar(&o.src.CombineFQDNAnnotation, "combine-fqdn-annotation", false, "use the FQDN template together with the objects' own hostnames")
 	fs.BoolVar(&o.src.IgnoreHostnameAnnotation, "ignore-hostname-annotation", false, "ignore the hostname annotation")
 	fs.BoolVar(&o.src.IgnoreIngressTLSSpec, "ignore-ingress-tls-spec", false, "ignore hosts in Ingress spec.tls")
 	fs.BoolVar(&o.src.IgnoreIngressRulesSpec, "ignore-ingress-rules-spec", false, "ignore hosts in Ingress spec.rules")
 	fs.StringSliceVar(&o.src.IngressClasses, "ingress-class", nil, "only Ingresses of these classes (repeatable)")
 	fs.BoolVar(&o.src.PublishInternalServices, "publish-internal-services", false, "publish ClusterIP Services' cluster IPs")
+	fs.BoolVar(&o.src.ExcludeUnschedulable, "exclude-unschedulable", true, "leave unschedulable (cordoned) Nodes out of NodePort Services' records")
 	fs.StringSliceVar(&o.src.ServiceTypeFilter, "service-type-filter", nil, "only Services of these types (repeatable)")
+	fs.StringSliceVar(&o.targets.DefaultTargets, "default-targets", nil, "addresses, or one host name, for records without targets; with --force-default-targets for every record (repeatable)")
+	fs.BoolVar(&o.targets.ForceDefaultTargets, "force-default-targets", false, "replace every record's targets by --default-targets, whatever its object gives")
+	fs.StringSliceVar(&o.targets.TargetNetFilter, "target-net-filter", nil, "publish only targets that are addresses in these CIDRs; records left with no target are not published (repeatable)")
+	fs.StringSliceVar(&o.targets.ExcludeTargetNets, "exclude-target-net", nil, "never publish targets that are addresses in these CIDRs; records left with no target are not published (repeatable)")
 
 	fs.StringVar(&o.provider, "provider", "zonefile", "DNS provider: "+providerNames())
 
@@ -132,6 +146,7 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.DurationVar(&o.deletionConfirmAfter, "deletion-confirm-after", controller.DefaultDeletionConfirmAfter, fmt.Sprintf("the daemon carries out deletions over --max-deletions or --max-deletion-ratio once every reconcile planned them for this long, %d full resyncs among them, from sources that could all be read (0: never, until an operator acts)", controller.DefaultConfirmFullReads))
 	fs.BoolVar(&o.keepRecordsOfExistingObjects, "keep-records-of-existing-objects", true, "keep a name's records while its object still asks for it but has no address (an emptied load balancer status)")
 	fs.BoolVar(&o.force, "force", false, "with run --once: ignore --max-deletions and --max-deletion-ratio for this run")
+	addDomainPolicyFlags(fs, &o.domainPolicy)
 
 	for _, k := range providerKinds {
 		k.addFlags(fs, o)
@@ -142,6 +157,8 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.Float32Var(&o.kube.QPS, "kube-api-qps", 5, "requests per second to the Kubernetes API")
 	fs.IntVar(&o.kube.Burst, "kube-api-burst", 10, "burst of requests to the Kubernetes API")
 	fs.DurationVar(&o.kube.Timeout, "kube-api-request-timeout", 30*time.Second, "timeout of one Kubernetes API request (0: none)")
+	fs.DurationVar(&o.kube.Timeout, "request-timeout", 30*time.Second, "timeout of one Kubernetes API request (0: none)")
+	_ = fs.MarkDeprecated("request-timeout", "use --kube-api-request-timeout, as in external-dns.")
 
 	fs.DurationVar(&o.interval, "interval", time.Minute, "time between two full reconciles")
 	fs.DurationVar(&o.minEventSyncInterval, "min-event-sync-interval", controller.DefaultMinEventInterval, "least time between the starts of two reconciles triggered by Kubernetes events")
@@ -150,14 +167,14 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.BoolVar(&o.once, "once", false, "reconcile once and exit")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "plan and log, change nothing")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text, json")
-	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: trace, debug, info, warn (or warning), error, fatal, panic")
 
-	addUnsupportedFlags(fs)
+	addRefusedFlags(fs, refusedFlags)
 	addNegations(fs)
 }
 
-// rfc2136SecretFlag holds the TSIG secret. It may come from the environment only: on the
-// command line, every user of the machine could read it with ps.
+// rfc2136SecretFlag holds the TSIG secret. On the command line it is accepted, as
+// external-dns's tutorials put it there, with a warning (see tsigSecretWarning).
 const rfc2136SecretFlag = "rfc2136-tsig-secret"
 
 func addRFC2136Flags(fs *pflag.FlagSet, o *rfc2136Options) {
@@ -165,7 +182,7 @@ func addRFC2136Flags(fs *pflag.FlagSet, o *rfc2136Options) {
 	fs.IntVar(&o.port, "rfc2136-port", 53, "port of --rfc2136-host entries given without one")
 	fs.StringSliceVar(&o.zones, "rfc2136-zone", nil, "zone to manage (repeatable)")
 	fs.StringVar(&o.keyName, "rfc2136-tsig-keyname", "", "TSIG key name")
-	fs.StringVar(&o.secret, rfc2136SecretFlag, "", "TSIG secret, base64; only from the environment (EXTERNAL_DNS_RFC2136_TSIG_SECRET or ZONEKEEPER_RFC2136_TSIG_SECRET), never on the command line")
+	fs.StringVar(&o.secret, rfc2136SecretFlag, "", "TSIG secret, base64; better from the environment (EXTERNAL_DNS_RFC2136_TSIG_SECRET) or --rfc2136-tsig-secret-file than on the command line, where ps and the Pod spec show it")
 	fs.StringVar(&o.secretFile, "rfc2136-tsig-secret-file", "", "file holding the TSIG secret (base64), e.g. a mounted Secret")
 	fs.StringVar(&o.algorithm, "rfc2136-tsig-secret-alg", "hmac-sha256", "TSIG algorithm: hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, hmac-sha512")
 	fs.BoolVar(&o.insecure, "rfc2136-insecure", false, "send unsigned updates and transfers (no TSIG)")
@@ -178,36 +195,6 @@ func addRFC2136Flags(fs *pflag.FlagSet, o *rfc2136Options) {
 	fs.StringVar(&o.caFile, "tls-ca", "", "PEM CA certificates to verify the DNS server with (--rfc2136-use-tls)")
 	fs.StringVar(&o.certFile, "tls-client-cert", "", "PEM client certificate for DNS over TLS")
 	fs.StringVar(&o.keyFile, "tls-client-cert-key", "", "PEM key of --tls-client-cert")
-}
-
-// unsupportedFlags are external-dns flags zonekeeper does not implement yet. They are
-// accepted by the parser only to fail with a message naming them: silently ignoring a
-// flag someone relies on (a zone filter, a credential) would be worse than stopping.
-var unsupportedFlags = []string{
-	"aws-profile",
-	"rfc2136-gss-tsig", "rfc2136-kerberos-username", "rfc2136-kerberos-password",
-	"rfc2136-kerberos-realm", "rfc2136-create-ptr", "rfc2136-load-balancing-strategy",
-	"default-targets", "force-default-targets", "exclude-target-net", "target-net-filter",
-	"nat64-networks", "txt-cache-interval", "provider-cache-time", "request-timeout",
-	"crd-source-apiversion", "crd-source-kind", "gateway-name", "gateway-namespace",
-	"gateway-label-filter", "webhook-provider-url", "google-project", "azure-config-file",
-	"exclude-target-nets", "txt-new-format-only", "traefik-disable-legacy", "traefik-disable-new",
-}
-
-type unsupportedValue struct{ name string }
-
-func (u unsupportedValue) String() string { return "" }
-func (u unsupportedValue) Type() string   { return "" }
-func (u unsupportedValue) Set(string) error {
-	return fmt.Errorf("--%s is an external-dns flag that zonekeeper does not support yet", u.name)
-}
-
-func addUnsupportedFlags(fs *pflag.FlagSet) {
-	for _, name := range unsupportedFlags {
-		f := fs.VarPF(unsupportedValue{name}, name, "", "not supported yet")
-		f.NoOptDefVal = "true"
-		f.Hidden = true
-	}
 }
 
 // negationPrefix spells upstream's --no-<flag> form of boolean flags.
@@ -254,7 +241,8 @@ func envName(flag string) string {
 }
 
 // applyEnv sets every flag not given on the command line from ZONEKEEPER_<FLAG> or
-// EXTERNAL_DNS_<FLAG>. Repeatable flags take comma-separated lists.
+// EXTERNAL_DNS_<FLAG>. Repeatable flags take comma-separated lists, and also one value
+// a line (envValues), as external-dns reads them.
 func applyEnv(fs *pflag.FlagSet, lookupEnv func(string) (string, bool)) error {
 	var err error
 	fs.VisitAll(func(f *pflag.Flag) {
@@ -266,11 +254,55 @@ func applyEnv(fs *pflag.FlagSet, lookupEnv func(string) (string, bool)) error {
 			if !ok {
 				continue
 			}
-			if serr := fs.Set(f.Name, v); serr != nil {
-				err = fmt.Errorf("environment variable %s%s: %w", p, envName(f.Name), serr)
+			for _, line := range envValues(v, repeatable(f)) {
+				if serr := fs.Set(f.Name, line); serr != nil {
+					err = fmt.Errorf("environment variable %s%s: %w", p, envName(f.Name), serr)
+					return
+				}
 			}
 			return
 		}
 	})
 	return err
+}
+
+// envValues splits an environment variable's value v the way external-dns's parser
+// (kingpin) does: a repeatable flag's value is one value a line, a final line break
+// dropped and CRLF taken as a line break; any other flag's value is taken whole.
+func envValues(v string, repeatable bool) []string {
+	if !repeatable {
+		return []string{v}
+	}
+	if trimmed, ok := strings.CutSuffix(v, "\n"); ok {
+		v = strings.TrimSuffix(trimmed, "\r")
+	}
+	return strings.Split(strings.ReplaceAll(v, "\r\n", "\n"), "\n")
+}
+
+// repeatable says whether f may be given several times, each adding values.
+func repeatable(f *pflag.Flag) bool {
+	t := f.Value.Type()
+	return strings.HasSuffix(t, "Slice") || strings.HasSuffix(t, "Array")
+}
+
+// joinedValue is a repeatable string flag whose values are joined with commas, as
+// external-dns joins several --fqdn-template: the first value given replaces the
+// default, each later one is appended.
+type joinedValue struct {
+	value *string
+	set   bool
+}
+
+func (j *joinedValue) String() string { return *j.value }
+
+// Type says "stringSlice" so that the environment (envValues) and the reference treat
+// the flag as repeatable.
+func (j *joinedValue) Type() string { return "stringSlice" }
+
+func (j *joinedValue) Set(s string) error {
+	if j.set && *j.value != "" {
+		s = *j.value + "," + s
+	}
+	*j.value, j.set = s, true
+	return nil
 }

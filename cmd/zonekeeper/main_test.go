@@ -138,9 +138,9 @@ func TestBadInput(t *testing.T) {
 		},
 		{
 			name:     "unsupported upstream flag",
-			args:     []string{"plan", "--source=manifest", "--manifest=../../examples", "--aws-profile=prod"},
+			args:     []string{"plan", "--source=manifest", "--manifest=../../examples", "--azure-resource-group=prod"},
 			code:     1,
-			stderr:   []string{"--aws-profile", "not support"},
+			stderr:   []string{"--azure-resource-group", "not support", "no Azure DNS provider"},
 			noStdout: true,
 		},
 		{

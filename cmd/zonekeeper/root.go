@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime/debug"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -26,7 +27,7 @@ func (e *exitError) Error() string { return e.err.Error() }
 // (docs/cli.md, exit codes).
 func execute(ctx context.Context, args []string, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
 	root := newRootCommand(stdout, stderr, lookupEnv)
-	root.SetArgs(args)
+	root.SetArgs(withDefaultCommand(args))
 	err := root.ExecuteContext(ctx)
 	var ee *exitError
 	switch {
@@ -43,6 +44,22 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer, looku
 	}
 }
 
+// withDefaultCommand puts `run` in front of args that start with a flag the root does
+// not answer: external-dns's container args (--source=service --provider=aws …) name
+// no command. No args at all stay as they are, so that they print the help (see
+// docs/migration.md), and so does anything starting with a word, an unknown command
+// among them, which stays an error.
+func withDefaultCommand(args []string) []string {
+	if len(args) == 0 || !strings.HasPrefix(args[0], "-") {
+		return args
+	}
+	switch args[0] {
+	case "-h", "--help", "--version": // the root's own flags
+		return args
+	}
+	return append([]string{"run"}, args...)
+}
+
 func newRootCommand(stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "zonekeeper",
@@ -52,14 +69,18 @@ external-dns does, with the same annotations, ownership records and flags.
 
   zonekeeper plan   shows what would change, and changes nothing
   zonekeeper run    makes the changes (--once for a single pass)`,
+		Version:       buildVersion(),
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	root.SetVersionTemplate("zonekeeper {{.Version}}\n")
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	root.AddCommand(
 		newRunCommand(lookupEnv),
 		newPlanCommand(lookupEnv),
+		newWebhookCommand(lookupEnv),
+		newExplainCommand(lookupEnv),
 		newVersionCommand(),
 		newCompletionCommand(),
 	)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 type route53Options struct {
 	zoneType             string
 	zoneTags             []string
+	profiles             []string
 	assumeRole           string
 	assumeRoleExternalID string
 	endpointURL          string
@@ -36,6 +38,7 @@ type route53Options struct {
 func addRoute53Flags(fs *pflag.FlagSet, o *route53Options) {
 	fs.StringVar(&o.zoneType, "aws-zone-type", "", "only hosted zones of this type: public or private (default: both)")
 	fs.StringSliceVar(&o.zoneTags, "aws-zone-tags", nil, "only hosted zones with these tags, key=value or key for any value (repeatable)")
+	fs.StringSliceVar(&o.profiles, "aws-profile", nil, "AWS shared config profile to read credentials, region, role and endpoint from (default: $AWS_PROFILE, else the default profile); one only")
 	fs.StringVar(&o.assumeRole, "aws-assume-role", "", "ARN of an IAM role to assume for every Route 53 request")
 	fs.StringVar(&o.assumeRoleExternalID, "aws-assume-role-external-id", "", "external id to present when assuming --aws-assume-role")
 	fs.StringVar(&o.endpointURL, "aws-endpoint-url", "", "Route 53 API endpoint, e.g. an emulator or LocalStack (default: AWS, or $AWS_ENDPOINT_URL_ROUTE_53 / $AWS_ENDPOINT_URL)")
@@ -80,6 +83,17 @@ func route53Config(o *route53Options, getenv func(string) string) (route53.Confi
 	if o.apiRate <= 0 || o.apiBurst <= 0 {
 		return route53.Config{}, fmt.Errorf("--aws-api-rate %g and --aws-api-burst %d must be positive", o.apiRate, o.apiBurst)
 	}
+	var profiles []string
+	for _, p := range o.profiles {
+		if p = strings.TrimSpace(p); p != "" && !slices.Contains(profiles, p) {
+			profiles = append(profiles, p)
+		}
+	}
+	if len(profiles) > 1 {
+		// external-dns builds one client per profile and manages their zones together;
+		// zonekeeper's provider holds one account's client.
+		return route53.Config{}, fmt.Errorf("--aws-profile %s: one profile only; run one zonekeeper for each account", strings.Join(profiles, ", "))
+	}
 	endpointURL := o.endpointURL
 	for _, name := range []string{"AWS_ENDPOINT_URL_ROUTE_53", "AWS_ENDPOINT_URL"} {
 		if endpointURL == "" {
@@ -108,6 +122,9 @@ func route53Config(o *route53Options, getenv func(string) string) (route53.Confi
 	}
 	if len(tags) > 0 {
 		cfg.ZoneTags = tags
+	}
+	if len(profiles) == 1 {
+		cfg.Profile = profiles[0]
 	}
 	return cfg, nil
 }
