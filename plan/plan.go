@@ -6,6 +6,7 @@ package plan
 import (
 	"cmp"
 	"errors"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -59,26 +60,36 @@ type Result struct {
 // considered, on both sides; every other record is invisible and never changed. Names
 // are compared case-insensitively; records are grouped by key (name, set identifier).
 //
-// First the desired endpoints of one name, type and set identifier are merged. Their
-// objects compete for the record's TTL and provider-specific properties, and for CNAME
-// for the target, which is never merged. The winner is chosen by the first rule that
-// names one:
+// First the desired endpoints of one name, type and set identifier are resolved into one
+// record the way external-dns resolves them, so that a zone external-dns wrote plans no
+// change:
 //
-//	rule | competing objects for one (name, type, set identifier)           | winner
-//	-----+-----------------------------------------------------------------+--------------------
-//	  1  | the current record is ours and its resource label names one      | that object
-//	  2  | the current record is ours and one object's targets equal its    | that object (first
-//	     | targets                                                          | in order if several)
-//	  3  | otherwise                                                        | the smallest
-//	     |                                                                  | ObjectRef.String()
+//  1. Each object's endpoints are merged among themselves (for CNAME only the first
+//     target, by target order, is kept, with a Warning).
 //
-// Keeping the current winner makes the result stable while objects come and go (unlike
-// upstream, which flaps between objects, ED#2791). The merged record has the union of
-// all objects' targets (for CNAME: the winner's target, shared with the objects that want
-// the same), the winner's TTL and properties, and the sorted union of the refs that
-// joined. An object whose TTL or properties differ from the kept ones, or whose CNAME
-// target lost, gets a Warning naming the winner and why it won. Endpoints of one object
-// are first merged among themselves the same way.
+//  2. Objects of one kind (ObjectRef.Kind: one external-dns source) asking for the same
+//     TTL (and for CNAME the same target) merge into one candidate: the union of their
+//     targets and refs, with the TTL and properties of the object with the smallest
+//     ObjectRef.String(), external-dns's merge within a source. Objects of different
+//     kinds or TTLs never merge.
+//
+//  3. One candidate wins, by the first rule that names one:
+//
+//     rule | candidates for one (name, type, set identifier)              | winner
+//     -----+--------------------------------------------------------------+-------------------
+//     1    | the current record is ours and its resource label names an   | that candidate
+//     |    | object of one candidate                                      |
+//     2    | otherwise                                                    | the smallest target
+//     |    |                                                              | list, ties to the
+//     |    |                                                              | smallest object
+//
+//     "Smallest target list" is external-dns's order: fewer targets first, then the sorted
+//     lists compared target by target, an address before a host name, addresses by
+//     value, host names as strings. Rule 1 is external-dns's update rule and keeps the
+//     current holder of a name while its object asks for it; rule 2 its create rule.
+//
+// Every object of a losing candidate gets a Warning naming the winner and why it won, as
+// does an object whose TTL or properties differ from those kept in its candidate.
 //
 // Then, per key:
 //
@@ -378,12 +389,12 @@ func recordDesc(recordType string, key endpoint.Key) string {
 // Why a winner won, for the losers' warnings.
 const (
 	reasonLabel   = "it is named in the current record's resource label"
-	reasonTargets = "its targets match the current record"
+	reasonTargets = "it has the smallest target list (external-dns's choice; objects of different kinds or TTLs are not merged)"
 	reasonFirst   = "it sorts first"
 )
 
-// resolve merges the desired endpoints of one group into the record to keep. owned is
-// the current record of the same type when it is ours, else nil.
+// resolve resolves the desired endpoints of one group into the record to keep (see
+// Calculate). owned is the current record of the same type when it is ours, else nil.
 func (p *planner) resolve(key endpoint.Key, g group, owned *endpoint.Endpoint) candidate {
 	if len(g.endpoints) == 1 {
 		return candidate{endpoint: g.endpoints[0]}
@@ -393,17 +404,53 @@ func (p *planner) resolve(key endpoint.Key, g group, owned *endpoint.Endpoint) c
 		wishes[i] = candidate{id: smallestRef(ep.Refs), endpoint: ep}
 	}
 	slices.SortFunc(wishes, compareCandidates)
-	objects := make([]candidate, 0, len(wishes))
-	for start := 0; start < len(wishes); {
+	objects := p.mergeRuns(key, g.recordType, wishes, func(a, b candidate) bool { return a.id == b.id })
+	if len(objects) == 1 {
+		return objects[0]
+	}
+	// objects is sorted by id; a stable sort by source key keeps each run sorted by id,
+	// so that every merged candidate takes the smallest object's settings.
+	slices.SortStableFunc(objects, func(a, b candidate) int { return compareSourceKeys(g.recordType, a, b) })
+	candidates := p.mergeRuns(key, g.recordType, objects, func(a, b candidate) bool {
+		return compareSourceKeys(g.recordType, a, b) == 0
+	})
+	if len(candidates) == 1 {
+		return candidates[0]
+	}
+	winner, reason := pickWinner(g.recordType, candidates, owned)
+	for i, c := range candidates {
+		if i != winner {
+			p.warnLost(c, candidates[winner], key.DNSName, lostTargetMessage(key, g.recordType, c, candidates[winner], reason))
+		}
+	}
+	return candidates[winner]
+}
+
+// mergeRuns merges each run of consecutive members that same says belong together,
+// keeping the first member's settings.
+func (p *planner) mergeRuns(key endpoint.Key, recordType string, members []candidate, same func(a, b candidate) bool) []candidate {
+	out := make([]candidate, 0, len(members))
+	for start := 0; start < len(members); {
 		end := start + 1
-		for end < len(wishes) && wishes[end].id == wishes[start].id {
+		for end < len(members) && same(members[start], members[end]) {
 			end++
 		}
-		objects = append(objects, p.merge(key, g.recordType, wishes[start:end], 0, reasonFirst))
+		out = append(out, p.merge(key, recordType, members[start:end], 0, reasonFirst))
 		start = end
 	}
-	winner, reason := pickWinner(g.recordType, objects, owned)
-	return p.merge(key, g.recordType, objects, winner, reason)
+	return out
+}
+
+// compareSourceKeys orders objects by what external-dns merges within a source: the
+// kind, the TTL and, for a CNAME, the target (CNAMEs are never merged, only deduplicated).
+func compareSourceKeys(recordType string, a, b candidate) int {
+	kindA, _, _ := strings.Cut(a.id, "/")
+	kindB, _, _ := strings.Cut(b.id, "/")
+	c := cmp.Or(strings.Compare(kindA, kindB), cmp.Compare(a.endpoint.RecordTTL, b.endpoint.RecordTTL))
+	if c == 0 && recordType == endpoint.RecordTypeCNAME {
+		c = slices.Compare(canonicalTargets(recordType, a.endpoint.Targets), canonicalTargets(recordType, b.endpoint.Targets))
+	}
+	return c
 }
 
 // compareCandidates orders wishes by object, then by content, so that the result does
@@ -412,8 +459,9 @@ func compareCandidates(a, b candidate) int {
 	return cmp.Or(
 		strings.Compare(a.id, b.id),
 		cmp.Compare(a.endpoint.RecordTTL, b.endpoint.RecordTTL),
-		slices.Compare(a.endpoint.Targets, b.endpoint.Targets),
+		compareTargetLists(a.endpoint.RecordType, a.endpoint.Targets, b.endpoint.Targets),
 		slices.CompareFunc(a.endpoint.ProviderSpecific, b.endpoint.ProviderSpecific, compareProperties),
+		slices.Compare(a.endpoint.Targets, b.endpoint.Targets),
 	)
 }
 
@@ -421,29 +469,62 @@ func compareProperties(a, b endpoint.Property) int {
 	return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.Value, b.Value))
 }
 
-// pickWinner applies the conflict rules to objects (sorted by id, one candidate each).
-func pickWinner(recordType string, objects []candidate, owned *endpoint.Endpoint) (int, string) {
-	if owned == nil {
-		return 0, reasonFirst
+// compareTargetLists is external-dns's order of target lists: the shorter list first,
+// then the sorted lists target by target, an address before a host name, two addresses
+// by value, two host names as strings.
+// Targets are compared as endpoint.CanonicalTarget spells them, duplicates removed.
+func compareTargetLists(recordType string, a, b endpoint.Targets) int {
+	a, b = canonicalTargets(recordType, a), canonicalTargets(recordType, b)
+	if c := cmp.Compare(len(a), len(b)); c != 0 {
+		return c
 	}
-	if label := owned.Labels[endpoint.ResourceLabelKey]; label != "" {
-		// Our own labels name the winner's id; a label written by upstream may name any
-		// object of a merged record.
-		if i := slices.IndexFunc(objects, func(o candidate) bool { return o.id == label }); i >= 0 {
-			return i, reasonLabel
+	for i := range a {
+		if a[i] == b[i] {
+			continue
 		}
-		if i := slices.IndexFunc(objects, func(o candidate) bool {
-			return slices.ContainsFunc(o.endpoint.Refs, func(r endpoint.ObjectRef) bool { return r.String() == label })
-		}); i >= 0 {
-			return i, reasonLabel
+		ipA, errA := netip.ParseAddr(a[i])
+		ipB, errB := netip.ParseAddr(b[i])
+		switch {
+		case errA == nil && errB == nil:
+			return ipA.Compare(ipB)
+		case errA == nil:
+			return -1
+		case errB == nil:
+			return 1
+		}
+		return strings.Compare(a[i], b[i])
+	}
+	return 0
+}
+
+// pickWinner applies the resolution rules to candidates (each a merged source key).
+// The winner's id is the label's object when rule 1 picked it, so that the resource
+// label of a kept record does not change.
+func pickWinner(recordType string, candidates []candidate, owned *endpoint.Endpoint) (int, string) {
+	if owned != nil {
+		if label := owned.Labels[endpoint.ResourceLabelKey]; label != "" {
+			// Our own labels name a candidate's id; a label written by external-dns may
+			// name any object of a merged candidate.
+			i := slices.IndexFunc(candidates, func(c candidate) bool { return c.id == label })
+			if i < 0 {
+				i = slices.IndexFunc(candidates, func(c candidate) bool {
+					return slices.ContainsFunc(c.endpoint.Refs, func(r endpoint.ObjectRef) bool { return r.String() == label })
+				})
+			}
+			if i >= 0 {
+				candidates[i].id = label
+				return i, reasonLabel
+			}
 		}
 	}
-	if i := slices.IndexFunc(objects, func(o candidate) bool {
-		return sameTargets(recordType, o.endpoint.Targets, owned.Targets)
-	}); i >= 0 {
-		return i, reasonTargets
+	winner := 0
+	for i, c := range candidates[1:] {
+		w := candidates[winner]
+		if cmp.Or(compareTargetLists(recordType, c.endpoint.Targets, w.endpoint.Targets), strings.Compare(c.id, w.id)) < 0 {
+			winner = i + 1
+		}
 	}
-	return 0, reasonFirst
+	return winner, reasonTargets
 }
 
 // merge combines members into one record kept from members[winner], warning the members
@@ -561,6 +642,17 @@ func uniqueTargets(recordType string, targets endpoint.Targets) endpoint.Targets
 		}
 	}
 	return out
+}
+
+// canonicalTargets returns targets as endpoint.CanonicalTarget spells them, sorted and
+// without duplicates.
+func canonicalTargets(recordType string, targets endpoint.Targets) []string {
+	out := make([]string, len(targets))
+	for i, t := range targets {
+		out[i] = endpoint.CanonicalTarget(recordType, t)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func smallestRef(refs []endpoint.ObjectRef) string {

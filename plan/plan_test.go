@@ -373,9 +373,9 @@ func TestCalculateMergeAndConflicts(t *testing.T) {
 			changes: []string{"create app.example.com AAAA 2001:DB8:0::1,2001:db8::2 owner=zk resource=service/ns/a refs=service/ns/a,service/ns/b"},
 		},
 		{
-			name: "TTL and properties come from the smallest object; the other is warned",
+			name: "properties come from the smallest object of one kind and TTL; the other is warned",
 			in: Input{Desired: []*endpoint.Endpoint{
-				withProp(withTTL(by(rec("app.example.com", "A", "2.2.2.2"), "b"), 60), "aws/weight", "1"),
+				withProp(withTTL(by(rec("app.example.com", "A", "2.2.2.2"), "b"), 300), "aws/weight", "1"),
 				withTTL(by(rec("app.example.com", "A", "1.1.1.1"), "a"), 300),
 			}},
 			changes: []string{"create app.example.com 300 A 1.1.1.1,2.2.2.2 owner=zk resource=service/ns/a refs=service/ns/a,service/ns/b"},
@@ -383,18 +383,41 @@ func TestCalculateMergeAndConflicts(t *testing.T) {
 				"service/ns/a, which are kept because it sorts first"},
 		},
 		{
-			name: "TTL comes from the object named by the current record's resource label",
+			// external-dns merges same-TTL endpoints of one source only (endpoint.MergeEndpoints).
+			name: "objects with different TTLs are not merged: the smallest target list wins on create",
+			in: Input{Desired: []*endpoint.Endpoint{
+				withTTL(by(rec("app.example.com", "A", "2.2.2.2", "3.3.3.3"), "a"), 60),
+				withTTL(by(rec("app.example.com", "A", "9.9.9.9"), "b"), 300),
+			}},
+			changes: []string{"create app.example.com 300 A 9.9.9.9 owner=zk resource=service/ns/b refs=service/ns/b"},
+			problems: []string{"service/ns/a app.example.com: A record: target 2.2.2.2,3.3.3.3 conflicts with service/ns/b, " +
+				"which wants 9.9.9.9 and is kept because it has the smallest target list"},
+		},
+		{
+			// external-dns's planner (plan/conflict.go) picks one candidate per source.
+			name: "objects of different kinds are not merged: addresses sort by value",
+			in: Input{Desired: []*endpoint.Endpoint{
+				by(rec("www.example.com", "A", "10.0.0.9"), "a"),
+				{DNSName: "www.example.com", RecordType: "A", Targets: endpoint.Targets{"9.0.0.1"},
+					Refs: []endpoint.ObjectRef{{Kind: "ingress", Namespace: "ns", Name: "web"}}},
+			}},
+			changes: []string{"create www.example.com A 9.0.0.1 owner=zk resource=ingress/ns/web refs=ingress/ns/web"},
+			problems: []string{"service/ns/a www.example.com: A record: target 10.0.0.9 conflicts with ingress/ns/web, " +
+				"which wants 9.0.0.1 and is kept because it has the smallest target list"},
+		},
+		{
+			name: "on update the object named by the current record's resource label keeps the record",
 			in: Input{
 				Desired: []*endpoint.Endpoint{
-					withTTL(by(rec("app.example.com", "A", "2.2.2.2"), "b"), 60),
+					withTTL(by(rec("app.example.com", "A", "2.2.2.2", "3.3.3.3"), "b"), 60),
 					withTTL(by(rec("app.example.com", "A", "1.1.1.1"), "a"), 300),
 				},
 				Current: []*endpoint.Endpoint{withTTL(ours(rec("app.example.com", "A", "2.2.2.2"), "service/ns/b"), 60)},
 			},
 			changes: []string{"update app.example.com 60 A 2.2.2.2 owner=zk resource=service/ns/b -> " +
-				"app.example.com 60 A 1.1.1.1,2.2.2.2 owner=zk resource=service/ns/b refs=service/ns/a,service/ns/b"},
-			problems: []string{"service/ns/a app.example.com: A record: TTL and provider-specific properties differ from those of " +
-				"service/ns/b, which are kept because it is named in the current record's resource label"},
+				"app.example.com 60 A 2.2.2.2,3.3.3.3 owner=zk resource=service/ns/b refs=service/ns/b"},
+			problems: []string{"service/ns/a app.example.com: A record: target 1.1.1.1 conflicts with service/ns/b, " +
+				"which wants 2.2.2.2,3.3.3.3 and is kept because it is named in the current record's resource label"},
 		},
 		{
 			name: "same CNAME target from two objects merges without warning",
@@ -412,7 +435,7 @@ func TestCalculateMergeAndConflicts(t *testing.T) {
 			}},
 			changes: []string{"create app.example.com CNAME a.example.net owner=zk resource=service/ns/a refs=service/ns/a"},
 			problems: []string{"service/ns/b app.example.com: CNAME record: target b.example.net conflicts with service/ns/a, " +
-				"which wants a.example.net and is kept because it sorts first"},
+				"which wants a.example.net and is kept because it has the smallest target list"},
 		},
 		{
 			name: "CNAME conflict: the object named by our current record keeps it",
@@ -429,7 +452,8 @@ func TestCalculateMergeAndConflicts(t *testing.T) {
 				"which wants b.example.net and is kept because it is named in the current record's resource label"},
 		},
 		{
-			name: "CNAME conflict: the object matching our unlabelled current record keeps it",
+			// external-dns's ResolveUpdate falls back to its create rule.
+			name: "CNAME conflict: an unlabelled current record goes to the smallest target",
 			in: Input{
 				Desired: []*endpoint.Endpoint{
 					by(rec("app.example.com", "CNAME", "b.example.net"), "b"),
@@ -437,8 +461,10 @@ func TestCalculateMergeAndConflicts(t *testing.T) {
 				},
 				Current: []*endpoint.Endpoint{ours(rec("app.example.com", "CNAME", "b.example.net"), "")},
 			},
-			problems: []string{"service/ns/a app.example.com: CNAME record: target a.example.net conflicts with service/ns/b, " +
-				"which wants b.example.net and is kept because its targets match the current record"},
+			changes: []string{"update app.example.com CNAME b.example.net owner=zk -> " +
+				"app.example.com CNAME a.example.net owner=zk resource=service/ns/a refs=service/ns/a"},
+			problems: []string{"service/ns/b app.example.com: CNAME record: target b.example.net conflicts with service/ns/a, " +
+				"which wants a.example.net and is kept because it has the smallest target list"},
 		},
 		{
 			name: "a resource label naming an object's own id beats an object merely listing it",
@@ -676,12 +702,12 @@ func conflictInput() Input {
 func TestCalculateConflictStability(t *testing.T) {
 	base := Calculate(conflictInput())
 	wantChanges := []string{"update www.example.com 120 A 1.1.1.1,2.2.2.2 owner=zk resource=service/ns/b -> " +
-		"www.example.com 120 A 1.1.1.1,2.2.2.2,3.3.3.3 owner=zk resource=service/ns/b refs=service/ns/a,service/ns/b,service/ns/c"}
+		"www.example.com 120 A 2.2.2.2 owner=zk resource=service/ns/b refs=service/ns/b"}
 	if got := render(base.Changes); !slices.Equal(got, wantChanges) {
 		t.Fatalf("changes:\n got %q\nwant %q", got, wantChanges)
 	}
 	if len(base.Problems) != 4 {
-		t.Fatalf("want 4 problems (a and c lose the CNAME, a and c differ in TTL), got %q", renderProblems(base.Problems))
+		t.Fatalf("want 4 problems (a and c lose the CNAME, and the A record, whose TTLs differ), got %q", renderProblems(base.Problems))
 	}
 
 	t.Run("reordered objects give the same result", func(t *testing.T) {

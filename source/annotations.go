@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -27,9 +28,8 @@ const controllerName = "dns-controller"
 
 // Provider-specific property names set from annotations.
 const (
-	propertyAlias           = "alias"
-	propertyAliasRecordType = "alias-record-type"
-	awsPropertyPrefix       = "aws/"
+	propertyAlias     = "alias"
+	awsPropertyPrefix = "aws/"
 )
 
 // cloudflareKeys become properties of the same name.
@@ -44,7 +44,9 @@ type annotation struct {
 // readAnnotations picks our annotations out of all, keyed by the name after the prefix.
 // When several prefixes carry one name, the best-ranked prefix wins, and every other
 // prefix carrying a different value yields a conflict error. An annotation whose value is
-// empty or blank says nothing and is treated as absent.
+// empty or blank says nothing and is treated as absent, except the controller annotation:
+// external-dns skips an object whose controller annotation is present with any value but
+// dns-controller, the empty one included.
 func readAnnotations(all map[string]string, rank map[string]int) (map[string]annotation, []error) {
 	type candidate struct {
 		rank int
@@ -53,7 +55,7 @@ func readAnnotations(all map[string]string, rank map[string]int) (map[string]ann
 	byName := map[string][]candidate{}
 	for key, value := range all {
 		prefix, name, ok := strings.Cut(key, "/")
-		if !ok || strings.TrimSpace(value) == "" {
+		if !ok || strings.TrimSpace(value) == "" && name != keyController {
 			continue
 		}
 		r, ours := rank[prefix+"/"]
@@ -103,6 +105,11 @@ func (r *objectResult) readSettings(ann map[string]annotation) {
 	s := &r.settings
 	if a, ok := ann[keyTTL]; ok {
 		ttl, err := endpoint.ParseTTL(a.value)
+		if err == nil && strings.TrimSpace(a.value) != a.value {
+			// external-dns parses the value as it stands and ignores one with spaces;
+			// reading it would change the TTL of a record external-dns wrote.
+			ttl, err = 0, errors.New("spaces around the value (external-dns ignores such a TTL too)")
+		}
 		if err != nil {
 			r.warn(fmt.Errorf("annotation %s: TTL %s ignored: %v", a.key, endpoint.Quote(a.value), err))
 		}
@@ -116,9 +123,9 @@ func (r *objectResult) readSettings(ann map[string]annotation) {
 		case "true":
 			s.properties = append(s.properties, endpoint.Property{Name: propertyAlias, Value: "true"})
 		case endpoint.RecordTypeA, endpoint.RecordTypeAAAA:
-			s.properties = append(s.properties,
-				endpoint.Property{Name: propertyAlias, Value: "true"},
-				endpoint.Property{Name: propertyAliasRecordType, Value: a.value})
+			// external-dns sets the alias property for "true" only; publishing an alias
+			// here would rewrite the record it wrote.
+			r.warn(fmt.Errorf("annotation %s: %s ignored: only \"true\" asks for an alias, as in external-dns", a.key, endpoint.Quote(a.value)))
 		case "false":
 			// Upstream reads every value but "true" as no alias; "false" keeps
 			// meaning that, so that such objects keep their records here.

@@ -203,14 +203,18 @@ func TestServiceAnnotations(t *testing.T) {
 			want:        []string{"web.example.com A 192.0.2.10 {alias=true}"},
 		},
 		{
-			name:        "alias AAAA",
-			annotations: map[string]string{newPrefix + "hostname": "web.example.com", alphaPrefix + "alias": "AAAA"},
-			want:        []string{"web.example.com A 192.0.2.10 {alias=true alias-record-type=AAAA}"},
+			// external-dns sets the alias property for "true" only (source/annotations/processors.go).
+			name:         "alias AAAA sets no alias, with a warning",
+			annotations:  map[string]string{newPrefix + "hostname": "web.example.com", alphaPrefix + "alias": "AAAA"},
+			want:         []string{"web.example.com A 192.0.2.10"},
+			wantProblems: []problemCheck{warning(`"AAAA" ignored: only "true" asks for an alias`)},
 		},
 		{
-			name:        "alias A",
-			annotations: map[string]string{newPrefix + "hostname": "web.example.com", newPrefix + "alias": "A"},
-			want:        []string{"web.example.com A 192.0.2.10 {alias=true alias-record-type=A}"},
+			// external-dns sets the alias property for "true" only (source/annotations/processors.go).
+			name:         "alias A sets no alias, with a warning",
+			annotations:  map[string]string{newPrefix + "hostname": "web.example.com", newPrefix + "alias": "A"},
+			want:         []string{"web.example.com A 192.0.2.10"},
+			wantProblems: []problemCheck{warning(`"A" ignored: only "true" asks for an alias`)},
 		},
 		{
 			name:        "alias false",

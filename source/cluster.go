@@ -149,26 +149,28 @@ func (r *objectResult) endpointsType() string {
 }
 
 // addNodePort publishes a NodePort Service: each hostname with the addresses of the
-// Nodes (of only those running a ready endpoint with externalTrafficPolicy Local) and,
-// when SRV is managed, _<service>._<protocol>.<hostname> with an SRV record per node port.
+// Nodes and, when SRV is managed, _<service>._<protocol>.<hostname> with an SRV record
+// per node port.
+//
+// With externalTrafficPolicy Local only the Nodes of the Service's endpoints count, and
+// of those only the ones at the best readiness any endpoint has, as external-dns ranks
+// its Pods: ready and not terminating, else ready (serving) and terminating, else running
+// and not ready. A Service whose Pods are all not ready thus keeps its Nodes' records.
 //
 // Which Node addresses is the access annotation's choice: public means ExternalIPs,
 // private InternalIPs; without it, ExternalIPs, or InternalIPs when no chosen Node has
 // an ExternalIP (upstream's fallback, which clusters without external addresses rely on).
-// Every Node counts, whatever its readiness or schedulability, as upstream: a Node that
-// flaps NotReady would otherwise churn the records, and Local says where pods are ready.
+// Unschedulable (cordoned) Nodes are left out with ExcludeUnschedulable, external-dns's
+// default; a Node's readiness does not count, as in external-dns: a Node that flaps
+// NotReady would otherwise churn the records.
 func (r *objectResult) addNodePort(svc *corev1.Service, hostnames []string, c Cluster) {
 	nodes := c.Nodes()
 	if svc.Spec.ExternalTrafficPolicy == corev1.ServiceExternalTrafficPolicyLocal {
-		running := map[string]bool{}
-		for _, slice := range c.EndpointSlices(svc.Namespace, svc.Name) {
-			for _, ep := range slice.Endpoints {
-				if ep.NodeName != nil && endpointReady(ep) {
-					running[*ep.NodeName] = true
-				}
-			}
-		}
-		nodes = slices.DeleteFunc(slices.Clone(nodes), func(n *corev1.Node) bool { return !running[n.Name] })
+		rank := localEndpointNodes(svc, c)
+		nodes = slices.DeleteFunc(slices.Clone(nodes), func(n *corev1.Node) bool { return !rank[n.Name] })
+	}
+	if r.opts.excludeUnschedulable {
+		nodes = slices.DeleteFunc(slices.Clone(nodes), func(n *corev1.Node) bool { return n.Spec.Unschedulable })
 	}
 	var external, internal []string
 	for _, n := range nodes {
@@ -213,6 +215,59 @@ func (r *objectResult) addNodePort(svc *corev1.Service, hostnames []string, c Cl
 			r.add(names, map[string][]string{endpoint.RecordTypeSRV: byProtocol[proto]})
 		}
 	}
+}
+
+// Readiness ranks of an endpoint for externalTrafficPolicy Local, best last.
+const (
+	rankNotReady = iota + 1
+	rankTerminating
+	rankReady
+)
+
+// localEndpointNodes returns the names of the Nodes running an endpoint of svc at the
+// best rank any of its endpoints has (see addNodePort). An endpoint not ready counts only
+// when its Pod, if c knows it, is Running: external-dns looks at running Pods only.
+func localEndpointNodes(svc *corev1.Service, c Cluster) map[string]bool {
+	best := map[string]int{}
+	top := 0
+	for _, slice := range c.EndpointSlices(svc.Namespace, svc.Name) {
+		for _, ep := range slice.Endpoints {
+			if ep.NodeName == nil {
+				continue
+			}
+			rank := rankNotReady
+			switch {
+			case endpointReady(ep):
+				rank = rankReady
+			case ep.Conditions.Serving != nil && *ep.Conditions.Serving:
+				rank = rankTerminating
+			case !podRunning(svc.Namespace, ep.TargetRef, c):
+				continue
+			}
+			best[*ep.NodeName] = max(best[*ep.NodeName], rank)
+			top = max(top, rank)
+		}
+	}
+	out := map[string]bool{}
+	for node, rank := range best {
+		if rank == top {
+			out[node] = true
+		}
+	}
+	return out
+}
+
+// podRunning reports whether the Pod ref names is Running; a Pod c does not know counts
+// as running, since the EndpointSlice lists it.
+func podRunning(namespace string, ref *corev1.ObjectReference, c Cluster) bool {
+	if ref == nil || ref.Kind != "Pod" {
+		return true
+	}
+	if ref.Namespace != "" {
+		namespace = ref.Namespace
+	}
+	pod := c.Pod(namespace, ref.Name)
+	return pod == nil || pod.Status.Phase == corev1.PodRunning
 }
 
 // childNames returns label.<name> for each name that is not a wildcard: below a

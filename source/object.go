@@ -124,7 +124,9 @@ func (r *objectResult) targetAnnotation() (origin string, targets []string) {
 
 // targets canonicalises raw targets read from origin and groups them by the record type
 // they call for, reporting and leaving out bad ones (an invalid host name, several CNAME
-// targets).
+// targets). Several CNAME targets beside addresses (a load balancer status with an IP and
+// two host names) refuse the CNAME only, with a warning, and the addresses are published:
+// external-dns's planner drops a CNAME wanted beside A or AAAA records anyway.
 func (r *objectResult) targets(origin string, raw []string) map[string][]string {
 	byType := map[string][]string{}
 	for _, t := range raw {
@@ -143,7 +145,11 @@ func (r *objectResult) targets(origin string, raw []string) map[string][]string 
 	}
 	for _, typ := range slices.Sorted(maps.Keys(byType)) {
 		if err := endpoint.ValidateTargets(typ, byType[typ]); err != nil {
-			r.fail("", fmt.Errorf("%s: %v", origin, err))
+			if typ == endpoint.RecordTypeCNAME && len(byType) > 1 {
+				r.warn(fmt.Errorf("%s: CNAME record refused, the addresses are published: %v", origin, err))
+			} else {
+				r.fail("", fmt.Errorf("%s: %v", origin, err))
+			}
 			delete(byType, typ)
 		}
 	}

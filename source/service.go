@@ -23,13 +23,18 @@ import (
 //	              ExternalIPs of their Nodes or the host IPs of their Pods; and
 //	              <pod spec.hostname>.<hostname> with the addresses of that Pod
 //	NodePort      Node ExternalIPs, else InternalIPs (the access annotation chooses);
-//	              with externalTrafficPolicy Local only Nodes running a ready endpoint;
+//	              with externalTrafficPolicy Local only Nodes running an endpoint of
+//	              the best readiness (see addNodePort); without unschedulable Nodes
+//	              unless ExcludeUnschedulable is off;
 //	              plus SRV _<name>._<protocol>.<hostname> "0 50 <nodePort> <hostname>"
 //	              per port when SRV is among ManagedTypes
 //	ExternalName  spec.externalIPs, else spec.externalName (CNAME)
 //
-// Hostnames in the internal-hostname annotation are published with the cluster IPs,
-// whatever the type. Headless and NodePort Services read the other objects from c; with
+// Hostnames in the internal-hostname annotation are published the same way, except that
+// LoadBalancer and ClusterIP Services publish them with spec.clusterIP (with
+// PublishInternalServices or not), as external-dns does: the target annotation applies
+// to them, a headless Service publishes its endpoints under them, a NodePort Service its
+// Nodes. Headless and NodePort Services read the other objects from c; with
 // a nil c they yield a warning and, without a target annotation, no records.
 //
 // Every returned record is valid (endpoint.ValidateName, endpoint.ValidateTargets),
@@ -64,21 +69,32 @@ func serviceEndpoints(svc *corev1.Service, o *Options, c Cluster, origin string)
 	if len(hostnames)+len(internal) == 0 || o.combineFQDN {
 		hostnames = append(hostnames, r.templateHostnames(svc)...)
 	}
-	if len(hostnames) > 0 {
-		if targetOrigin, targets := r.targetAnnotation(); len(targets) > 0 {
-			r.add(hostnames, r.targets(targetOrigin, targets))
-		} else {
-			r.addTypeTargets(svc, svcType, hostnames, c)
+	for _, set := range []struct {
+		names    []string
+		internal bool
+	}{{hostnames, false}, {internal, true}} {
+		if len(set.names) == 0 {
+			continue
 		}
-	}
-	if len(internal) > 0 {
-		r.add(internal, r.targets("spec.clusterIPs", clusterIPs(svc)))
+		if targetOrigin, targets := r.targetAnnotation(); len(targets) > 0 {
+			r.add(set.names, r.targets(targetOrigin, targets))
+		} else {
+			r.addTypeTargets(svc, svcType, set.names, c, set.internal)
+		}
 	}
 	return r.result()
 }
 
 // addTypeTargets publishes hostnames with the addresses a Service of type svcType has.
-func (r *objectResult) addTypeTargets(svc *corev1.Service, svcType corev1.ServiceType, hostnames []string, c Cluster) {
+// Internal hostnames differ only for LoadBalancer and non-headless ClusterIP Services,
+// which they publish with spec.clusterIP (one address, never the second family of a
+// dual-stack Service), as external-dns does.
+func (r *objectResult) addTypeTargets(svc *corev1.Service, svcType corev1.ServiceType, hostnames []string, c Cluster, internal bool) {
+	if internal && svc.Spec.ClusterIP != corev1.ClusterIPNone &&
+		(svcType == corev1.ServiceTypeLoadBalancer || svcType == corev1.ServiceTypeClusterIP) {
+		r.add(hostnames, r.targets("spec.clusterIP", nonEmpty(svc.Spec.ClusterIP)))
+		return
+	}
 	switch svcType {
 	case corev1.ServiceTypeLoadBalancer:
 		if len(svc.Spec.ExternalIPs) > 0 {
