@@ -9,7 +9,7 @@ DEMO_DIR  ?= $(CURDIR)/.demo/zones
 DEMO_ARGS := --source=manifest --manifest=examples --provider=zonefile \
              --zonefile-dir=$(DEMO_DIR) --zonefile-zone=example.com --txt-owner-id=demo
 
-.PHONY: all build test test-e2e dns-servers e2e-bin helm-bin lint bench bench-smoke soak fuzz demo docs image clean
+.PHONY: all build test test-e2e dns-servers e2e-bin helm-bin externaldns-webhook-bin podman lint bench bench-smoke soak fuzz demo docs image image-offline clean
 
 all: lint test build
 
@@ -18,14 +18,15 @@ build:
 
 # Unit, property, conformance and end-to-end tests with the race detector; the seed
 # corpora of every fuzz target run here too. End-to-end tests need the kube-apiserver and
-# etcd binaries (built once, then cached: see e2e-bin), helm, and BIND9, Knot and
-# PowerDNS (see dns-servers). Nothing is skipped for want of them.
-test: dns-servers e2e-bin helm-bin
+# etcd binaries (built once, then cached: see e2e-bin), helm, external-dns's webhook
+# server, and BIND9, Knot and PowerDNS (see dns-servers). Nothing is skipped for want of them,
+# except the offline image's test where podman cannot be installed (see podman).
+test: dns-servers e2e-bin helm-bin externaldns-webhook-bin podman
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
 
 # Only the tests that run real servers: the Kubernetes API, DNS servers, the daemon.
-test-e2e: dns-servers e2e-bin helm-bin
+test-e2e: dns-servers e2e-bin helm-bin externaldns-webhook-bin podman
 	$(GO) test -race -count=1 -timeout 30m ./test/... ./provider/rfc2136/...
 
 # Installs BIND9, Knot and PowerDNS from Debian's packages when run as root; otherwise
@@ -41,10 +42,30 @@ e2e-bin:
 helm-bin:
 	@test/helm/build.sh >/dev/null
 
+# Builds external-dns's own webhook server (a webhook provider zonekeeper's team did not
+# write) for the webhook client's tests, or reuses the cached one.
+externaldns-webhook-bin:
+	@test/externaldns-webhook/build.sh >/dev/null
+
+# Installs podman and runc from Debian's packages, for the offline image, when run as root
+# and either is missing; otherwise says what to install (test/image then skips, except
+# under CI). Nothing when both are there.
+podman:
+	@if command -v podman >/dev/null && command -v runc >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends podman runc ca-certificates >/dev/null; \
+	else echo "podman or runc is missing: apt-get install -y podman runc as root"; fi
+
 # The container image, for machines with Docker (see Dockerfile).
 IMAGE ?= ghcr.io/zonekeeper/zonekeeper:$(VERSION)
 image:
 	docker build --build-arg VERSION=$(VERSION) -t $(IMAGE) .
+
+# The same image without a registry: FROM scratch with the static binary and Debian's CA
+# bundle, built with podman (see test/image/build.sh).
+OFFLINE_IMAGE ?= localhost/zonekeeper:$(VERSION)
+image-offline: podman
+	@VERSION=$(VERSION) test/image/build.sh $(OFFLINE_IMAGE)
 
 lint:
 	@unformatted="$$(gofmt -l $$(git ls-files '*.go'))"; \

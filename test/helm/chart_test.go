@@ -1,6 +1,7 @@
 package helm
 
 import (
+	"cmp"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -21,7 +22,7 @@ const (
 
 // valuesFiles are the chart's values files helm lint and ct run against; "" is the
 // defaults alone.
-var valuesFiles = []string{"", "ci/route53-values.yaml", "ci/cloudflare-values.yaml", "ci/rfc2136-values.yaml", "ci/inmemory-values.yaml"}
+var valuesFiles = []string{"", "ci/route53-values.yaml", "ci/cloudflare-values.yaml", "ci/rfc2136-values.yaml", "ci/inmemory-values.yaml", "ci/webhook-values.yaml", "ci/webhook-zonekeeper-values.yaml"}
 
 func valuesArgs(file string) []string {
 	if file == "" {
@@ -47,9 +48,10 @@ func name(file string) string {
 	return strings.TrimSuffix(filepath.Base(file), "-values.yaml")
 }
 
-// TestHardening checks, for every values file, the pod's security settings, that
-// the token is mounted only into zonekeeper's pod, the probes, and the objects
-// every release has.
+// TestHardening checks, for every values file, the pod's security settings and
+// every container's (the webhook sidecar's too, with what it inherits from the
+// pod), that the token is mounted only into zonekeeper's pod, the probes, and the
+// objects every release has.
 func TestHardening(t *testing.T) {
 	for _, file := range valuesFiles {
 		t.Run(name(file), func(t *testing.T) {
@@ -66,14 +68,16 @@ func TestHardening(t *testing.T) {
 				psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
 				t.Errorf("pod securityContext = %+v, want non-root %d with seccomp RuntimeDefault", psc, nonRoot)
 			}
-			c := container(t, dep)
-			sc := c.SecurityContext
-			if sc == nil || !isTrue(sc.ReadOnlyRootFilesystem) || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
-				!isTrue(sc.RunAsNonRoot) || !is(sc.RunAsUser, nonRoot) || sc.Capabilities == nil ||
-				!slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) != 0 ||
-				sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
-				t.Errorf("container securityContext = %+v, want read-only root, no escalation, all capabilities dropped, RuntimeDefault", sc)
+			for _, c := range pod.Containers {
+				sc := c.SecurityContext
+				if sc == nil || !isTrue(sc.ReadOnlyRootFilesystem) || sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation ||
+					!isTrue(cmp.Or(sc.RunAsNonRoot, psc.RunAsNonRoot)) || !is(cmp.Or(sc.RunAsUser, psc.RunAsUser), nonRoot) || sc.Capabilities == nil ||
+					!slices.Equal(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) != 0 ||
+					sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+					t.Errorf("container %s securityContext = %+v, want read-only root, no escalation, all capabilities dropped, RuntimeDefault", c.Name, sc)
+				}
 			}
+			c := container(t, dep)
 			sa := Typed[corev1.ServiceAccount](t, Find(objs, "ServiceAccount", ""))
 			if sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken {
 				t.Error("the ServiceAccount mounts its token into every pod using it; want automountServiceAccountToken: false")
@@ -330,7 +334,7 @@ func TestRejects(t *testing.T) {
 		set  []string
 		want string
 	}{
-		{"unknown provider", []string{"provider.name=bind"}, "at '/provider/name': value must be one of 'aws', 'route53', 'cloudflare', 'rfc2136', 'inmemory'"},
+		{"unknown provider", []string{"provider.name=bind"}, "at '/provider/name': value must be one of 'aws', 'route53', 'cloudflare', 'rfc2136', 'inmemory', 'webhook'"},
 		{"negative replicas", []string{"replicaCount=-1"}, "at '/replicaCount': minimum: got -1, want 0"},
 		{"bad policy", []string{"policy=delete-all"}, "at '/policy': value must be one of 'sync', 'upsert-only', 'create-only'"},
 		{"unknown source", []string{"sources={service,gateway}"}, "at '/sources/1': value must be one of 'service', 'ingress'"},
@@ -342,19 +346,7 @@ func TestRejects(t *testing.T) {
 		{"prefix and suffix", []string{"txtPrefix=a-", "txtSuffix=-b"}, "txtPrefix and txtSuffix exclude each other"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := []string{"template", release, ChartDir(), "--namespace", namespace}
-			for _, s := range tt.set {
-				args = append(args, "--set", s)
-			}
-			_, err := Run(t, args...)
-			if err == nil {
-				t.Fatalf("helm template accepted %v", tt.set)
-			}
-			if !strings.Contains(err.Error(), tt.want) {
-				t.Errorf("error does not say %q:\n%v", tt.want, err)
-			}
-		})
+		t.Run(tt.name, func(t *testing.T) { wantRefused(t, tt.set, tt.want) })
 	}
 }
 
@@ -367,15 +359,42 @@ func deployment(t *testing.T, objs []*unstructured.Unstructured) *appsv1.Deploym
 	return Typed[appsv1.Deployment](t, o)
 }
 
+// container returns the zonekeeper container of dep, failing the test if there is
+// none.
 func container(t *testing.T, dep *appsv1.Deployment) corev1.Container {
 	t.Helper()
-	cs := dep.Spec.Template.Spec.Containers
-	if len(cs) != 1 {
-		t.Fatalf("%d containers, want 1", len(cs))
+	return named(t, dep, "zonekeeper")
+}
+
+// named returns dep's container called name, failing the test if there is none.
+func named(t *testing.T, dep *appsv1.Deployment, name string) corev1.Container {
+	t.Helper()
+	for _, c := range dep.Spec.Template.Spec.Containers {
+		if c.Name == name {
+			return c
+		}
 	}
-	return cs[0]
+	t.Fatalf("no container %s in %d containers", name, len(dep.Spec.Template.Spec.Containers))
+	return corev1.Container{}
 }
 
 func isTrue(b *bool) bool { return b != nil && *b }
 
 func is(n *int64, want int64) bool { return n != nil && *n == want }
+
+// wantRefused fails t unless helm refuses to render the chart with the --set values
+// set, with an error that says want.
+func wantRefused(t *testing.T, set []string, want string) {
+	t.Helper()
+	args := []string{"template", release, ChartDir(), "--namespace", namespace}
+	for _, s := range set {
+		args = append(args, "--set", s)
+	}
+	_, err := Run(t, args...)
+	if err == nil {
+		t.Fatalf("helm template accepted %v", set)
+	}
+	if !strings.Contains(err.Error(), want) {
+		t.Errorf("error does not say %q:\n%v", want, err)
+	}
+}

@@ -37,9 +37,97 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
-{{/* The provider name as the daemon spells it. */}}
+{{/*
+The provider name as the daemon spells it. provider is an object with name, or
+as in external-dns's chart the name alone (the schema keeps webhook out of that
+form: it needs provider.webhook).
+*/}}
 {{- define "zonekeeper.provider" -}}
-{{- if eq .Values.provider.name "aws" }}route53{{ else }}{{ .Values.provider.name }}{{ end }}
+{{- $name := .Values.provider }}
+{{- if kindIs "map" .Values.provider }}{{ $name = .Values.provider.name }}{{ end }}
+{{- if eq $name "aws" }}route53{{ else }}{{ $name }}{{ end }}
+{{- end }}
+
+{{/*
+provider.webhook as YAML; with provider given as a bare name, the empty shape the
+webhook checks read.
+*/}}
+{{- define "zonekeeper.webhookValues" -}}
+{{- if kindIs "map" .Values.provider }}
+{{- toYaml .Values.provider.webhook }}
+{{- else }}
+{{- toYaml (dict "image" (dict "repository" "" "tag" "") "zonekeeperServer" (dict "provider" "") "args" list "env" list "url" "") }}
+{{- end }}
+{{- end }}
+
+{{/*
+extraArgs as a JSON list of arguments. A list is taken as it is; a map is
+external-dns's form: each key is a flag name, a list value repeats the flag, true
+is --flag, false is --flag=false (external-dns's --no-flag, which the daemon's
+flag parser does not know), null is --flag alone. Values go through tpl in both
+forms, as in external-dns's chart.
+*/}}
+{{- define "zonekeeper.extraArgs" -}}
+{{- $out := list }}
+{{- if kindIs "map" .Values.extraArgs }}
+{{- range $key, $value := .Values.extraArgs }}
+{{- if kindIs "invalid" $value }}
+{{- $out = append $out (printf "--%s" $key) }}
+{{- else if kindIs "slice" $value }}
+{{- range $value }}
+{{- $out = append $out (printf "--%s=%s" $key (tpl (toString .) $)) }}
+{{- end }}
+{{- else if kindIs "bool" $value }}
+{{- $out = append $out (ternary (printf "--%s" $key) (printf "--%s=false" $key) $value) }}
+{{- else }}
+{{- $out = append $out (printf "--%s=%s" $key (tpl (toString $value) $)) }}
+{{- end }}
+{{- end }}
+{{- else }}
+{{- range .Values.extraArgs }}
+{{- $out = append $out (tpl . $) }}
+{{- end }}
+{{- end }}
+{{- toJson $out }}
+{{- end }}
+
+{{/*
+affinity as YAML, where a pod (anti-)affinity term without a labelSelector gets
+the pod's selector labels, as external-dns's chart does: a term without one
+matches no pod, which is never what "keep replicas apart" meant.
+*/}}
+{{- define "zonekeeper.affinity" -}}
+{{- $sel := dict "matchLabels" (include "zonekeeper.selectorLabels" . | fromYaml) }}
+{{- $a := deepCopy .Values.affinity }}
+{{- range $kind := list "podAffinity" "podAntiAffinity" }}
+{{- with index $a $kind }}
+{{- range .preferredDuringSchedulingIgnoredDuringExecution }}
+{{- if and .podAffinityTerm (not .podAffinityTerm.labelSelector) }}
+{{- $_ := set .podAffinityTerm "labelSelector" $sel }}
+{{- end }}
+{{- end }}
+{{- range .requiredDuringSchedulingIgnoredDuringExecution }}
+{{- if not .labelSelector }}
+{{- $_ := set . "labelSelector" $sel }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- end }}
+{{- toYaml $a }}
+{{- end }}
+
+{{/* topologySpreadConstraints as YAML, each without a labelSelector given the pod's, as in external-dns's chart. */}}
+{{- define "zonekeeper.topologySpreadConstraints" -}}
+{{- $sel := dict "matchLabels" (include "zonekeeper.selectorLabels" . | fromYaml) }}
+{{- $out := list }}
+{{- range .Values.topologySpreadConstraints }}
+{{- $c := deepCopy . }}
+{{- if not (hasKey $c "labelSelector") }}
+{{- $_ := set $c "labelSelector" $sel }}
+{{- end }}
+{{- $out = append $out $c }}
+{{- end }}
+{{- toYaml $out }}
 {{- end }}
 
 {{/*
@@ -73,6 +161,35 @@ broadcaster creates them, and patches a repeated one's series. */}}
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
   verbs: ["create", "patch"]
+{{- with .Values.rbac.additionalPermissions }}
+{{ toYaml . }}
+{{- end }}
+{{- end }}
+
+{{/*
+"true" when the provider is configured the way external-dns's chart does it,
+through extraArgs and env alone: provider rfc2136, inmemory or cloudflare, the
+chart's own rfc2136.host, inmemory.zones or cloudflare.credentials.secretName
+empty, and the provider's flags (--rfc2136-…, --inmemory-…, --cloudflare-…) in
+extraArgs or its variables (EXTERNAL_DNS_RFC2136_…, CF_API_…) in env. The chart
+then renders none of that provider's flags, environment or mounts of its own:
+its defaults would otherwise sit beside the user's (a TSIG secret file that is
+not mounted, say).
+*/}}
+{{- define "zonekeeper.providerInArgs" -}}
+{{- $p := include "zonekeeper.provider" . }}
+{{- $own := dict "rfc2136" .Values.rfc2136.host "inmemory" .Values.inmemory.zones "cloudflare" .Values.cloudflare.credentials.secretName }}
+{{- $envPrefix := dict "rfc2136" "EXTERNAL_DNS_RFC2136_" "inmemory" "EXTERNAL_DNS_INMEMORY_" "cloudflare" "CF_API_" }}
+{{- if and (hasKey $own $p) (not (get $own $p)) }}
+{{- $found := false }}
+{{- range include "zonekeeper.extraArgs" . | fromJsonArray }}
+{{- if hasPrefix (printf "--%s-" $p) . }}{{ $found = true }}{{ end }}
+{{- end }}
+{{- range .Values.env }}
+{{- if hasPrefix (get $envPrefix $p) .name }}{{ $found = true }}{{ end }}
+{{- end }}
+{{- if $found }}true{{ end }}
+{{- end }}
 {{- end }}
 
 {{/* Checks across values that the schema cannot express. */}}
@@ -80,13 +197,22 @@ broadcaster creates them, and patches a repeated one's series. */}}
 {{- if and (gt (int .Values.replicaCount) 1) (not .Values.leaderElection.enabled) }}
 {{- fail "replicaCount above 1 needs leaderElection.enabled: true, or every replica writes the same records" }}
 {{- end }}
+{{- if has .Values.registry (list "aws-sd" "crd" "dynamodb") }}
+{{- fail (printf "registry %s (external-dns's) is not in zonekeeper: use registry txt, whose ownership records zonekeeper reads and writes as external-dns does, or noop" .Values.registry) }}
+{{- end }}
+{{- if and .Values.secretConfiguration.enabled (not .Values.secretConfiguration.mountPath) }}
+{{- fail "secretConfiguration.enabled needs secretConfiguration.mountPath: where the Secret is mounted in zonekeeper's container" }}
+{{- end }}
 {{- if and .Values.txtPrefix .Values.txtSuffix }}
 {{- fail "txtPrefix and txtSuffix exclude each other: set one" }}
 {{- end }}
 {{- if and .Values.txtEncryption.enabled (not .Values.txtEncryption.secretName) }}
 {{- fail "txtEncryption.enabled needs txtEncryption.secretName: the AES key comes from an existing Secret only" }}
 {{- end }}
-{{- $p := include "zonekeeper.provider" . }}
+{{- $p := include "zonekeeper.servedProvider" . }}
+{{- if include "zonekeeper.providerInArgs" . }}
+{{- $p = "" }}
+{{- end }}
 {{- if and (eq $p "cloudflare") (not .Values.cloudflare.credentials.secretName) }}
 {{- fail "provider cloudflare needs cloudflare.credentials.secretName: an existing Secret with the API token" }}
 {{- end }}
@@ -116,7 +242,10 @@ variables where the daemon accepts both: a file's value never shows in the
 Deployment or in the process's environment dump.
 */}}
 {{- define "zonekeeper.secretMount" -}}
-{{- $p := include "zonekeeper.provider" . }}
+{{- $p := include "zonekeeper.servedProvider" . }}
+{{- if include "zonekeeper.providerInArgs" . }}
+{{- $p = "" }}
+{{- end }}
 {{- if and (eq $p "route53") .Values.aws.credentials.secretName (eq .Values.aws.credentials.mode "file") }}
 path: /etc/zonekeeper/aws
 secretName: {{ .Values.aws.credentials.secretName }}
