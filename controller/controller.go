@@ -1,6 +1,7 @@
 // Package controller runs zonekeeper's reconcile: desired records from the sources,
 // current records from the provider, ownership from the registry, the plan, the safety
-// checks, and the apply.
+// checks, and the apply. An event-driven reconcile of a settled zone plans only the
+// names whose desired records changed (incremental.go; docs/performance.md).
 package controller
 
 import (
@@ -44,6 +45,10 @@ type Config struct {
 	Budget DeletionBudget
 	// Events says which Events each reconcile reports to Controller.Events.
 	Events EventConfig
+	// Verify says whether applied changes are verified to be served.
+	Verify VerifyConfig
+	// DomainPolicy says which namespaces may publish which names (controller/policy.go).
+	DomainPolicy DomainPolicy
 }
 
 // DeletionBudget bounds how many records one reconcile may delete in one zone. A source
@@ -114,6 +119,9 @@ type Controller struct {
 	refused refusals
 	// pending are the deletions over the budget waiting for confirmation.
 	pending pendingDeletions
+	// caches are, by zone ID, what RunChanged reuses of a settled zone's last read
+	// (controller/incremental.go).
+	caches map[string]*zoneCache
 	// clock is time.Now unless a test sets it.
 	clock func() time.Time
 }
@@ -161,8 +169,16 @@ type ZoneReport struct {
 	// Owned counts the zone's records that are ours (ownership records not counted),
 	// as read before the changes; 0 when the zone could not be read.
 	Owned int
+	// RecordTypes counts the zone's records (ownership records not counted) by record
+	// type, as read before the changes; Verified counts, by record type, the endpoints
+	// wanted in the zone whose name and type it already held. Both nil when the zone
+	// could not be read.
+	RecordTypes, Verified map[string]int
 	// Applied are the changes the provider applied.
 	Applied []provider.Change
+	// Propagation says whether Applied are served, when Config.Verify is on; nil
+	// otherwise, and when nothing was applied.
+	Propagation *Propagation
 	// Failed are changes the provider refused, or that were set aside after earlier
 	// refusals (see RefusalBackoffMax).
 	Failed []provider.ChangeError
@@ -176,6 +192,13 @@ type ZoneReport struct {
 	// changed since its last reconcile, which left nothing undone. Owned and Conflicts
 	// are then those of that reconcile.
 	Skipped bool
+	// Incremental is set when RunChanged planned only the names whose desired records
+	// changed, against its cache of the zone (controller/incremental.go). Owned,
+	// RecordTypes and Verified are then those of the last full read.
+	Incremental bool
+
+	// read is what a full reconcile read of the zone, for its cache; nil otherwise.
+	read *zoneRead
 }
 
 // Withheld is a planned deletion that was not carried out.
@@ -302,6 +325,11 @@ func (c *Controller) RunOnce(ctx context.Context) (*Report, error) {
 // to the zone by someone else; RunOnce, which the daemon runs every resync interval,
 // reads every zone and corrects such a change at the latest then — as a full reconcile
 // on every event would only do sooner if the event happened to come.
+//
+// A zone it does reconcile, whose last reconcile left it settled, is planned only at the
+// names whose desired records changed, against the records its last full read found
+// there (reconcileNames), unless that plan cannot be proven to be the full one's; the
+// same reasoning applies to the names not planned.
 func (c *Controller) RunChanged(ctx context.Context) (*Report, error) {
 	return c.run(ctx, true)
 }
@@ -312,6 +340,9 @@ func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error)
 		for _, e := range ReportEvents(rep, c.Config.Events) {
 			c.Events.Event(e.Ref, e.Type, e.Reason, e.Message)
 		}
+	}
+	if err == nil {
+		c.acknowledge(ctx, rep)
 	}
 	return rep, err
 }
@@ -330,6 +361,8 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 		rep.Problems = append(rep.Problems, res.Problems...)
 	}
 	desired = c.withMinTTL(desired)
+	desired, refused := c.enforcePolicy(desired)
+	rep.Problems = append(rep.Problems, refused...)
 	desired, adjustProblems := c.Provider.AdjustEndpoints(desired)
 	rep.Problems = append(rep.Problems, adjustProblems...)
 	rep.Desired = desired
@@ -359,6 +392,7 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 	if c.Config.KeepRecordsOfExistingObjects {
 		guard.awaiting = namesAwaitingTargets(rep.Problems)
 	}
+	guard.refusedByPolicy = namesRefusedByPolicy(rep.Problems)
 	logProblems(c.Logger, rep.Problems)
 	for _, z := range zones {
 		if ctx.Err() != nil {
@@ -368,13 +402,22 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 		fingerprint := desiredFingerprint(byZone[z.Name])
 		if last, ok := c.settled[z.ID]; ok && last.desired == fingerprint && len(rep.SourceErrors) == 0 &&
 			(onlyChanged || c.provenUnchanged(providerCtx, z)) {
-			rep.Zones = append(rep.Zones, ZoneReport{Zone: z, Owned: last.report.Owned, Conflicts: last.report.Conflicts, Skipped: true})
+			rep.Zones = append(rep.Zones, ZoneReport{Zone: z, Owned: last.report.Owned, Conflicts: last.report.Conflicts,
+				RecordTypes: last.report.RecordTypes, Verified: last.report.Verified, Skipped: true})
 			continue
 		}
-		zr := c.reconcileZone(providerCtx, z, byZone[z.Name], guard, exists)
+		zr, incremental := ZoneReport{}, false
+		if onlyChanged && len(rep.SourceErrors) == 0 {
+			zr, incremental = c.reconcileNames(providerCtx, z, byZone[z.Name], guard)
+		}
+		if !incremental {
+			zr = c.reconcileZone(providerCtx, z, byZone[z.Name], guard, exists)
+		}
 		c.logZone(zr)
+		c.verifyServed(ctx, &zr)
 		rep.Zones = append(rep.Zones, zr)
 		c.remember(zr, fingerprint, len(rep.SourceErrors) == 0)
+		c.keepCache(zr, byZone[z.Name], incremental)
 	}
 	return rep, nil
 }
@@ -414,45 +457,50 @@ func (c *Controller) remember(zr ZoneReport, desired uint64, sourcesRead bool) {
 // objects in no fixed order.
 func desiredFingerprint(desired []*endpoint.Endpoint) uint64 {
 	sums := make([]uint64, len(desired))
-	var buf []byte
 	for i, e := range desired {
-		// Each field ends in a 0 byte and each list in a 1 byte, which no name, target
-		// or label holds, so that different endpoints never write the same bytes.
-		buf = buf[:0]
-		field := func(s string) { buf = append(append(buf, s...), 0) }
-		field(e.DNSName)
-		field(e.RecordType)
-		field(e.SetIdentifier)
-		buf = append(strconv.AppendInt(buf, int64(e.RecordTTL), 10), 0)
-		for _, t := range e.Targets {
-			field(t)
-		}
-		buf = append(buf, 1)
-		for _, p := range e.ProviderSpecific {
-			field(p.Name)
-			field(p.Value)
-		}
-		buf = append(buf, 1)
-		for _, r := range e.Refs {
-			field(r.Kind)
-			field(r.Namespace)
-			field(r.Name)
-			field(r.Source)
-		}
-		buf = append(buf, 1)
-		for _, k := range slices.Sorted(maps.Keys(e.Labels)) {
-			field(k)
-			field(e.Labels[k])
-		}
-		h := fnv.New64a()
-		h.Write(buf)
-		sums[i] = h.Sum64()
+		sums[i] = endpointSum(e)
 	}
 	slices.Sort(sums)
 	h := fnv.New64a()
 	for _, s := range sums {
 		h.Write(binary.LittleEndian.AppendUint64(nil, s))
 	}
+	return h.Sum64()
+}
+
+// endpointSum is the hash of what the planner or the registry reads of one desired
+// endpoint (see desiredFingerprint).
+func endpointSum(e *endpoint.Endpoint) uint64 {
+	// Each field ends in a 0 byte and each list in a 1 byte, which no name, target
+	// or label holds, so that different endpoints never write the same bytes.
+	var buf []byte
+	field := func(s string) { buf = append(append(buf, s...), 0) }
+	field(e.DNSName)
+	field(e.RecordType)
+	field(e.SetIdentifier)
+	buf = append(strconv.AppendInt(buf, int64(e.RecordTTL), 10), 0)
+	for _, t := range e.Targets {
+		field(t)
+	}
+	buf = append(buf, 1)
+	for _, p := range e.ProviderSpecific {
+		field(p.Name)
+		field(p.Value)
+	}
+	buf = append(buf, 1)
+	for _, r := range e.Refs {
+		field(r.Kind)
+		field(r.Namespace)
+		field(r.Name)
+		field(r.Source)
+	}
+	buf = append(buf, 1)
+	for _, k := range slices.Sorted(maps.Keys(e.Labels)) {
+		field(k)
+		field(e.Labels[k])
+	}
+	h := fnv.New64a()
+	h.Write(buf)
 	return h.Sum64()
 }
 
@@ -552,6 +600,9 @@ type deletionGuard struct {
 	protected map[string]bool
 	// awaiting are the names existing objects ask for without an address.
 	awaiting map[objectName]bool
+	// refusedByPolicy are the names existing objects ask for that the domain policy
+	// refuses.
+	refusedByPolicy map[objectName]bool
 }
 
 // existingObjects lists the objects the sources saw, by ObjectRef.String: those asking
@@ -575,6 +626,7 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	if err != nil {
 		zr.Err = fmt.Errorf("reading records: %w", err)
 		c.pending.forgetZone(z.ID) // unseen, the deletions' wait is broken
+		c.pending.forgetZone(policyZoneKey(z.ID))
 		return zr
 	}
 	var owned registry.Zone
@@ -584,7 +636,9 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 		owned = c.Registry.Load(z, records)
 	}
 	current := owned.Records()
+	zr.read = &zoneRead{records: records, owned: owned, current: current}
 	zr.Owned = countOwned(current, c.Registry.OwnerID())
+	zr.RecordTypes, zr.Verified = countByType(current, desired)
 	res := plan.Calculate(plan.Input{
 		Desired:      desired,
 		Current:      current,
@@ -596,6 +650,9 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	zr.Problems = res.Problems
 	zr.Conflicts = conflicts(res.Problems)
 	res.Changes.Delete, zr.Withheld = guard.withhold(res.Changes.Delete)
+	var policyConfirmed []*endpoint.Endpoint
+	zr.Withheld, policyConfirmed = c.confirmPolicyDeletions(z.ID, zr.Withheld, guard.fullRead)
+	res.Changes.Delete = append(res.Changes.Delete, policyConfirmed...)
 	if why := c.Config.Budget.exceeded(len(res.Changes.Delete), zr.Owned); why != "" {
 		var budgetWithheld []Withheld
 		zr.Confirmed, budgetWithheld = c.overBudget(z.ID, res.Changes.Delete, why, guard.fullRead)
@@ -613,8 +670,16 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	changes, problems = enforceZoneRules(z.Name, records, changes)
 	zr.Changes = changes
 	zr.Problems = append(zr.Problems, problems...)
+	c.apply(ctx, &zr)
+	return zr
+}
+
+// apply carries out zr.Changes, unless this is a dry run, and records in zr what became
+// of them.
+func (c *Controller) apply(ctx context.Context, zr *ZoneReport) {
+	z, changes := zr.Zone, zr.Changes
 	if c.Config.DryRun || len(changes) == 0 {
-		return zr
+		return
 	}
 	if c.refused == nil {
 		c.refused = refusals{}
@@ -622,7 +687,7 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	ready, setAside := c.refused.setAside(z, changes, c.now())
 	zr.Failed = setAside
 	if len(ready) == 0 {
-		return zr
+		return
 	}
 	outcome := provider.OutcomeOf(ready, c.Provider.Apply(ctx, z, ready))
 	zr.Applied, zr.Unknown, zr.NotAttempted = outcome.Applied, outcome.Unknown, outcome.NotAttempted
@@ -632,7 +697,6 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 		// next reconcile plans it again from what the zone then holds.
 		zr.Err = fmt.Errorf("applying changes: %w", outcome.Stopped)
 	}
-	return zr
 }
 
 // now is the controller's clock.
@@ -659,6 +723,9 @@ func (g deletionGuard) withhold(deletes []*endpoint.Endpoint) (keep []*endpoint.
 		case g.awaiting[objectName{object, d.DNSName}]:
 			withheld = append(withheld, Withheld{Record: d, Cause: CauseNoTargets,
 				Reason: "its object " + object + " still asks for the name but has no address for it"})
+		case g.refusedByPolicy[objectName{object, d.DNSName}]:
+			// Its Reason is completed by confirmPolicyDeletions, which decides its wait.
+			withheld = append(withheld, Withheld{Record: d, Cause: CausePolicy, Reason: policyWithheld})
 		default:
 			keep = append(keep, d)
 		}
@@ -707,6 +774,25 @@ func countOwned(current []*endpoint.Endpoint, ownerID string) int {
 		}
 	}
 	return n
+}
+
+// countByType counts current's records by type, and the endpoints of desired whose name
+// and type current holds, by type (external-dns's "verified" records).
+func countByType(current, desired []*endpoint.Endpoint) (records, verified map[string]int) {
+	type nameType struct{ name, recordType string }
+	held := make(map[nameType]bool, len(current))
+	records = map[string]int{}
+	for _, r := range current {
+		records[r.RecordType]++
+		held[nameType{r.DNSName, r.RecordType}] = true
+	}
+	verified = map[string]int{}
+	for _, e := range desired {
+		if held[nameType{e.DNSName, e.RecordType}] {
+			verified[e.RecordType]++
+		}
+	}
+	return records, verified
 }
 
 // conflicts names the records on which the planner reported an object losing to another

@@ -121,46 +121,90 @@ const MaxEventMessage = 1024
 //     Problems, by the error's type.
 //   - NoAddress, NoManagedZone, InvalidInput: the sources' and the zone assignment's
 //     Problems.
+//   - NameNotAllowed: the domain policy's Problems (PolicyError).
 func ReportEvents(rep *Report, cfg EventConfig) []Event {
 	if rep == nil || rep.DryRun || !cfg.Enabled() {
 		return nil
 	}
 	var b eventBuilder
-	for _, p := range rep.Problems {
-		b.add(p.Ref, sourceProblemReason(p), problemMessage(p))
+	for _, n := range ObjectNotes(rep) {
+		b.add(n.Ref, n.Reason, n.Message)
 	}
-	for _, z := range rep.Zones {
-		for _, p := range z.Problems {
-			b.add(p.Ref, zoneProblemReason(p.Err), problemMessage(p))
+	return b.events(cfg)
+}
+
+// Note is one thing a reconcile has to tell one object: a reason of the Events above
+// and one message of it, before ReportEvents joins the messages of an object and
+// reason into one Event. zonekeeper explain shows the notes of one object in full.
+type Note struct {
+	Ref    endpoint.ObjectRef
+	Reason string
+	// Message is the message as an Event carries it.
+	Message string
+	// Problem is the Problem the note was made of, for the reasons made of Problems;
+	// Withheld, Failed and Change are set for the notes made of them. At most one is set.
+	Problem  *endpoint.Problem
+	Withheld *Withheld
+	Failed   *provider.ChangeError
+	Change   *provider.Change
+}
+
+// Type is the Event type of the note's reason.
+func (n Note) Type() EventType { return reasonType(n.Reason) }
+
+// ObjectNotes maps rep to the notes of its objects, in the order of rep: the sources'
+// Problems, then per zone its Problems, Withheld, Failed and Applied (see ReportEvents
+// for what each reason is made of). Unlike ReportEvents it reports on dry runs too (a
+// dry run has nothing Applied or Failed) and on Problems of no object (Ref without a
+// Kind), and it neither filters by reason nor joins messages.
+func ObjectNotes(rep *Report) []Note {
+	if rep == nil {
+		return nil
+	}
+	var out []Note
+	for i := range rep.Problems {
+		p := &rep.Problems[i]
+		out = append(out, Note{Ref: p.Ref, Reason: sourceProblemReason(*p), Message: problemMessage(*p), Problem: p})
+	}
+	for zi := range rep.Zones {
+		z := &rep.Zones[zi]
+		for i := range z.Problems {
+			p := &z.Problems[i]
+			out = append(out, Note{Ref: p.Ref, Reason: zoneProblemReason(p.Err), Message: problemMessage(*p), Problem: p})
 		}
-		for _, w := range z.Withheld {
+		for i := range z.Withheld {
+			w := &z.Withheld[i]
 			msg := "deletion of " + recordText(w.Record) + " withheld: " + w.Reason
 			if w.Pending != nil && !w.Pending.ConfirmAt.IsZero() {
 				msg += fmt.Sprintf("; it is carried out once confirmed, from %s", w.Pending.ConfirmAt.UTC().Format("2006-01-02T15:04:05Z"))
 			}
 			for _, ref := range changeRefs(w.Record) {
-				b.add(ref, ReasonDeletionWithheld, msg)
+				out = append(out, Note{Ref: ref, Reason: ReasonDeletionWithheld, Message: msg, Withheld: w})
 			}
 		}
-		for _, f := range z.Failed {
+		for i := range z.Failed {
+			f := &z.Failed[i]
 			main := f.Change.Main()
 			for _, ref := range changeRefs(main.Endpoint()) {
-				b.add(ref, ReasonRecordError, fmt.Sprintf("%s of %s refused by the provider: %v", main.Op, recordText(main.Endpoint()), f.Err))
+				out = append(out, Note{Ref: ref, Reason: ReasonRecordError, Failed: f,
+					Message: fmt.Sprintf("%s of %s refused by the provider: %v", main.Op, recordText(main.Endpoint()), f.Err)})
 			}
 		}
-		for _, c := range z.Applied {
+		for i := range z.Applied {
+			c := &z.Applied[i]
 			main := c.Main()
 			e := main.Endpoint()
-			reason, msg := ReasonRecordReady, recordText(e)+" published"
-			if main.Op == provider.OpDelete {
-				reason, msg = ReasonRecordDeleted, recordText(e)+" deleted"
+			deleted := main.Op == provider.OpDelete
+			reason, msg := ReasonRecordReady, recordText(e)+" published"+servedText(z, i, deleted)
+			if deleted {
+				reason, msg = ReasonRecordDeleted, recordText(e)+" deleted"+servedText(z, i, deleted)
 			}
 			for _, ref := range changeRefs(e) {
-				b.add(ref, reason, msg)
+				out = append(out, Note{Ref: ref, Reason: reason, Message: msg, Change: c})
 			}
 		}
 	}
-	return b.events(cfg)
+	return out
 }
 
 // errNoZone is the Err of the Problem an object gets for a name no managed zone holds.
@@ -173,6 +217,8 @@ func sourceProblemReason(p endpoint.Problem) string {
 		return ReasonNoZone
 	case errors.Is(p.Err, source.ErrNoTargets):
 		return ReasonNoAddress
+	case errors.As(p.Err, new(*PolicyError)):
+		return ReasonNameNotAllowed
 	}
 	return ReasonInvalidInput
 }

@@ -68,7 +68,7 @@ func TestReconcileEvents(t *testing.T) {
 	runOnce(t, c)
 	want := []string{
 		`Normal RecordReady service/ns/a: CNAME shared.example.com → a.example.net published`,
-		`Warning RecordConflict service/ns/b: shared.example.com: CNAME record: target b.example.net conflicts with service/ns/a, which wants a.example.net and is kept because it sorts first`,
+		`Warning RecordConflict service/ns/b: shared.example.com: CNAME record: target b.example.net conflicts with service/ns/a, which wants a.example.net and is kept because it has the smallest target list (external-dns's choice; objects of different kinds or TTLs are not merged)`,
 		`Warning InvalidInput service/ns/bad: annotation external-dns.alpha.kubernetes.io/hostname: invalid name "a..b"`,
 		`Warning CNAMEAndOtherData service/ns/cname: mx.example.com CNAME not written: mx.example.com holds MX, and a CNAME cannot stand beside other data (RFC 1034 3.6.2)`,
 		`Warning RecordNotOwned service/ns/foreign: foreign.example.com: A record exists and is owned by other`,

@@ -1,0 +1,95 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"testing"
+
+	"github.com/zonekeeper/zonekeeper/plan"
+	"github.com/zonekeeper/zonekeeper/provider/inmemory"
+	"github.com/zonekeeper/zonekeeper/registry"
+	"github.com/zonekeeper/zonekeeper/source"
+	networkingv1 "k8s.io/api/networking/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
+)
+
+// eventIngress is the i-th Ingress of the event benchmark, asking for ing-i.benchZone at
+// target.
+func eventIngress(i int, target string) *networkingv1.Ingress {
+	return &networkingv1.Ingress{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: fmt.Sprintf("ev-%d", i),
+			Annotations: map[string]string{source.AnnotationPrefix + "target": target}},
+		Spec: networkingv1.IngressSpec{Rules: []networkingv1.IngressRule{{Host: fmt.Sprintf("ing-%d.%s", i, benchZone)}}},
+	}
+}
+
+// benchmarkEvent measures the daemon's event path with n Ingresses in one zone: one
+// Ingress's target changes, the informer delivers the update, and RunChanged publishes
+// it. Setup (informer sync, the full reconcile creating every record) is not timed;
+// each op is one update and the reconcile it triggers.
+func benchmarkEvent(b *testing.B, n int) {
+	objs := make([]k8sruntime.Object, n)
+	for i := range n {
+		objs[i] = eventIngress(i, "192.0.2.1")
+	}
+	client := fake.NewClientset(objs...)
+	changed := make(chan struct{}, 1)
+	opts, err := source.Config{}.Compile()
+	if err != nil {
+		b.Fatal(err)
+	}
+	kube := source.NewKube(client, opts, source.KubeConfig{OnChange: func() {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}})
+	ctx, cancel := context.WithCancel(b.Context())
+	defer cancel()
+	if err := kube.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
+	if err := kube.WaitForSync(ctx); err != nil {
+		b.Fatal(err)
+	}
+	reg, err := registry.NewTXT(registry.TXTConfig{OwnerID: "bench"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := &Controller{Sources: []source.Source{kube}, Registry: reg, Provider: inmemory.New(benchZone),
+		Config: Config{Policy: plan.PolicySync}}
+	rep, err := c.RunOnce(ctx)
+	if err != nil || rep.Err() != nil {
+		b.Fatal(err, rep.Err())
+	}
+	ings := client.NetworkingV1().Ingresses("ns")
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		select {
+		case <-changed:
+		default:
+		}
+		ing := eventIngress(i%n, fmt.Sprintf("192.0.2.%d", 2+i%200))
+		// The fake clientset keeps no resourceVersion, and the source ignores an update
+		// that does not move it.
+		ing.ResourceVersion = strconv.Itoa(i + 1)
+		if _, err := ings.Update(ctx, ing, metav1.UpdateOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		<-changed
+		rep, err := c.RunChanged(ctx)
+		if err != nil || rep.Err() != nil {
+			b.Fatal(err, rep.Err())
+		}
+		if create, update, del := rep.ChangeCount(); create+update+del == 0 {
+			b.Fatalf("op %d: the update of ev-%d planned no change", i, i%n)
+		}
+	}
+}
+
+func BenchmarkEvent10k(b *testing.B)  { benchmarkEvent(b, 10_000) }
+func BenchmarkEvent100k(b *testing.B) { benchmarkEvent(b, 100_000) }
