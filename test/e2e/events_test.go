@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -22,6 +23,7 @@ import (
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/provider"
 	"github.com/zonekeeper/zonekeeper/provider/zonefile"
+	"github.com/zonekeeper/zonekeeper/test/dnsserver"
 	"github.com/zonekeeper/zonekeeper/test/internal/child"
 	"github.com/zonekeeper/zonekeeper/test/internal/parallel"
 )
@@ -260,6 +262,30 @@ func TestEvents(t *testing.T) {
 		}
 	}
 	t.Logf("%d Events in the namespace, %d reconciles", len(before), int(d.reconciles(t)))
+}
+
+// TestRecordErrorFromBIND9 makes a real server refuse a change: BIND9's update policy
+// keeps one name from zonekeeper's key. The object behind it gets a RecordError Event with
+// BIND's answer, and the other object's record, written in the same reconcile, is served.
+func TestRecordErrorFromBIND9(t *testing.T) {
+	t.Parallel()
+	c := suite.cluster
+	ns := c.Namespace(t)
+	blocked, open := "blocked."+zone, "open."+zone
+	srv := dnsserver.StartT(t, dnsserver.BIND9, dnsserver.Config{Zones: []string{zone}, DenyUpdates: []string{blocked}})
+	d := startDaemon(t, c.Kubeconfig, ns, t.TempDir(), append(rfc2136Flags(t, srv), "--events-emit=RecordError", "--events-emit=RecordReady")...)
+	d.waitReady(t, convergeTimeout)
+	refused := createIngress(t, c.Client, newIngress(ns, "refused", []string{blocked}, nil), "192.0.2.1")
+	served := createIngress(t, c.Client, newIngress(ns, "served", []string{open}, nil), "192.0.2.2")
+	waitEvent(t, d, c.Client, ns, wantEvent{"Ingress", refused.Name, "RecordError", "Warning",
+		"A " + blocked + " → 192.0.2.1 refused by the provider", refused.UID})
+	waitEvent(t, d, c.Client, ns, wantEvent{"Ingress", served.Name, "RecordReady", "Normal", "A " + open + " → 192.0.2.2 published", served.UID})
+	if got, err := lookup(srv.Addr, open, dns.TypeA); err != nil || !slices.Equal(got, []string{"192.0.2.2"}) {
+		t.Errorf("%s answers %q, %v; want 192.0.2.2", open, got, err)
+	}
+	if got, err := lookup(srv.Addr, blocked, dns.TypeA); err != nil || len(got) > 0 {
+		t.Errorf("%s answers %q, %v; want nothing", blocked, got, err)
+	}
 }
 
 // TestEventsOneShot: run --once against a cluster writes Events; plan and a dry run
