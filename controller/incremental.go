@@ -109,6 +109,12 @@ func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desire
 	if _, settled := c.settled[z.ID]; !settled {
 		return ZoneReport{}, false
 	}
+	// Deletions that wait (a deletion budget's confirmation, a policy's, any withheld
+	// one) are decided over successive full reconciles, which the wait counts: a zone
+	// with any is reconciled whole until none is left.
+	if len(c.pending.zones[z.ID]) > 0 || len(c.pending.zones[policyZoneKey(z.ID)]) > 0 || len(c.settled[z.ID].report.Withheld) > 0 {
+		return ZoneReport{}, false
+	}
 	sums := nameSums(desired)
 	touched := map[string]bool{}
 	for name, sum := range sums {
