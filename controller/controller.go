@@ -399,7 +399,10 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 			rep.Interrupted = true
 			break
 		}
-		fingerprint := desiredFingerprint(byZone[z.Name])
+		// Hashed once here, the desired endpoints serve the fingerprint, the names an
+		// event changed and the cache the reconcile leaves.
+		sums := nameSums(byZone[z.Name])
+		fingerprint := fingerprintOf(sums)
 		if last, ok := c.settled[z.ID]; ok && last.desired == fingerprint && len(rep.SourceErrors) == 0 &&
 			(onlyChanged || c.provenUnchanged(providerCtx, z)) {
 			rep.Zones = append(rep.Zones, ZoneReport{Zone: z, Owned: last.report.Owned, Conflicts: last.report.Conflicts,
@@ -408,7 +411,7 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 		}
 		zr, incremental := ZoneReport{}, false
 		if onlyChanged && len(rep.SourceErrors) == 0 {
-			zr, incremental = c.reconcileNames(providerCtx, z, byZone[z.Name], guard)
+			zr, incremental = c.reconcileNames(providerCtx, z, byZone[z.Name], sums, guard)
 		}
 		if !incremental {
 			zr = c.reconcileZone(providerCtx, z, byZone[z.Name], guard, exists)
@@ -417,7 +420,7 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 		c.verifyServed(ctx, &zr)
 		rep.Zones = append(rep.Zones, zr)
 		c.remember(zr, fingerprint, len(rep.SourceErrors) == 0)
-		c.keepCache(zr, byZone[z.Name], incremental)
+		c.keepCache(zr, sums, incremental)
 	}
 	return rep, nil
 }
@@ -456,13 +459,16 @@ func (c *Controller) remember(zr ZoneReport, desired uint64, sourcesRead bool) {
 // the objects asking. The order of the endpoints does not matter, since sources list
 // objects in no fixed order.
 func desiredFingerprint(desired []*endpoint.Endpoint) uint64 {
-	sums := make([]uint64, len(desired))
-	for i, e := range desired {
-		sums[i] = endpointSum(e)
-	}
-	slices.Sort(sums)
+	return fingerprintOf(nameSums(desired))
+}
+
+// fingerprintOf is desiredFingerprint of the desired endpoints whose nameSums are sums.
+// Each name's sum covers its name (endpointSum hashes it), so the sorted sums alone
+// tell the zones' desired records apart.
+func fingerprintOf(sums map[string]uint64) uint64 {
+	values := slices.Sorted(maps.Values(sums))
 	h := fnv.New64a()
-	for _, s := range sums {
+	for _, s := range values {
 		h.Write(binary.LittleEndian.AppendUint64(nil, s))
 	}
 	return h.Sum64()

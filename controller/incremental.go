@@ -55,11 +55,12 @@ func nameSums(desired []*endpoint.Endpoint) map[string]uint64 {
 	return out
 }
 
-// keepCache updates the cache of zr's zone after its reconcile: a full read of a zone
+// keepCache updates the cache of zr's zone after its reconcile against desired endpoints
+// whose nameSums are sums (kept, not copied): a full read of a zone
 // left settled starts a new one, an incremental reconcile that left it settled updates
 // it, and anything else drops it, so that only a settled zone is ever reconciled from
 // its cache.
-func (c *Controller) keepCache(zr ZoneReport, desired []*endpoint.Endpoint, incremental bool) {
+func (c *Controller) keepCache(zr ZoneReport, sums map[string]uint64, incremental bool) {
 	id := zr.Zone.ID
 	if _, settled := c.settled[id]; !settled || (!incremental && zr.read == nil) {
 		delete(c.caches, id)
@@ -74,7 +75,7 @@ func (c *Controller) keepCache(zr ZoneReport, desired []*endpoint.Endpoint, incr
 			dirty: map[string]bool{}, owned: zr.Owned, recordTypes: zr.RecordTypes, verified: zr.Verified}
 		c.caches[id] = zc
 	}
-	zc.wanted = nameSums(desired)
+	zc.wanted = sums
 	for _, ch := range zr.Changes {
 		for _, rc := range ch.Records {
 			for _, e := range []*endpoint.Endpoint{rc.Old, rc.New} {
@@ -94,14 +95,14 @@ func byName(eps []*endpoint.Endpoint) map[string][]*endpoint.Endpoint {
 	return out
 }
 
-// reconcileNames is reconcileZone for a settled zone with a cache, planning only the
-// names whose desired records changed against the cached current records of those
+// reconcileNames is reconcileZone for a settled zone with a cache (sums are
+// nameSums(desired)), planning only the names whose desired records changed against the cached current records of those
 // names. It reports false, having done nothing, whenever it cannot prove its plan is the
 // one a full read would make: too many names changed, the provider cannot prove the zone
 // unchanged (provider.ChangeDetector), a changed name or a planned write is dirty, a
 // deletion would be withheld or break the budget. The caller then reconciles the zone
 // whole.
-func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desired []*endpoint.Endpoint, guard deletionGuard) (ZoneReport, bool) {
+func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desired []*endpoint.Endpoint, sums map[string]uint64, guard deletionGuard) (ZoneReport, bool) {
 	zc := c.caches[z.ID]
 	if zc == nil || c.Config.DryRun {
 		return ZoneReport{}, false
@@ -115,7 +116,6 @@ func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desire
 	if len(c.pending.zones[z.ID]) > 0 || len(c.pending.zones[policyZoneKey(z.ID)]) > 0 || len(c.settled[z.ID].report.Withheld) > 0 {
 		return ZoneReport{}, false
 	}
-	sums := nameSums(desired)
 	touched := map[string]bool{}
 	for name, sum := range sums {
 		if last, ok := zc.wanted[name]; !ok || last != sum {
