@@ -373,13 +373,14 @@ func groupOwnership(rcs []provider.RecordChange) []provider.Change {
 			}
 		}
 	}
+	owned := indexOwned(rcs, isOwnership)
 	owners := map[int][]int{} // owned record change → its ownership record changes
 	paired := make([]bool, len(rcs))
 	for i, rc := range rcs {
 		if !isOwnership[i] {
 			continue
 		}
-		if j := ownedIndex(rc, rcs, isOwnership); j >= 0 {
+		if j := ownedIndex(rc, rcs, owned); j >= 0 {
 			owners[j] = append(owners[j], i)
 			paired[i] = true
 		}
@@ -412,29 +413,70 @@ func groupOwnership(rcs []provider.RecordChange) []provider.Change {
 	return out
 }
 
-// ownedIndex finds the record change that the ownership record change t owns (see
-// groupOwnership), or -1.
-func ownedIndex(t provider.RecordChange, rcs []provider.RecordChange, isOwnership []bool) int {
-	te := t.Endpoint()
-	tFirst, _, _ := strings.Cut(te.DNSName, ".")
-	found := -1
+// ownedKey is what an owned record change is looked up by: its operation, set
+// identifier, first label and the rest of its name.
+type ownedKey struct {
+	op                 provider.Op
+	setID, first, rest string
+}
+
+// indexOwned indexes the record changes of rcs that are not ownership records by
+// ownedKey, each list in the order of rcs, so that finding the owned record of each
+// ownership record costs the labels of its name rather than the request's size.
+func indexOwned(rcs []provider.RecordChange, isOwnership []bool) map[ownedKey][]int {
+	index := map[ownedKey][]int{}
 	for j, rc := range rcs {
+		if isOwnership[j] {
+			continue
+		}
 		e := rc.Endpoint()
-		if isOwnership[j] || rc.Op != t.Op || e.SetIdentifier != te.SetIdentifier || e == te {
-			continue
-		}
 		first, rest, _ := strings.Cut(e.DNSName, ".")
-		if e.DNSName != te.DNSName && (!strings.Contains(te.DNSName, first) || !strings.HasSuffix(te.DNSName, "."+rest) && rest != "") {
-			continue
-		}
-		if strings.HasPrefix(tFirst, strings.ToLower(e.RecordType)+"-") || strings.Contains(te.DNSName, "-"+strings.ToLower(e.RecordType)+".") {
-			return j
-		}
-		if found < 0 {
-			found = j
+		k := ownedKey{rc.Op, e.SetIdentifier, first, rest}
+		index[k] = append(index[k], j)
+	}
+	return index
+}
+
+// ownedIndex finds the record change that the ownership record change t owns (see
+// groupOwnership) among those indexOwned indexed, or -1. The owned record's first label
+// lies inside one label of t's name and the rest of its name ends t's name (or is
+// empty), so the candidates are the substrings of t's labels, each with every suffix of
+// t's name.
+func ownedIndex(t provider.RecordChange, rcs []provider.RecordChange, owned map[ownedKey][]int) int {
+	te := t.Endpoint()
+	labels := strings.Split(te.DNSName, ".")
+	rests := []string{""}
+	for i := 1; i < len(labels); i++ {
+		rests = append(rests, strings.Join(labels[i:], "."))
+	}
+	seen := map[int]bool{}
+	var candidates []int
+	for _, label := range labels {
+		for from := range len(label) {
+			for to := from + 1; to <= len(label); to++ {
+				for _, rest := range rests {
+					for _, j := range owned[ownedKey{t.Op, te.SetIdentifier, label[from:to], rest}] {
+						if !seen[j] {
+							seen[j] = true
+							candidates = append(candidates, j)
+						}
+					}
+				}
+			}
 		}
 	}
-	return found
+	slices.Sort(candidates)
+	tFirst := labels[0]
+	for _, j := range candidates {
+		recordType := strings.ToLower(rcs[j].Endpoint().RecordType)
+		if strings.HasPrefix(tFirst, recordType+"-") || strings.Contains(te.DNSName, "-"+recordType+".") {
+			return j
+		}
+	}
+	if len(candidates) == 0 {
+		return -1
+	}
+	return candidates[0]
 }
 
 // recordChanges turns external-dns's change lists into record changes: updateOld[i]
