@@ -248,16 +248,7 @@ func TestRBAC(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var args []string
-			for _, s := range tt.set {
-				args = append(args, "--set", s)
-			}
-			objs := Template(t, release, namespace, args...)
-			role := Find(objs, tt.kind, release+"-zonekeeper")
-			if role == nil {
-				t.Fatalf("no %s zk-zonekeeper rendered", tt.kind)
-			}
-			var rules []rbacv1.PolicyRule
+			objs, role := renderRole(t, tt.set, tt.kind, tt.rules)
 			if tt.kind == "Role" {
 				if role.GetNamespace() != namespace {
 					t.Errorf("Role in namespace %q, want %q", role.GetNamespace(), namespace)
@@ -265,14 +256,9 @@ func TestRBAC(t *testing.T) {
 				if o := Find(objs, "ClusterRole", ""); o != nil {
 					t.Errorf("namespaced release renders ClusterRole %s", o.GetName())
 				}
-				rules = Typed[rbacv1.Role](t, role).Rules
 				checkBinding(t, objs, "RoleBinding", role.GetName())
 			} else {
-				rules = Typed[rbacv1.ClusterRole](t, role).Rules
 				checkBinding(t, objs, "ClusterRoleBinding", role.GetName())
-			}
-			if got, want := flatten(rules), flatten(toPolicy(tt.rules)); !slices.Equal(got, want) {
-				t.Errorf("rules:\n got  %v\n want %v", got, want)
 			}
 			leaseRole := Find(objs, "Role", "-leader-election")
 			if !tt.lease {
@@ -397,4 +383,30 @@ func wantRefused(t *testing.T, set []string, want string) {
 	if !strings.Contains(err.Error(), want) {
 		t.Errorf("error does not say %q:\n%v", want, err)
 	}
+}
+
+// renderRole renders the chart with the --set values set, and checks that its kind
+// (Role or ClusterRole) named after the release grants exactly want. It returns the
+// rendered objects and that role.
+func renderRole(t *testing.T, set []string, kind string, want []rule) ([]*unstructured.Unstructured, *unstructured.Unstructured) {
+	t.Helper()
+	var args []string
+	for _, s := range set {
+		args = append(args, "--set", s)
+	}
+	objs := Template(t, release, namespace, args...)
+	role := Find(objs, kind, release+"-zonekeeper")
+	if role == nil {
+		t.Fatalf("no %s %s-zonekeeper rendered", kind, release)
+	}
+	var rules []rbacv1.PolicyRule
+	if kind == "Role" {
+		rules = Typed[rbacv1.Role](t, role).Rules
+	} else {
+		rules = Typed[rbacv1.ClusterRole](t, role).Rules
+	}
+	if got, want := flatten(rules), flatten(toPolicy(want)); !slices.Equal(got, want) {
+		t.Errorf("rules:\n got  %v\n want %v", got, want)
+	}
+	return objs, role
 }

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	authenticationv1 "k8s.io/api/authentication/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -61,24 +60,7 @@ func TestCRDRender(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var args []string
-			for _, s := range tt.set {
-				args = append(args, "--set", s)
-			}
-			objs := Template(t, release, namespace, args...)
-			role := Find(objs, tt.kind, release+"-zonekeeper")
-			if role == nil {
-				t.Fatalf("no %s rendered", tt.kind)
-			}
-			var rules []rbacv1.PolicyRule
-			if tt.kind == "Role" {
-				rules = Typed[rbacv1.Role](t, role).Rules
-			} else {
-				rules = Typed[rbacv1.ClusterRole](t, role).Rules
-			}
-			if got, want := flatten(rules), flatten(toPolicy(tt.rules)); !slices.Equal(got, want) {
-				t.Errorf("rules:\n got  %v\n want %v", got, want)
-			}
+			objs, _ := renderRole(t, tt.set, tt.kind, tt.rules)
 			wantArg := tt.kind == "Role" || slices.Contains(tt.rules, dnsEndpoints)
 			if got := slices.Contains(container(t, deployment(t, objs)).Args, "--source=crd"); got != wantArg {
 				t.Errorf("--source=crd among the Deployment's args: %t, want %t", got, wantArg)

@@ -4,8 +4,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	rbacv1 "k8s.io/api/rbac/v1"
 )
 
 var (
@@ -46,24 +44,7 @@ func TestGatewayRBACRender(t *testing.T) {
 			[]rule{pods, services, events, endpointSlices, ingresses, nodes}, []string{"service", "ingress"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			var args []string
-			for _, s := range tt.set {
-				args = append(args, "--set", s)
-			}
-			objs := Template(t, release, namespace, args...)
-			role := Find(objs, tt.kind, release+"-zonekeeper")
-			if role == nil {
-				t.Fatalf("no %s rendered", tt.kind)
-			}
-			var rules []rbacv1.PolicyRule
-			if tt.kind == "Role" {
-				rules = Typed[rbacv1.Role](t, role).Rules
-			} else {
-				rules = Typed[rbacv1.ClusterRole](t, role).Rules
-			}
-			if got, want := flatten(rules), flatten(toPolicy(tt.rules)); !slices.Equal(got, want) {
-				t.Errorf("rules:\n got  %v\n want %v", got, want)
-			}
+			objs, _ := renderRole(t, tt.set, tt.kind, tt.rules)
 			var got []string
 			for _, a := range container(t, deployment(t, objs)).Args {
 				if s, ok := strings.CutPrefix(a, "--source="); ok {
