@@ -54,23 +54,12 @@ type DNSEndpointSpec struct {
 	Endpoints []*DNSEndpointRecord `json:"endpoints,omitempty"`
 }
 
-// DNSEndpointRecord is one record set of a DNSEndpoint.
-type DNSEndpointRecord struct {
-	DNSName       string   `json:"dnsName,omitempty"`
-	Targets       []string `json:"targets,omitempty"`
-	RecordType    string   `json:"recordType,omitempty"`
-	SetIdentifier string   `json:"setIdentifier,omitempty"`
-	RecordTTL     int64    `json:"recordTTL,omitempty"`
-	// Labels are accepted as the CRD allows them, and not read (DNSEndpointEndpoints).
-	Labels           map[string]string     `json:"labels,omitempty"`
-	ProviderSpecific []DNSEndpointProperty `json:"providerSpecific,omitempty"`
-}
+// DNSEndpointRecord is one record set of a DNSEndpoint. Its labels are accepted as the
+// CRD allows them, and not read (DNSEndpointEndpoints).
+type DNSEndpointRecord = endpoint.ExternalRecord
 
 // DNSEndpointProperty is one provider-specific setting of a record.
-type DNSEndpointProperty struct {
-	Name  string `json:"name,omitempty"`
-	Value string `json:"value,omitempty"`
-}
+type DNSEndpointProperty = endpoint.ExternalProperty
 
 // DNSEndpointStatus is what the controller reports back on the object.
 type DNSEndpointStatus struct {

@@ -25,22 +25,10 @@ const (
 	pathAdjust    = "/adjustendpoints"
 )
 
-// wireEndpoint is an endpoint as external-dns encodes it on the wire: the field names,
-// order and omitempty rules of its endpoint.Endpoint, so that the bytes are the same.
-type wireEndpoint struct {
-	DNSName          string            `json:"dnsName,omitempty"`
-	Targets          []string          `json:"targets,omitempty"`
-	RecordType       string            `json:"recordType,omitempty"`
-	SetIdentifier    string            `json:"setIdentifier,omitempty"`
-	RecordTTL        int64             `json:"recordTTL,omitempty"`
-	Labels           map[string]string `json:"labels,omitempty"`
-	ProviderSpecific []wireProperty    `json:"providerSpecific,omitempty"`
-}
+// wireEndpoint is an endpoint as external-dns encodes it on the wire.
+type wireEndpoint = endpoint.ExternalRecord
 
-type wireProperty struct {
-	Name  string `json:"name,omitempty"`
-	Value string `json:"value,omitempty"`
-}
+type wireProperty = endpoint.ExternalProperty
 
 // wireProblem is one problem of problemsHeader: Index is the position, in the request's
 // list, of the endpoint it is about.
