@@ -11,6 +11,7 @@ import (
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/plan"
 	"github.com/zonekeeper/zonekeeper/provider"
+	"github.com/zonekeeper/zonekeeper/provider/inmemory"
 	"github.com/zonekeeper/zonekeeper/source"
 )
 
@@ -30,10 +31,12 @@ func (r *recorded) lines() []string {
 	return out
 }
 
-// TestReconcileEvents runs reconciles in which each reason arises from the situation it
-// names, and checks the Events told to Controller.Events: one per object and reason, on
-// the right object, with the message naming what happened.
-func TestReconcileEvents(t *testing.T) {
+// warningScenario is a zone, and what the sources ask of it, in which each warning
+// reason arises from its situation: a conflict, a foreign and an unowned record, a
+// name in no zone, invalid input, a missing address, a CNAME beside an MX. Events and
+// explain are both tested on it.
+func warningScenario(t *testing.T) (*inmemory.Provider, source.Result) {
+	t.Helper()
 	foreign := rec("foreign.example.com", endpoint.RecordTypeA, 0, "198.51.100.1")
 	mx := rec("mx.example.com", "MX", 0, "10 mail.example.net")
 	p := seeded(t, []string{"example.com"}, map[string][]*endpoint.Endpoint{"example.com": slices.Concat(
@@ -56,6 +59,14 @@ func TestReconcileEvents(t *testing.T) {
 			{Ref: svc("pending"), DNSName: "pending.example.com", Warning: true, Err: source.ErrNoTargets},
 		},
 	}
+	return p, result
+}
+
+// TestReconcileEvents runs reconciles in which each reason arises from the situation it
+// names, and checks the Events told to Controller.Events: one per object and reason, on
+// the right object, with the message naming what happened.
+func TestReconcileEvents(t *testing.T) {
+	p, result := warningScenario(t)
 	src := &fixedSource{result: result}
 	rec := &recorded{}
 	c := newController(t, p, Config{

@@ -2,41 +2,21 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/plan"
-	"github.com/zonekeeper/zonekeeper/source"
 )
 
-// explainScenario is a zone and sources in which each warning reason arises from its
-// situation: a conflict, a foreign and an unowned record, a name in no zone, invalid
-// input, a missing address, a CNAME beside an MX.
+// explainScenario is warningScenario's controller, a dry run or not, with one record
+// for the web object (not the Events test's two), which TestExplainObject counts.
 func explainScenario(t *testing.T, dryRun bool) *Controller {
 	t.Helper()
-	foreign := rec("foreign.example.com", endpoint.RecordTypeA, 0, "198.51.100.1")
-	p := seeded(t, []string{"example.com"}, map[string][]*endpoint.Endpoint{"example.com": slices.Concat(
-		ownedBy(t, "other", "service/elsewhere/x", foreign),
-		[]*endpoint.Endpoint{rec("manual.example.com", endpoint.RecordTypeA, 0, "198.51.100.2"), rec("mx.example.com", "MX", 0, "10 mail.example.net")},
-	)})
-	src := &fixedSource{result: source.Result{
-		Endpoints: []*endpoint.Endpoint{
-			wanted(svc("a"), "shared.example.com", endpoint.RecordTypeCNAME, 0, "a.example.net"),
-			wanted(svc("b"), "shared.example.com", endpoint.RecordTypeCNAME, 0, "b.example.net"),
-			wanted(svc("foreign"), "foreign.example.com", endpoint.RecordTypeA, 0, "192.0.2.1"),
-			wanted(svc("manual"), "manual.example.com", endpoint.RecordTypeA, 0, "192.0.2.2"),
-			wanted(svc("outside"), "www.example.org", endpoint.RecordTypeA, 0, "192.0.2.3"),
-			wanted(svc("cname"), "mx.example.com", endpoint.RecordTypeCNAME, 0, "mail.example.net"),
-			wanted(svc("web"), "web.example.com", endpoint.RecordTypeA, 0, "192.0.2.4"),
-		},
-		Problems: []endpoint.Problem{
-			{Ref: svc("bad"), Err: errors.New(`annotation external-dns.alpha.kubernetes.io/hostname: invalid name "a..b"`)},
-			{Ref: svc("pending"), DNSName: "pending.example.com", Warning: true, Err: source.ErrNoTargets},
-		},
-	}}
+	p, result := warningScenario(t)
+	result.Endpoints = slices.DeleteFunc(result.Endpoints, func(e *endpoint.Endpoint) bool { return e.DNSName == "www.example.com" })
+	src := &fixedSource{result: result}
 	return newController(t, p, Config{
 		Policy: plan.PolicySync, ManagedTypes: endpoint.DefaultManagedTypes(), DryRun: dryRun,
 		Events: EventConfig{Warnings: true},
