@@ -147,9 +147,14 @@ func TestDeletionConfirmation(t *testing.T) {
 	if took < grace {
 		t.Errorf("the records went %s after the deletion, sooner than --deletion-confirm-after=%s", took, grace)
 	}
-	if n := metric("zonekeeper_deletions_confirmed_total"); n != batch {
-		t.Errorf("zonekeeper_deletions_confirmed_total = %v, want %d", n, batch)
-	}
+	// The reconcile that deleted them counts them once it has checked that BIND serves
+	// the deletions (--verify-propagation), after the records are gone.
+	d.waitFor(t, convergeTimeout, "the confirmed deletions to be counted", func() error {
+		if n := metric("zonekeeper_deletions_confirmed_total"); n != batch {
+			return fmt.Errorf("zonekeeper_deletions_confirmed_total = %v, want %d", n, batch)
+		}
+		return nil
+	})
 	waitPending(0)
 	deletedBefore := deleted()
 
