@@ -68,6 +68,7 @@ func TestLoadAdopting(t *testing.T) {
 				t.Errorf("owners:\n%s\nwant:\n%s", strings.Join(owners, "\n"), strings.Join(tt.wantOwners, "\n"))
 			}
 			changes, problems := z.Changes(tt.changes)
+			checkChangesAt(t, z, tt.changes, current)
 			if got := summaries(changes); !slices.Equal(got, tt.want) || len(problems) > 0 {
 				t.Errorf("changes:\n%s\nwant:\n%s\nproblems %v", strings.Join(got, "\n"), strings.Join(tt.want, "\n"), problems)
 			}

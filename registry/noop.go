@@ -33,3 +33,8 @@ func (noopZone) Changes(pc plan.Changes) ([]provider.Change, []endpoint.Problem)
 	}
 	return out, nil
 }
+
+// ChangesAt is Changes: a noop zone looks at no record.
+func (z noopZone) ChangesAt(pc plan.Changes, _ []string) ([]provider.Change, []endpoint.Problem) {
+	return z.Changes(pc)
+}

@@ -44,4 +44,10 @@ type Zone interface {
 	// (an apex record whose ownership name would fall outside the zone) is left out and
 	// reported as a Problem on the objects that asked for it.
 	Changes(changes plan.Changes) ([]provider.Change, []endpoint.Problem)
+
+	// ChangesAt is Changes for planned changes confined to names (every record a change
+	// writes or deletes stands at one of them): it makes the same changes, but adds the
+	// missing ownership records of the records at names only, and its cost is that of
+	// the records there rather than of the zone. Concurrent calls are safe.
+	ChangesAt(changes plan.Changes, names []string) ([]provider.Change, []endpoint.Problem)
 }

@@ -284,7 +284,9 @@ func TestChanges(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			reg := newTestTXT(t, tt.cfg)
-			changes, problems := reg.Load(testZone, tt.current).Changes(tt.changes)
+			z := reg.Load(testZone, tt.current)
+			changes, problems := z.Changes(tt.changes)
+			checkChangesAt(t, z, tt.changes, tt.current)
 			if got := summaries(changes); !slices.Equal(got, tt.want) {
 				t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
@@ -296,6 +298,39 @@ func TestChanges(t *testing.T) {
 				t.Errorf("problems:\n%s\nwant:\n%s", strings.Join(gotProblems, "\n"), strings.Join(tt.wantProblems, "\n"))
 			}
 		})
+	}
+}
+
+// checkChangesAt checks that z.ChangesAt makes Changes's changes and problems when
+// given every name of the zone, and, given only the names pc plans at, the same but for
+// the missing ownership records of records at other names.
+func checkChangesAt(t *testing.T, z Zone, pc plan.Changes, current []*endpoint.Endpoint) {
+	t.Helper()
+	changes, problems := z.Changes(pc)
+	var all, planned []string
+	for _, e := range current {
+		all = append(all, e.DNSName)
+	}
+	for _, rc := range plannedChanges(pc) {
+		planned = append(planned, rc.Endpoint().DNSName)
+	}
+	planned = slices.Compact(slices.Sorted(slices.Values(planned)))
+	all = append(all, planned...)
+	gotChanges, gotProblems := z.ChangesAt(pc, all)
+	if got, want := summaries(gotChanges), summaries(changes); !slices.Equal(got, want) || fmt.Sprint(gotProblems) != fmt.Sprint(problems) {
+		t.Errorf("ChangesAt(every name):\n%s\n%v\nChanges:\n%s\n%v", strings.Join(got, "\n"), gotProblems, strings.Join(want, "\n"), problems)
+	}
+	var wantAt []provider.Change
+	for _, c := range changes {
+		if c.Owned != nil && len(c.Records) == 1 && c.Records[0].New != nil && c.Records[0].New.RecordType == endpoint.RecordTypeTXT &&
+			!slices.Contains(planned, c.Owned.DNSName) {
+			continue // a missing ownership record at a name not planned
+		}
+		wantAt = append(wantAt, c)
+	}
+	gotChanges, _ = z.ChangesAt(pc, planned)
+	if got, want := summaries(gotChanges), summaries(wantAt); !slices.Equal(got, want) {
+		t.Errorf("ChangesAt(planned names):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

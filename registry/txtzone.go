@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"sync"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/plan"
@@ -53,6 +54,24 @@ type txtZone struct {
 	// someone else put there.
 	otherTXT map[txtKey]bool
 	records  []loadedRecord
+
+	// index are records' positions by name and by ownership record, built on the
+	// first ChangesAt call.
+	indexOnce sync.Once
+	atName    map[string][]int
+	byVia     map[txtKey][]int
+}
+
+// buildIndex fills atName and byVia.
+func (z *txtZone) buildIndex() {
+	z.atName = make(map[string][]int, len(z.records))
+	z.byVia = map[txtKey][]int{}
+	for i, r := range z.records {
+		z.atName[r.ep.DNSName] = append(z.atName[r.ep.DNSName], i)
+		if r.owned {
+			z.byVia[r.via] = append(z.byVia[r.via], i)
+		}
+	}
 }
 
 // owner returns the ownership record at k, one of the ownership candidates of ep, or nil
@@ -80,6 +99,24 @@ func (z *txtZone) Records() []*endpoint.Endpoint {
 // deleted after it. A TXT record shared by several records deleted in one plan (the
 // legacy format) travels with the last of them.
 func (z *txtZone) Changes(pc plan.Changes) ([]provider.Change, []endpoint.Problem) {
+	return z.changes(pc, nil)
+}
+
+// ChangesAt implements Zone: the records it looks at are those at names and those
+// owned through the ownership records the planned deletions may remove.
+func (z *txtZone) ChangesAt(pc plan.Changes, names []string) ([]provider.Change, []endpoint.Problem) {
+	z.indexOnce.Do(z.buildIndex)
+	at := []int{} // not nil: no name is not every record
+	for _, name := range names {
+		at = append(at, z.atName[name]...)
+	}
+	slices.Sort(at)
+	return z.changes(pc, slices.Compact(at))
+}
+
+// changes is Changes over the records at the positions at, or over every record when
+// at is nil (then no index is needed).
+func (z *txtZone) changes(pc plan.Changes, at []int) ([]provider.Change, []endpoint.Problem) {
 	planned := plannedChanges(pc)
 	touched := map[endpoint.RecordKey]bool{}
 	deleted := map[endpoint.RecordKey]bool{}
@@ -94,9 +131,14 @@ func (z *txtZone) Changes(pc plan.Changes) ([]provider.Change, []endpoint.Proble
 		}
 	}
 	stillNeeded := map[txtKey]bool{}
-	for _, r := range z.records {
+	needs := func(r loadedRecord) {
 		if r.owned && !deleted[r.ep.RecordKey()] {
 			stillNeeded[r.via] = true
+		}
+	}
+	if at == nil {
+		for _, r := range z.records {
+			needs(r)
 		}
 	}
 	lastDeleter := map[txtKey]int{}
@@ -104,6 +146,12 @@ func (z *txtZone) Changes(pc plan.Changes) ([]provider.Change, []endpoint.Proble
 		if rc.Op == provider.OpDelete {
 			for _, k := range z.reg.ownershipCandidates(rc.Old) {
 				lastDeleter[k] = i
+				if at != nil {
+					// The only records that can need k are those owned through it.
+					for _, j := range z.byVia[k] {
+						needs(z.records[j])
+					}
+				}
 			}
 		} else {
 			ep := rc.Endpoint()
@@ -125,7 +173,7 @@ func (z *txtZone) Changes(pc plan.Changes) ([]provider.Change, []endpoint.Proble
 		}
 		out = append(out, c)
 	}
-	missing, missingProblems := z.missingChanges(touched)
+	missing, missingProblems := z.missingChanges(touched, at)
 	return append(out, missing...), append(problems, missingProblems...)
 }
 
@@ -204,14 +252,22 @@ func (z *txtZone) writeChange(rc provider.RecordChange) (provider.Change, error)
 	return withOwnership(rc, provider.RecordChange{Op: provider.OpUpdate, Old: existing.ep, New: txt}), nil
 }
 
-// missingChanges writes the new-format ownership record of each owned, managed record
+// missingChanges writes, among the records at the positions at (every record when at
+// is nil), the new-format ownership record of each owned, managed record
 // that lacks one, or whose one still names the former owner id it was adopted from, and
 // that this plan leaves alone. Records whose ownership name would
 // fall outside the zone are skipped: they have no object to report the problem on, and
 // the planned changes of the objects that want them already report it.
-func (z *txtZone) missingChanges(touched map[endpoint.RecordKey]bool) ([]provider.Change, []endpoint.Problem) {
+func (z *txtZone) missingChanges(touched map[endpoint.RecordKey]bool, at []int) ([]provider.Change, []endpoint.Problem) {
 	var missing []*endpoint.Endpoint
-	for _, r := range z.records {
+	records := z.records
+	if at != nil {
+		records = make([]loadedRecord, len(at))
+		for i, j := range at {
+			records[i] = z.records[j]
+		}
+	}
+	for _, r := range records {
 		ep := r.ep
 		if !r.owned || ep.Labels[endpoint.OwnerLabelKey] != z.reg.ownerID || touched[ep.RecordKey()] ||
 			!z.reg.managedTypes[ep.RecordType] || !z.reg.domainFilter.Match(ep.DNSName) {
