@@ -129,6 +129,22 @@ type Kube struct {
 	// acked are the acknowledgements written, so that one is not written again while
 	// the object's status update is on its way to the cache.
 	acked map[ackKey]int64
+
+	// What Changed needs (see there). since is set by a successful Endpoints call and
+	// cleared by a failed one or a failed Changed call; informerGen counts the informers
+	// started or restarted, sinceGen is its value at that call.
+	since, sinceGen uint64
+	informerGen     uint64
+	sinceValid      bool
+	// touched are the keys (namespace/name) of the objects of each kind that asks for
+	// records which had an event since the last Endpoints or Changed call.
+	touched map[kubeResource]map[string]bool
+	// othersChanged is set by an event on a resource read only for other objects'
+	// records (EndpointSlices, Pods, Nodes, Gateways, Namespaces): every object whose
+	// conversion read others is then converted again.
+	othersChanged bool
+	// readOthers are the keys of the objects whose last conversion read other objects.
+	readOthers map[kubeResource]map[string]bool
 }
 
 // conversion is what one cached object converted to.
@@ -260,12 +276,16 @@ func (k *Kube) Endpoints(ctx context.Context) (Result, error) {
 	// Read before converting: an event during the conversion makes the next call
 	// convert again.
 	changes := k.changes.Load()
-	if !failing && k.lastValid && k.lastChanges == changes {
+	if !failing && k.lastValid && k.sinceValid && k.lastChanges == changes {
 		res := k.last
 		k.mu.Unlock()
 		return res, nil
 	}
 	previous := k.converted
+	// What this call returns is Changed's new starting point: the events from now on
+	// are its.
+	k.touched, k.othersChanged, k.sinceValid = nil, false, false
+	gen := k.informerGen
 	k.mu.Unlock()
 	if failing {
 		if err := k.checkAPI(ctx, slices.Sorted(maps.Keys(started)), seq); err != nil {
@@ -276,36 +296,27 @@ func (k *Kube) Endpoints(ctx context.Context) (Result, error) {
 	var res Result
 	unacked := map[ackKey]int64{}
 	converted := make(map[any]conversion, len(previous))
+	readOthers := map[kubeResource]map[string]bool{}
 	for _, kk := range k.kindOrder {
 		if kk.convert == nil {
 			continue
 		}
 		var needy string // the first object that asked for an informer not started
 		for _, obj := range cachedObjects[metav1.Object](started[kk.resource]) {
-			conv, ok := previous[obj]
-			if !ok {
-				before, reads := len(c.missing), c.reads
-				conv.endpoints, conv.problems = kk.convert(obj, k.opts, c, "")
-				if len(c.missing) > before && needy == "" {
-					needy = obj.GetNamespace() + "/" + obj.GetName()
-				}
-				// A conversion that read other objects (a Service's EndpointSlices, a
-				// route's Gateways) changes with them, which move no pointer of
-				// this one: it is made again on every call.
-				ok = c.reads == reads
+			before := len(c.missing)
+			conv, reusable := k.convertOne(kk, obj, c, previous)
+			if len(c.missing) > before && needy == "" {
+				needy = obj.GetNamespace() + "/" + obj.GetName()
 			}
-			if ok {
+			if reusable {
 				converted[obj] = conv
+			} else {
+				addKey(readOthers, kk.resource, objectKey(obj))
 			}
-			eps, problems := conv.endpoints, conv.problems
-			res.Endpoints = append(res.Endpoints, eps...)
-			res.Problems = append(res.Problems, problems...)
-			if kk.unacknowledged == nil || !k.opts.selects(metaOf(obj)) {
-				continue
-			}
-			if gen, ok := kk.unacknowledged(obj); ok {
-				ref := endpoint.ObjectRef{Kind: kk.objectRefKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
-				unacked[ackKey{kk.resource, ref.String(), ref.Namespace, ref.Name}] = gen
+			res.Endpoints = append(res.Endpoints, conv.endpoints...)
+			res.Problems = append(res.Problems, conv.problems...)
+			if key, gen, ok := k.unackedOf(kk, obj); ok {
+				unacked[key] = gen
 			}
 		}
 		if len(c.missing) > 0 {
@@ -318,8 +329,163 @@ func (k *Kube) Endpoints(ctx context.Context) (Result, error) {
 	k.mu.Lock()
 	k.last, k.lastChanges, k.lastValid, k.lastUnacked = res, changes, true, unacked
 	k.converted = converted
+	k.readOthers, k.sinceGen, k.sinceValid = readOthers, gen, true
 	k.mu.Unlock()
 	return res, nil
+}
+
+// Changed implements Incremental from the events the informers delivered since the
+// last Endpoints or Changed call: it converts again each object of a kind asking for
+// records that had an event (its current state in the cache, or nothing once it is gone)
+// and, after an event on a resource read only for others' records, every object whose
+// last conversion read others. Its cost is that of those objects, not of every object.
+func (k *Kube) Changed(ctx context.Context) ([]ObjectResult, bool) {
+	k.mu.Lock()
+	if k.ctx == nil || !k.sinceValid || k.informerGen != k.sinceGen || len(k.failures) > 0 || len(unsynced(k.informers)) > 0 {
+		k.mu.Unlock()
+		return nil, false
+	}
+	todo := k.touched
+	if todo == nil {
+		todo = map[kubeResource]map[string]bool{}
+	}
+	if k.othersChanged {
+		for r, keys := range k.readOthers {
+			for key := range keys {
+				addKey(todo, r, key)
+			}
+		}
+	}
+	k.touched, k.othersChanged = nil, false
+	started := maps.Clone(k.informers)
+	k.mu.Unlock()
+
+	c := &kubeCluster{informers: started, missing: map[kubeResource]bool{}}
+	var out []ObjectResult
+	type ackChange struct {
+		key     ackKey
+		gen     int64
+		pending bool
+	}
+	type othersChange struct {
+		r     kubeResource
+		key   string
+		reads bool
+	}
+	var acks []ackChange
+	var others []othersChange
+	for _, kk := range k.kindOrder {
+		if kk.convert == nil || len(todo[kk.resource]) == 0 {
+			continue
+		}
+		inf := started[kk.resource]
+		if inf == nil {
+			return k.changedFailed()
+		}
+		for _, key := range slices.Sorted(maps.Keys(todo[kk.resource])) {
+			namespace, name, err := cache.SplitMetaNamespaceKey(key)
+			if err != nil {
+				return k.changedFailed()
+			}
+			ref := endpoint.ObjectRef{Kind: kk.objectRefKind(), Namespace: namespace, Name: name}
+			ack := ackKey{kk.resource, ref.String(), namespace, name}
+			item, exists, err := inf.informer.GetStore().GetByKey(key)
+			obj, isObject := item.(metav1.Object)
+			if err != nil || exists && !isObject {
+				return k.changedFailed()
+			}
+			if !exists {
+				out = append(out, ObjectResult{Ref: ref})
+				acks = append(acks, ackChange{key: ack})
+				others = append(others, othersChange{r: kk.resource, key: key})
+				continue
+			}
+			conv, reusable := k.convertOne(kk, obj, c, nil)
+			if len(c.missing) > 0 {
+				k.ensure(slices.Sorted(maps.Keys(c.missing)))
+				return k.changedFailed()
+			}
+			out = append(out, ObjectResult{Ref: ref, Result: Result{Endpoints: conv.endpoints, Problems: conv.problems}})
+			_, gen, pending := k.unackedOf(kk, obj)
+			acks = append(acks, ackChange{key: ack, gen: gen, pending: pending})
+			others = append(others, othersChange{r: kk.resource, key: key, reads: !reusable})
+		}
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.lastUnacked == nil {
+		k.lastUnacked = map[ackKey]int64{}
+	}
+	for _, a := range acks {
+		if a.pending {
+			k.lastUnacked[a.key] = a.gen
+		} else {
+			delete(k.lastUnacked, a.key)
+		}
+	}
+	if k.readOthers == nil {
+		k.readOthers = map[kubeResource]map[string]bool{}
+	}
+	for _, o := range others {
+		if o.reads {
+			addKey(k.readOthers, o.r, o.key)
+		} else {
+			delete(k.readOthers[o.r], o.key)
+		}
+	}
+	return out, true
+}
+
+// changedFailed ends a Changed call that cannot tell what changed: the next call must
+// be to Endpoints.
+func (k *Kube) changedFailed() ([]ObjectResult, bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.sinceValid = false
+	return nil, false
+}
+
+// convertOne converts obj, a cached object of kind kk: previous's conversion of this
+// very object when it holds one, a fresh one otherwise. reusable is false when the
+// conversion read other objects (a Service's EndpointSlices, a route's Gateways): it
+// changes with them, which move no pointer of obj, so it is made again on every call.
+func (k *Kube) convertOne(kk *kubeKind, obj metav1.Object, c *kubeCluster, previous map[any]conversion) (conv conversion, reusable bool) {
+	if conv, ok := previous[obj]; ok {
+		return conv, true
+	}
+	reads := c.reads
+	conv.endpoints, conv.problems = kk.convert(obj, k.opts, c, "")
+	return conv, c.reads == reads
+}
+
+// unackedOf returns the acknowledgement obj of kind kk waits for, if any: an object of
+// an acknowledged kind, selected, that does not say yet that its generation was applied.
+func (k *Kube) unackedOf(kk *kubeKind, obj metav1.Object) (ackKey, int64, bool) {
+	if kk.unacknowledged == nil || !k.opts.selects(metaOf(obj)) {
+		return ackKey{}, 0, false
+	}
+	gen, ok := kk.unacknowledged(obj)
+	if !ok {
+		return ackKey{}, 0, false
+	}
+	ref := endpoint.ObjectRef{Kind: kk.objectRefKind(), Namespace: obj.GetNamespace(), Name: obj.GetName()}
+	return ackKey{kk.resource, ref.String(), ref.Namespace, ref.Name}, gen, true
+}
+
+// objectKey is obj's informer key, namespace/name.
+func objectKey(obj metav1.Object) string {
+	if obj.GetNamespace() == "" {
+		return obj.GetName()
+	}
+	return obj.GetNamespace() + "/" + obj.GetName()
+}
+
+// addKey adds key to m[r], making both maps as needed.
+func addKey(m map[kubeResource]map[string]bool, r kubeResource, key string) {
+	if m[r] == nil {
+		m[r] = map[string]bool{}
+	}
+	m[r][key] = true
 }
 
 // metaOf returns the ObjectMeta of a cached object, for the selectors.
@@ -544,6 +710,7 @@ func (k *Kube) startLocked(r kubeResource) error {
 		return nil
 	}
 	k.changes.Add(1)
+	k.informerGen++
 	ctx, stop := context.WithCancel(k.ctx)
 	inf, reg, err := k.configuredInformer(ctx, r)
 	if err != nil {
@@ -647,6 +814,7 @@ func (k *Kube) handler(r kubeResource) cache.ResourceEventHandler {
 		if needs := k.kinds[r].needs; needs != nil {
 			k.ensure(needs(obj, k.opts))
 		}
+		k.touch(r, obj)
 		k.changes.Add(1)
 		k.onChange()
 	}
@@ -657,11 +825,33 @@ func (k *Kube) handler(r kubeResource) cache.ResourceEventHandler {
 				observe(newObj)
 			}
 		},
-		DeleteFunc: func(any) {
+		DeleteFunc: func(obj any) {
+			k.touch(r, obj)
 			k.changes.Add(1)
 			k.onChange()
 		},
 	}
+}
+
+// touch notes, for Changed, that obj of r had an event: the object itself when its kind
+// asks for records, every object whose records read others otherwise.
+func (k *Kube) touch(r kubeResource, obj any) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if kk := k.kinds[r]; kk == nil || kk.convert == nil {
+		k.othersChanged = true
+		return
+	}
+	key, err := cache.DeletionHandlingMetaNamespaceKeyFunc(obj)
+	if err != nil {
+		// No key, no object to convert again: Changed must not be trusted.
+		k.sinceValid = false
+		return
+	}
+	if k.touched == nil {
+		k.touched = map[kubeResource]map[string]bool{}
+	}
+	addKey(k.touched, r, key)
 }
 
 // changed reports whether an update of one of r's objects may change the records. The

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -154,6 +155,110 @@ func TestKubeCachedConversionsMatchAFreshSource(t *testing.T) {
 	}
 }
 
+// TestKubeChangedMatchesAFreshSource is TestKubeCachedConversionsMatchAFreshSource for
+// Changed: the state of one Endpoints call, updated object by object with what each
+// Changed call returns, must converge after every step to what a Kube started afresh
+// over the same objects returns, and every endpoint and problem Changed returns must
+// carry the object's Ref. Services change too (a headless Service becomes one with a
+// load balancer and back), as do the EndpointSlices its records read.
+func TestKubeChangedMatchesAFreshSource(t *testing.T) {
+	ctx := context.Background()
+	hosts := []string{"a.example.com", "b.example.com", "svc.example.com", "a.example.com,b.example.com"}
+	targets := []string{"192.0.2.1", "192.0.2.2", "not-an-address"}
+	for seed := range uint64(4) {
+		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(seed, 42))
+			k, client := startKube(t, Config{}, KubeConfig{}, pod("web-0", "web-0"),
+				slice(discoveryv1.AddressTypeIPv4, ep("10.0.0.1", "web-0", "n1", yes)), headlessService())
+			res, err := k.Endpoints(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			state := res.ByObject()
+			ings := client.NetworkingV1().Ingresses("prod")
+			for step := range 16 {
+				version := fmt.Sprint(step + 2)
+				name := fmt.Sprint("ing-", rng.IntN(3))
+				switch rng.IntN(5) {
+				case 0, 1:
+					ing := lbIngress(map[string]string{newPrefix + "target": targets[rng.IntN(len(targets))]},
+						strings.Split(hosts[rng.IntN(len(hosts))], ",")...)
+					ing.Name, ing.ResourceVersion = name, version
+					if _, err := ings.Update(ctx, ing, metav1.UpdateOptions{}); apierrors.IsNotFound(err) {
+						_, err = ings.Create(ctx, ing, metav1.CreateOptions{})
+					} else if err != nil {
+						t.Fatal(err)
+					}
+				case 2:
+					if err := ings.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+						t.Fatal(err)
+					}
+				case 3:
+					s := slice(discoveryv1.AddressTypeIPv4, ep(fmt.Sprint("10.0.0.", 1+rng.IntN(3)), "web-0", "n1", yes))
+					s.ResourceVersion = version
+					if _, err := client.DiscoveryV1().EndpointSlices("prod").Update(ctx, s, metav1.UpdateOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				case 4:
+					svc := headlessService()
+					if rng.IntN(2) == 0 {
+						svc.Spec.ClusterIP = "10.96.0.10"
+						svc.Spec.Type = "LoadBalancer"
+						svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.99"}}
+					}
+					svc.ResourceVersion = version
+					if _, err := client.CoreV1().Services("prod").Update(ctx, svc, metav1.UpdateOptions{}); err != nil {
+						t.Fatal(err)
+					}
+				}
+				fresh, _ := startKube(t, Config{}, KubeConfig{}, clusterObjects(t, client)...)
+				want := snapshot(t, fresh)
+				var got []string
+				for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+					changed, ok := k.Changed(ctx)
+					if !ok {
+						t.Fatalf("step %d: Changed cannot tell what changed", step)
+					}
+					for _, o := range changed {
+						for _, e := range o.Endpoints {
+							if len(e.Refs) != 1 || e.Refs[0] != o.Ref {
+								t.Fatalf("step %d: %s's endpoint %s carries %v", step, o.Ref, e.DNSName, e.Refs)
+							}
+						}
+						for _, p := range o.Problems {
+							if p.Ref != o.Ref {
+								t.Fatalf("step %d: %s's problem carries %v", step, o.Ref, p.Ref)
+							}
+						}
+						state[o.Ref.String()] = o.Result
+					}
+					if got = renderState(state); slices.Equal(got, want) {
+						break
+					}
+					if time.Now().After(deadline) {
+						t.Fatalf("step %d: the changes say\n%s\na fresh source says\n%s", step, strings.Join(got, "\n"), strings.Join(want, "\n"))
+					}
+				}
+			}
+		})
+	}
+}
+
+// renderState renders a state of Results by object as snapshot renders one Result.
+func renderState(state map[string]Result) []string {
+	var out []string
+	for _, r := range state {
+		for _, e := range r.Endpoints {
+			out = append(out, render([]*endpoint.Endpoint{e})[0]+fmt.Sprint(" ", e.Refs))
+		}
+		for _, p := range r.Problems {
+			out = append(out, fmt.Sprint("problem ", p.Ref, " ", p.DNSName, " ", p.Warning, " ", p.Err))
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // clusterObjects lists the objects of client the test makes.
 func clusterObjects(t *testing.T, client *fake.Clientset) []runtime.Object {
 	t.Helper()
@@ -173,5 +278,12 @@ func clusterObjects(t *testing.T, client *fake.Clientset) []runtime.Object {
 	for i := range eps.Items {
 		out = append(out, &eps.Items[i])
 	}
-	return append(out, pod("web-0", "web-0"), headlessService())
+	svcs, err := client.CoreV1().Services("prod").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range svcs.Items {
+		out = append(out, &svcs.Items[i])
+	}
+	return append(out, pod("web-0", "web-0"))
 }

@@ -44,3 +44,49 @@ type Acknowledger interface {
 	// written; the caller logs it, as they are retried after the next reconcile.
 	Acknowledge(ctx context.Context, troubled map[string]bool) error
 }
+
+// ObjectResult is what one object asks for: Result's endpoints and problems of one
+// object, each of which carries Ref.
+type ObjectResult struct {
+	Ref endpoint.ObjectRef
+	Result
+}
+
+// Incremental is a Source that can say which objects changed, so that an event costs the
+// conversion and the planning of the objects it touched rather than of every object.
+type Incremental interface {
+	Source
+	// Changed returns what each object asks for now whose endpoints or problems may
+	// differ from those the previous call of Endpoints or Changed returned for it: an
+	// object deleted since asks for nothing (an empty Result). Every object not listed
+	// asks for exactly what that call returned for it. An object may be listed although
+	// it did not change; none is listed twice.
+	//
+	// ok is false when the source cannot tell (no previous successful call, an informer
+	// started or restarted since, a watch that failed, an object that needs a resource
+	// not read yet): the caller must then call Endpoints, which also reports any error.
+	Changed(ctx context.Context) (changed []ObjectResult, ok bool)
+}
+
+// ByObject groups r by object, under ObjectRef.String: each endpoint under its first
+// Ref (a source's endpoints carry one, their object's), each problem under its Ref.
+// It is the state an Incremental source's Changed results replace object by object.
+func (r Result) ByObject() map[string]Result {
+	out := map[string]Result{}
+	for _, e := range r.Endpoints {
+		var key string
+		if len(e.Refs) > 0 {
+			key = e.Refs[0].String()
+		}
+		o := out[key]
+		o.Endpoints = append(o.Endpoints, e)
+		out[key] = o
+	}
+	for _, p := range r.Problems {
+		key := p.Ref.String()
+		o := out[key]
+		o.Problems = append(o.Problems, p)
+		out[key] = o
+	}
+	return out
+}
