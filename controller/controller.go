@@ -6,7 +6,6 @@ package controller
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -122,6 +121,9 @@ type Controller struct {
 	// caches are, by zone ID, what RunChanged reuses of a settled zone's last read
 	// (controller/incremental.go).
 	caches map[string]*zoneCache
+	// desired is what the sources asked for at the last reconcile, when every source
+	// is Incremental and could be read (controller/delta.go); nil otherwise.
+	desired *desiredIndex
 	// clock is time.Now unless a test sets it.
 	clock func() time.Time
 }
@@ -148,6 +150,10 @@ type Report struct {
 	// Interrupted is set when RunOnce's context ended before every zone was reconciled;
 	// Zones then lists only the zones that were.
 	Interrupted bool
+	// Partial is set when RunChanged took from Incremental sources only the objects
+	// that changed (controller/delta.go): Desired then holds only the endpoints at the
+	// names those objects ask for or asked for. Problems are still every object's.
+	Partial bool
 }
 
 // ZoneReport is one zone's part of a reconcile.
@@ -348,20 +354,29 @@ func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error)
 }
 
 func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, error) {
+	if onlyChanged {
+		if rep, ok := c.reconcileDelta(ctx); ok {
+			return rep, nil
+		}
+	}
+	c.desired = nil
 	rep := &Report{DryRun: c.Config.DryRun}
 	providerCtx := context.WithoutCancel(ctx)
 	var desired []*endpoint.Endpoint
+	var results []source.Result
 	for _, s := range c.Sources {
 		res, err := s.Endpoints(ctx)
 		if err != nil {
 			rep.SourceErrors = append(rep.SourceErrors, err)
 			continue
 		}
+		results = append(results, res)
 		desired = append(desired, res.Endpoints...)
 		rep.Problems = append(rep.Problems, res.Problems...)
 	}
 	desired = c.withMinTTL(desired)
-	desired, refused := c.enforcePolicy(desired)
+	p := c.currentPolicy()
+	desired, refused := c.enforcePolicy(p, desired)
 	rep.Problems = append(rep.Problems, refused...)
 	desired, adjustProblems := c.Provider.AdjustEndpoints(desired)
 	rep.Problems = append(rep.Problems, adjustProblems...)
@@ -373,6 +388,9 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 	}
 	byZone, unplaced := assignZones(desired, zones, c.Config.DomainFilter)
 	rep.Problems = append(rep.Problems, unplaced...)
+	if len(rep.SourceErrors) == 0 && !c.Config.DryRun && allIncremental(c.Sources) {
+		c.desired = newDesiredIndex(results, slices.Concat(refused, adjustProblems, unplaced), p)
+	}
 
 	guard := deletionGuard{protected: objectsWithErrors(rep.Problems), sourceFailed: len(rep.SourceErrors) > 0, fullRead: !onlyChanged}
 	if guard.sourceFailed {
@@ -422,7 +440,21 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 		c.remember(zr, fingerprint, len(rep.SourceErrors) == 0)
 		c.keepCache(zr, sums, incremental)
 	}
+	if rep.Interrupted {
+		// The zones left out were not reconciled against the index.
+		c.desired = nil
+	}
 	return rep, nil
+}
+
+// allIncremental reports whether every source can say which objects changed.
+func allIncremental(sources []source.Source) bool {
+	for _, s := range sources {
+		if _, ok := s.(source.Incremental); !ok {
+			return false
+		}
+	}
+	return true
 }
 
 // provenUnchanged reports whether the provider can prove, cheaply, that zone holds what
@@ -465,13 +497,28 @@ func desiredFingerprint(desired []*endpoint.Endpoint) uint64 {
 // fingerprintOf is desiredFingerprint of the desired endpoints whose nameSums are sums.
 // Each name's sum covers its name (endpointSum hashes it), so the sorted sums alone
 // tell the zones' desired records apart.
+//
+// It is a sum over the names, so that reconcileDelta can update it name by name, of
+// each name's sum passed through a mixing function, so that sums moving between names
+// do not cancel out.
 func fingerprintOf(sums map[string]uint64) uint64 {
-	values := slices.Sorted(maps.Values(sums))
-	h := fnv.New64a()
-	for _, s := range values {
-		h.Write(binary.LittleEndian.AppendUint64(nil, s))
+	var fp uint64
+	for _, s := range sums {
+		fp += fingerprintTerm(s, true)
 	}
-	return h.Sum64()
+	return fp
+}
+
+// fingerprintTerm is what a name whose nameSums entry is sum (absent: present false)
+// adds to fingerprintOf: splitmix64's finaliser of the sum.
+func fingerprintTerm(sum uint64, present bool) uint64 {
+	if !present {
+		return 0
+	}
+	z := sum + 0x9e3779b97f4a7c15
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
 }
 
 // endpointSum is the hash of what the planner or the registry reads of one desired

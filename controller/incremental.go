@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"maps"
 	"slices"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
@@ -74,9 +75,36 @@ func (c *Controller) keepCache(zr ZoneReport, sums map[string]uint64, incrementa
 		zc = &zoneCache{read: *zr.read, recordsAt: byName(zr.read.records), currentAt: byName(zr.read.current),
 			dirty: map[string]bool{}, owned: zr.Owned, recordTypes: zr.RecordTypes, verified: zr.Verified}
 		c.caches[id] = zc
+		// The registry indexes its reading by name on the first ChangesAt: here, at
+		// the end of a full reconcile, rather than in the first event's.
+		zc.read.owned.ChangesAt(plan.Changes{}, nil)
 	}
 	zc.wanted = sums
-	for _, ch := range zr.Changes {
+	zc.markDirty(zr.Changes)
+}
+
+// keepNames is keepCache after reconcileDelta planned the zone of zr at names, whose
+// new nameSums are sums (a name absent from sums wants no record any more).
+func (c *Controller) keepNames(zr ZoneReport, sums map[string]uint64, names []string) {
+	id := zr.Zone.ID
+	zc := c.caches[id]
+	if _, settled := c.settled[id]; !settled || zc == nil {
+		delete(c.caches, id)
+		return
+	}
+	for _, name := range names {
+		if sum, ok := sums[name]; ok {
+			zc.wanted[name] = sum
+		} else {
+			delete(zc.wanted, name)
+		}
+	}
+	zc.markDirty(zr.Changes)
+}
+
+// markDirty notes the names changes write at.
+func (zc *zoneCache) markDirty(changes []provider.Change) {
+	for _, ch := range changes {
 		for _, rc := range ch.Records {
 			for _, e := range []*endpoint.Endpoint{rc.Old, rc.New} {
 				if e != nil {
@@ -96,24 +124,13 @@ func byName(eps []*endpoint.Endpoint) map[string][]*endpoint.Endpoint {
 }
 
 // reconcileNames is reconcileZone for a settled zone with a cache (sums are
-// nameSums(desired)), planning only the names whose desired records changed against the cached current records of those
-// names. It reports false, having done nothing, whenever it cannot prove its plan is the
-// one a full read would make: too many names changed, the provider cannot prove the zone
-// unchanged (provider.ChangeDetector), a changed name or a planned write is dirty, a
-// deletion would be withheld or break the budget. The caller then reconciles the zone
-// whole.
+// nameSums(desired)), planning only the names whose desired records changed against the
+// cached current records of those names (planNames). It reports false, having done
+// nothing, when no name or more than MaxIncrementalNames changed, or planNames refuses;
+// the caller then reconciles the zone whole.
 func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desired []*endpoint.Endpoint, sums map[string]uint64, guard deletionGuard) (ZoneReport, bool) {
 	zc := c.caches[z.ID]
-	if zc == nil || c.Config.DryRun {
-		return ZoneReport{}, false
-	}
-	if _, settled := c.settled[z.ID]; !settled {
-		return ZoneReport{}, false
-	}
-	// Deletions that wait (a deletion budget's confirmation, a policy's, any withheld
-	// one) are decided over successive full reconciles, which the wait counts: a zone
-	// with any is reconciled whole until none is left.
-	if len(c.pending.zones[z.ID]) > 0 || len(c.pending.zones[policyZoneKey(z.ID)]) > 0 || len(c.settled[z.ID].report.Withheld) > 0 {
+	if zc == nil {
 		return ZoneReport{}, false
 	}
 	touched := map[string]bool{}
@@ -130,14 +147,48 @@ func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desire
 	if len(touched) == 0 || len(touched) > MaxIncrementalNames {
 		return ZoneReport{}, false
 	}
+	var wanted []*endpoint.Endpoint
+	for _, e := range desired {
+		if touched[e.DNSName] {
+			wanted = append(wanted, e)
+		}
+	}
+	zr, ok := c.planNames(ctx, z, wanted, touched, guard)
+	if ok {
+		c.apply(ctx, &zr)
+	}
+	return zr, ok
+}
+
+// planNames plans the names touched of a settled zone with a cache, whose desired
+// endpoints are wanted, against the cached current records of those names. It reports
+// false whenever it cannot prove its plan is the one a full read would make: the
+// provider cannot prove the zone unchanged (provider.ChangeDetector), a touched name or
+// a planned write is dirty, a deletion would be withheld or break the budget. It applies
+// nothing: the caller applies the report's Changes.
+func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*endpoint.Endpoint, touched map[string]bool, guard deletionGuard) (ZoneReport, bool) {
+	zc := c.caches[z.ID]
+	if zc == nil || c.Config.DryRun {
+		return ZoneReport{}, false
+	}
+	if _, settled := c.settled[z.ID]; !settled {
+		return ZoneReport{}, false
+	}
+	// Deletions that wait (a deletion budget's confirmation, a policy's, any withheld
+	// one) are decided over successive full reconciles, which the wait counts: a zone
+	// with any is reconciled whole until none is left.
+	if len(c.pending.zones[z.ID]) > 0 || len(c.pending.zones[policyZoneKey(z.ID)]) > 0 || len(c.settled[z.ID].report.Withheld) > 0 {
+		return ZoneReport{}, false
+	}
 	// A provider that can prove cheaply that the zone holds what it held after our
 	// last read and writes (RFC2136's SOA serial) must: an edit by someone else then
 	// costs a full read now rather than at the next resync.
 	if _, ok := c.Provider.(provider.ChangeDetector); ok && !c.provenUnchanged(ctx, z) {
 		return ZoneReport{}, false
 	}
+	names := slices.Sorted(maps.Keys(touched))
 	var current []*endpoint.Endpoint
-	for name := range touched {
+	for _, name := range names {
 		if zc.dirty[name] {
 			return ZoneReport{}, false
 		}
@@ -145,12 +196,6 @@ func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desire
 	}
 	// The planner's problems come out sorted by name; its input in the zone's order.
 	slices.SortFunc(current, endpoint.Compare)
-	var wanted []*endpoint.Endpoint
-	for _, e := range desired {
-		if touched[e.DNSName] {
-			wanted = append(wanted, e)
-		}
-	}
 	res := plan.Calculate(plan.Input{
 		Desired:      wanted,
 		Current:      current,
@@ -163,7 +208,7 @@ func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desire
 	if len(withheld) > 0 || c.Config.Budget.exceeded(len(kept), zc.owned) != "" {
 		return ZoneReport{}, false
 	}
-	changes, problems := zc.read.owned.Changes(res.Changes)
+	changes, problems := zc.read.owned.ChangesAt(res.Changes, names)
 	writes := map[string]bool{}
 	for _, ch := range changes {
 		// Owned is the record a change's ownership records belong to: a missing
@@ -217,6 +262,5 @@ func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desire
 	changes, problems = enforceZoneRules(z.Name, written, changes)
 	zr.Changes = changes
 	zr.Problems = append(zr.Problems, problems...)
-	c.apply(ctx, &zr)
 	return zr, true
 }

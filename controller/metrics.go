@@ -125,7 +125,9 @@ func (c *compatMetrics) observe(rep *Report, err error, result string, start, en
 	}
 	if len(rep.SourceErrors) > 0 {
 		c.sourceErrors.Inc()
-	} else {
+	} else if !rep.Partial {
+		// A partial report's Desired are the changed names only: the gauges keep the
+		// count of the last whole one.
 		c.sourceEndpoints.Set(float64(len(rep.Desired)))
 		byType := map[string]float64{}
 		for _, e := range rep.Desired {
@@ -287,13 +289,16 @@ func (m *Metrics) observeReconcile(rep *Report, err error, took time.Duration, e
 		// A partial picture would make the gauges drop; keep the last whole one.
 		return
 	}
-	desired := map[string]float64{}
-	for _, e := range rep.Desired {
-		kind := "unknown"
-		if len(e.Refs) > 0 {
-			kind = e.Refs[0].Kind
+	if !rep.Partial {
+		desired := map[string]float64{}
+		for _, e := range rep.Desired {
+			kind := "unknown"
+			if len(e.Refs) > 0 {
+				kind = e.Refs[0].Kind
+			}
+			desired[labelKey(kind, e.RecordType)]++
 		}
-		desired[labelKey(kind, e.RecordType)]++
+		m.desired.replace(desired)
 	}
 	owned := make(map[string]float64, len(rep.Zones))
 	conflicts := make(map[string]float64, len(rep.Zones))
@@ -306,7 +311,6 @@ func (m *Metrics) observeReconcile(rep *Report, err error, took time.Duration, e
 		// A zone that could not be read has no deletion waiting: its wait was broken.
 		pending[labelKey(z.Zone.Name)] = float64(z.pendingConfirmation())
 	}
-	m.desired.replace(desired)
 	m.owned.replace(owned)
 	m.conflicts.replace(conflicts)
 	m.pending.replace(pending)

@@ -69,16 +69,35 @@ func (e *PolicyError) Error() string {
 // enforcePolicy leaves out of desired the endpoints whose objects may not publish their
 // names, and returns a Problem for each object refused. An endpoint several objects ask
 // for is kept with the objects allowed. desired is the controller's own slice.
-func (c *Controller) enforcePolicy(desired []*endpoint.Endpoint) ([]*endpoint.Endpoint, []endpoint.Problem) {
+// p is the policy in force (currentPolicy), nil for none.
+func (c *Controller) enforcePolicy(p *policy.Policy, desired []*endpoint.Endpoint) ([]*endpoint.Endpoint, []endpoint.Problem) {
 	dp := c.Config.DomainPolicy
 	if dp.Current == nil {
 		return desired, nil
 	}
-	p := dp.Current()
 	if p == nil {
 		dp.Metrics.observe(nil)
 		return desired, nil
 	}
+	out, problems, refused := c.applyPolicy(p, desired)
+	dp.Metrics.observe(refused)
+	if c.Logger != nil && len(problems) > 0 {
+		c.Logger.Warn("the domain policy refused names; their records are not planned", "refused", len(problems))
+	}
+	return out, problems
+}
+
+// currentPolicy is the domain policy in force, nil for none.
+func (c *Controller) currentPolicy() *policy.Policy {
+	if c.Config.DomainPolicy.Current == nil {
+		return nil
+	}
+	return c.Config.DomainPolicy.Current()
+}
+
+// applyPolicy is enforcePolicy under p, with the refusals counted by namespace.
+func (c *Controller) applyPolicy(p *policy.Policy, desired []*endpoint.Endpoint) ([]*endpoint.Endpoint, []endpoint.Problem, map[string]int) {
+	dp := c.Config.DomainPolicy
 	labelsOf := map[string]map[string]string{}
 	labelErrs := map[string]error{}
 	namespace := func(name string) (policy.Namespace, error) {
@@ -129,11 +148,7 @@ func (c *Controller) enforcePolicy(desired []*endpoint.Endpoint) ([]*endpoint.En
 			out = append(out, kept)
 		}
 	}
-	dp.Metrics.observe(refused)
-	if c.Logger != nil && len(problems) > 0 {
-		c.Logger.Warn("the domain policy refused names; their records are not planned", "refused", len(problems))
-	}
-	return out, problems
+	return out, problems, refused
 }
 
 // namesRefusedByPolicy lists the names objects ask for that the domain policy refuses.
