@@ -230,14 +230,14 @@ func apiDaemonRun(ctx context.Context, env Env, ns string, n, run int, opts Opti
 	// Idle first: the event scenarios' reconciles would otherwise fall into its window.
 	if opts.Scenarios[Idle] {
 		em.reset()
-		cpu, rss, err := idleDaemon(ctx, d, opts.IdleFor)
+		idle, err := idleDaemon(ctx, d, opts.IdleFor)
 		if err != nil {
 			return err
 		}
-		idle := IdleResult{CPU: cpu, RSS: rss, Calls: em.calls()}
+		idle.Calls = em.calls()
 		res.Idle = append(res.Idle, idle)
-		env.Logf("N=%d %s daemon %d: idle %v: CPU %v, RSS %s, calls: %s", n, em.provider, run, opts.IdleFor,
-			cpu.Round(time.Millisecond), megabytes(float64(rss)), logCalls(idle.Calls))
+		env.Logf("N=%d %s daemon %d: idle %v: CPU %v, RSS %s, %d reconciles, calls: %s", n, em.provider, run, opts.IdleFor,
+			idle.CPU.Round(time.Millisecond), megabytes(float64(idle.RSS)), idle.Reconciles, logCalls(idle.Calls))
 	}
 	if opts.Scenarios[Event] {
 		// An event window that took in the periodic resync (every --interval, a full

@@ -8,14 +8,15 @@
 // The scenarios are functions of this package; cmd/zkbench runs them (`make bench`)
 // and writes docs/benchmarks.md. Nothing here runs under `go test` except the unit
 // tests of the pure parts (statistics, /proc parsing, log counting, call counting,
-// Route53's change-call bound, rendering) and one short check against BIND9 that skips
+// Route53's change-call bound, rendering, the background churn's pacing) and one short check against BIND9 that skips
 // where BIND9 is not installed.
 //
 // What is counted where:
 //   - wall time, CPU (user+system) and peak RSS of a one-shot run come from the
 //     child's rusage as the kernel reports it when the child is reaped;
 //   - a daemon's CPU comes from /proc/<pid>/stat (utime+stime), its RSS from
-//     /proc/<pid>/status (VmRSS);
+//     /proc/<pid>/status (VmRSS); its CPU per periodic full resync is its CPU over the
+//     idle window divided by the reconciles its log says ended in that window;
 //   - UPDATE messages are the increase of the zone's SOA serial, which BIND9 raises by
 //     one for every UPDATE message that changes the zone (a refused or empty UPDATE
 //     is not counted);

@@ -75,23 +75,35 @@ const (
 	RowIdle     = "idle"
 	RowDaemon   = "daemon"
 	RowLoad     = "load"
+	// RowResync is the CPU of one periodic full resync of an idle daemon, and
+	// RowBackgroundChurn the churn the event and delete rows ran under (only when
+	// Options.ChurnRate > 0).
+	RowResync          = "resync"
+	RowBackgroundChurn = "backgroundchurn"
 	// RowTouch and RowChangeCalls are rows of API tables only: the event-driven
 	// reconcile after a label change, and Route53's change calls against their bound.
 	RowTouch       = "touch"
 	RowChangeCalls = "changecalls"
 )
 
-// rowsOf returns the rows of a table of kind t; idle names the idle duration.
-func rowsOf(t Table, idle time.Duration) []row {
+// rowsOf returns the rows of a table of kind t for the figures measured with opts.
+func rowsOf(t Table, opts Options) []row {
 	if t == TableDNS {
-		return dnsRows(idle)
+		return dnsRows(opts.IdleFor, opts.ChurnRate)
 	}
-	return apiRows(idle, t == TableRoute53)
+	return apiRows(opts.IdleFor, t == TableRoute53)
 }
 
-// dnsRows returns the rows of a DNS server's table; idle names the idle duration.
-func dnsRows(idle time.Duration) []row {
-	return []row{
+// dnsRows returns the rows of a DNS server's table; idle names the idle duration, and
+// churnRate, when above 0, the background churn the event and delete samples ran under.
+func dnsRows(idle time.Duration, churnRate float64) []row {
+	eventTitle, deleteTitle := "event → record resolvable (daemon, defaults): p50 / max", "Ingress deleted → record gone: p50 / max"
+	if churnRate > 0 {
+		under := fmt.Sprintf("under %s status updates/s of background churn", count(churnRate))
+		eventTitle = "event → record resolvable (daemon, defaults, " + under + "): p50 / max"
+		deleteTitle = "Ingress deleted → record gone (" + under + "): p50 / max"
+	}
+	rs := []row{
 		{RowCold, "cold converge, one-shot (`--once`): wall / CPU / peak RSS / UPDATE messages", func(r Result) string {
 			return shots(r.Cold, func(s []OneShot) []string {
 				return []string{seconds(medianOf(s, wall)), seconds(medianOf(s, cpu)), megabytes(medianOf(s, peakRSS)), count(medianOf(s, updates))}
@@ -114,10 +126,10 @@ func dnsRows(idle time.Duration) []row {
 				return []string{seconds(medianOf(s, wall)), seconds(medianOf(s, cpu)), count(medianOf(s, updates)), count(medianOf(s, axfrs))}
 			})
 		}},
-		{RowEvent, "event → record resolvable (daemon, defaults): p50 / max", func(r Result) string {
+		{RowEvent, eventTitle, func(r Result) string {
 			return latencies(r.EventLatency)
 		}},
-		{RowDelete, "Ingress deleted → record gone: p50 / max", func(r Result) string {
+		{RowDelete, deleteTitle, func(r Result) string {
 			return latencies(r.DeleteLatency)
 		}},
 		{RowIdle, fmt.Sprintf("idle daemon, %s: CPU / AXFRs / UPDATEs", humanDuration(idle)), func(r Result) string {
@@ -130,9 +142,39 @@ func dnsRows(idle time.Duration) []row {
 				count(medianOf(r.Idle, func(i IdleResult) float64 { return float64(i.Served.Updates) })),
 			}, " / ")
 		}},
+		{RowResync, fmt.Sprintf("idle daemon, periodic full resync (every %s): CPU per resync = CPU over the %s ÷ resyncs ended in them / resyncs",
+			humanDuration(DaemonInterval), humanDuration(idle)), perResync},
 		daemonRow(),
 		loadRow(),
 	}
+	if churnRate > 0 {
+		rs = append(rs, row{RowBackgroundChurn, fmt.Sprintf("background churn during the event and delete samples, asked %s/s: status updates / achieved rate", count(churnRate)), backgroundChurn})
+	}
+	return rs
+}
+
+// perResync shows the median CPU per periodic resync over the daemon runs in which at
+// least one resync ended within the idle window, and the median count of resyncs.
+func perResync(r Result) string {
+	var per []float64
+	for _, i := range r.Idle {
+		if d, ok := i.PerResync(); ok {
+			per = append(per, d.Seconds())
+		}
+	}
+	if len(per) == 0 {
+		return none
+	}
+	return seconds(Median(per)) + " / " + count(medianOf(r.Idle, func(i IdleResult) float64 { return float64(i.Reconciles) }))
+}
+
+// backgroundChurn shows the median updates and achieved rate of the background churns.
+func backgroundChurn(r Result) string {
+	if len(r.BackgroundChurn) == 0 {
+		return none
+	}
+	return count(medianOf(r.BackgroundChurn, func(s ChurnStats) float64 { return float64(s.Updates) })) + " / " +
+		strconv.FormatFloat(medianOf(r.BackgroundChurn, ChurnStats.Rate), 'f', 1, 64) + "/s"
 }
 
 // daemonRow shows how long a daemon took to write every name, and its RSS after
@@ -323,12 +365,12 @@ func Render(r Report) string {
 		"RSS: /proc/<pid>/status VmRSS; MB = 2²⁰ bytes; UPDATE messages: the zone's SOA serial increase; AXFRs: the server's log; " +
 		"API calls: the requests the emulator received per operation (its `Calls()`, zeroed before each measured window; retries count, operations with no call are left out), medians per operation\n")
 	for _, p := range r.Providers {
-		renderProvider(&b, p, r.Options.IdleFor)
+		renderProvider(&b, p, r.Options)
 	}
 	return b.String()
 }
 
-func renderProvider(b *strings.Builder, p ProviderReport, idle time.Duration) {
+func renderProvider(b *strings.Builder, p ProviderReport, opts Options) {
 	fmt.Fprintf(b, "\n## %s\n\n", p.Name)
 	ns := make([]int, 0, len(p.Results))
 	for _, res := range p.Results {
@@ -344,12 +386,12 @@ func renderProvider(b *strings.Builder, p ProviderReport, idle time.Duration) {
 	header = append(header, "target")
 	writeRow(b, header)
 	writeRow(b, slices.Repeat([]string{"---"}, len(header)))
-	for _, rw := range rowsOf(p.Table, idle) {
+	for _, rw := range rowsOf(p.Table, opts) {
 		cells := []string{rw.title}
 		for _, res := range p.Results {
 			cells = append(cells, rw.cell(res))
 			if up, ok := p.Upstream[res.N]; ok {
-				cells = append(cells, cmp.Or(up[rw.key], none))
+				cells = append(cells, upstreamCell(up[rw.key], rw.key, opts))
 			}
 		}
 		cells = append(cells, cmp.Or(p.Targets[rw.key], none))
@@ -358,18 +400,28 @@ func renderProvider(b *strings.Builder, p ProviderReport, idle time.Duration) {
 	if p.Note != "" {
 		fmt.Fprintf(b, "\n%s\n", p.Note)
 	}
-	renderUnmeasuredUpstream(b, p, ns, idle)
+	renderUnmeasuredUpstream(b, p, ns, opts)
+}
+
+// upstreamCell shows upstream's figure of row key, or marks it missing. Upstream was
+// measured without churn: beside zonekeeper's latencies under churn, its own say so.
+func upstreamCell(figure, key string, opts Options) string {
+	if figure != "" && opts.ChurnRate > 0 && (key == RowEvent || key == RowDelete) {
+		return figure + " (without churn)"
+	}
+	return cmp.Or(figure, none)
 }
 
 // renderUnmeasuredUpstream quotes upstream's figures at the N that have no column because
 // zonekeeper was not measured there, so that no figure of upstream's goes unshown.
-func renderUnmeasuredUpstream(b *strings.Builder, p ProviderReport, measured []int, idle time.Duration) {
+func renderUnmeasuredUpstream(b *strings.Builder, p ProviderReport, measured []int, opts Options) {
 	for _, n := range slices.Sorted(maps.Keys(p.Upstream)) {
 		if slices.Contains(measured, n) {
 			continue
 		}
 		var figures []string
-		for _, rw := range rowsOf(p.Table, idle) {
+		// Titled as measured: upstream's figures are without churn.
+		for _, rw := range rowsOf(p.Table, Options{IdleFor: opts.IdleFor}) {
 			if f, ok := p.Upstream[n][rw.key]; ok {
 				figures = append(figures, rw.title+" = "+f)
 			}

@@ -73,6 +73,74 @@ func TestRender(t *testing.T) {
 	if strings.Contains(got, "at N=1,000, where zonekeeper was not measured") {
 		t.Errorf("Render quotes upstream's N=1,000 figures below the table although they have a column:\n%s", got)
 	}
+	// No churn asked for: no row says there was one. No resync ended in the idle
+	// window: no CPU per resync.
+	if strings.Contains(got, "churn during") || strings.Contains(got, "background churn") {
+		t.Errorf("Render mentions a background churn that did not run:\n%s", got)
+	}
+	if want := "| idle daemon, periodic full resync (every 1 minute): CPU per resync = CPU over the 3 minutes ÷ resyncs ended in them / resyncs | — | — | — | — |"; !strings.Contains(got, want) {
+		t.Errorf("Render lacks %q; got:\n%s", want, got)
+	}
+}
+
+func TestRenderChurnAndResync(t *testing.T) {
+	ms := time.Millisecond
+	res := Result{
+		N:             1000,
+		EventLatency:  []time.Duration{300 * ms, 100 * ms, 200 * ms},
+		DeleteLatency: []time.Duration{400 * ms},
+		// Per resync: 0.30 s / 3 = 0.10 s, 0.40 s / 2 = 0.20 s, and none in the last
+		// run, which does not count; the count's median is over every run.
+		Idle: []IdleResult{{CPU: 300 * ms, Reconciles: 3}, {CPU: 400 * ms, Reconciles: 2}, {CPU: 50 * ms}},
+		BackgroundChurn: []ChurnStats{
+			{Updates: 600, Elapsed: 30 * time.Second},
+			{Updates: 590, Elapsed: 30 * time.Second},
+			{Updates: 570, Elapsed: 30 * time.Second},
+		},
+	}
+	got := Render(Report{
+		Options: Options{Runs: 1, DaemonRuns: 3, Samples: 3, IdleFor: 3 * time.Minute, ChurnRate: 20},
+		Providers: []ProviderReport{{Name: "RFC2136", Results: []Result{res}, Upstream: map[int]map[string]string{
+			1000: {RowEvent: "5.2 s / 6.0 s", RowIdle: "0.12 s / 3 / —"},
+			5000: {RowEvent: "5.7 s / 6.1 s"},
+		}}},
+	})
+	for _, want := range []string{
+		// Upstream measured without churn, and its figures say so.
+		"| event → record resolvable (daemon, defaults, under 20 status updates/s of background churn): p50 / max | 0.20 s / 0.30 s | 5.2 s / 6.0 s (without churn) | — |",
+		"| Ingress deleted → record gone (under 20 status updates/s of background churn): p50 / max | 0.40 s / 0.40 s | — | — |",
+		"| idle daemon, 3 minutes: CPU / AXFRs / UPDATEs | 0.30 s / 0 / 0 | 0.12 s / 3 / — | — |",
+		"| idle daemon, periodic full resync (every 1 minute): CPU per resync = CPU over the 3 minutes ÷ resyncs ended in them / resyncs | 0.15 s / 2 | — | — |",
+		"| background churn during the event and delete samples, asked 20/s: status updates / achieved rate | 590 / 19.7/s | — | — |",
+		"\nUpstream's figures at N=5,000, where zonekeeper was not measured: event → record resolvable (daemon, defaults): p50 / max = 5.7 s / 6.1 s.\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Render lacks %q; got:\n%s", want, got)
+		}
+	}
+}
+
+func TestCountReconciles(t *testing.T) {
+	const (
+		finished = `time=2026-12-07T16:00:00.000Z level=INFO msg="reconcile finished" result=success duration=12ms plannedCreate=0` + "\n"
+		failed   = `time=2026-12-07T16:01:00.000Z level=ERROR msg="reconcile failed" result=zone_error duration=3s err="zone bench.example: timeout"` + "\n"
+		other    = `time=2026-12-07T16:00:00.000Z level=INFO msg="informer synced" source=ingress` + "\n"
+	)
+	for _, tc := range []struct {
+		name, log string
+		want      int
+	}{
+		{"empty", "", 0},
+		{"other lines only", other + other, 0},
+		{"finished and failed", finished + other + failed + finished, 3},
+		{"last line without newline", other + strings.TrimSuffix(finished, "\n"), 1},
+		// A message that merely mentions a reconcile is not one.
+		{"quoted elsewhere", `level=INFO msg="stopping" last="reconcile finished"` + "\n", 0},
+	} {
+		if got := countReconciles([]byte(tc.log)); got != tc.want {
+			t.Errorf("%s: countReconciles = %d, want %d", tc.name, got, tc.want)
+		}
+	}
 }
 
 func TestThousands(t *testing.T) {

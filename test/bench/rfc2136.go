@@ -147,6 +147,9 @@ func daemonRun(ctx context.Context, env Env, ns string, n, run int, opts Options
 	}
 	return withBIND9(ctx, dir, func(srv *dnsserver.Server) (err error) {
 		target := RFC2136Target(env.Binary, env.Kubeconfig, ns, dir, srv)
+		if opts.MinEventSyncInterval > 0 {
+			target.Args = append(target.Args, "--min-event-sync-interval="+opts.MinEventSyncInterval.String())
+		}
 		start := time.Now()
 		d, err := target.StartDaemon(ctx, "daemon")
 		if err != nil {
@@ -168,21 +171,15 @@ func daemonRun(ctx context.Context, env Env, ns string, n, run int, opts Options
 		for i := range names {
 			names[i] = fmt.Sprintf("event-%d-%d", run, i)
 		}
-		host := func(name string) string { return name + "." + Zone }
 		if opts.Scenarios[Event] || opts.Scenarios[Delete] {
-			created, err := samples(ctx, d, srv, names, true, func(name string) error {
-				return CreateIngress(ctx, env.Client, ns, name, host(name), StatusIP)
-			})
+			created, deleted, churned, err := churnedSamples(ctx, env, d, srv, ns, n, run, names, opts.ChurnRate)
 			if err != nil {
 				return err
 			}
-			// Deleting the samples again, timed or not, leaves the next daemon run the same
-			// n names.
-			deleted, err := samples(ctx, d, srv, names, false, func(name string) error {
-				return env.Client.NetworkingV1().Ingresses(ns).Delete(ctx, name, metav1.DeleteOptions{})
-			})
-			if err != nil {
-				return err
+			if opts.ChurnRate > 0 {
+				res.BackgroundChurn = append(res.BackgroundChurn, churned)
+				env.Logf("N=%d daemon %d: background churn: %d status updates in %v, %.1f/s (asked: %v/s)", n, run,
+					churned.Updates, churned.Elapsed.Round(time.Millisecond), churned.Rate(), opts.ChurnRate)
 			}
 			if opts.Scenarios[Event] {
 				res.EventLatency = append(res.EventLatency, created...)
@@ -196,16 +193,70 @@ func daemonRun(ctx context.Context, env Env, ns string, n, run int, opts Options
 			}
 		}
 		if opts.Scenarios[Idle] {
+			if opts.Scenarios[Event] || opts.Scenarios[Delete] {
+				// The samples' and the churn's last reconcile must not end in the idle
+				// window, where every reconcile counts as a periodic resync.
+				select {
+				case <-ctx.Done():
+					return context.Cause(ctx)
+				case <-time.After(settlePause):
+				}
+			}
 			idle, err := idleFor(ctx, d, srv, opts.IdleFor)
 			if err != nil {
 				return err
 			}
 			res.Idle = append(res.Idle, idle)
-			env.Logf("N=%d daemon %d: idle %v: CPU %v, %d AXFRs, %d UPDATEs, RSS %s", n, run, opts.IdleFor,
-				idle.CPU.Round(time.Millisecond), idle.Served.AXFRs, idle.Served.Updates, megabytes(float64(idle.RSS)))
+			env.Logf("N=%d daemon %d: idle %v: CPU %v, %d AXFRs, %d UPDATEs, RSS %s, %d reconciles", n, run, opts.IdleFor,
+				idle.CPU.Round(time.Millisecond), idle.Served.AXFRs, idle.Served.Updates, megabytes(float64(idle.RSS)), idle.Reconciles)
 		}
 		return d.Alive()
 	})
+}
+
+// settlePause separates the last change of the event and delete samples (and of the
+// background churn) from the idle window: far beyond the 50 ms settle and the 250 ms
+// --min-event-sync-interval before the reconcile such a change triggers, and that
+// reconcile's own time.
+const settlePause = 5 * time.Second
+
+// churnedSamples creates the Ingresses names one at a time and times each until srv
+// answers its name (created), then deletes them one at a time and times each until
+// srv answers NXDOMAIN (deleted), while, for churnRate > 0, a background churn moves
+// pseudo-random benchmark Ingresses of 0 … n−1 between StatusIP and ChurnIP at
+// churnRate updates per second. The churn stops before churnedSamples returns; an
+// error of it ends the samples at once and is returned.
+func churnedSamples(ctx context.Context, env Env, d *Daemon, srv *dnsserver.Server, ns string, n, run int, names []string, churnRate float64) (created, deleted []time.Duration, churned ChurnStats, err error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var churn *Churner
+	if churnRate > 0 {
+		churn, err = StartChurn(ctx, churnRate, n, uint64(run), func(ctx context.Context, i int) error {
+			return ToggleStatusIP(ctx, env.Client, ns, i)
+		}, func(err error) { cancel(fmt.Errorf("background churn: %w", err)) })
+		if err != nil {
+			return nil, nil, ChurnStats{}, err
+		}
+	}
+	created, err = samples(ctx, d, srv, names, true, func(name string) error {
+		return CreateIngress(ctx, env.Client, ns, name, name+"."+Zone, StatusIP)
+	})
+	if err == nil {
+		// Deleting the samples again, timed or not, leaves the next daemon run the same
+		// n names.
+		deleted, err = samples(ctx, d, srv, names, false, func(name string) error {
+			return env.Client.NetworkingV1().Ingresses(ns).Delete(ctx, name, metav1.DeleteOptions{})
+		})
+	}
+	if churn != nil {
+		var churnErr error
+		churned, churnErr = churn.Stop()
+		// A churn error is the cause of the samples' error, if they have one.
+		if churnErr != nil {
+			return nil, nil, churned, fmt.Errorf("background churn: %w", churnErr)
+		}
+	}
+	return created, deleted, churned, err
 }
 
 // waitNames transfers Zone from srv every 250 ms until it holds n names with an A
@@ -248,7 +299,7 @@ func idleFor(ctx context.Context, d *Daemon, srv *dnsserver.Server, idle time.Du
 	if err != nil {
 		return IdleResult{}, err
 	}
-	cpu, rss, err := idleDaemon(ctx, d, idle)
+	res, err := idleDaemon(ctx, d, idle)
 	if err != nil {
 		return IdleResult{}, err
 	}
@@ -256,5 +307,6 @@ func idleFor(ctx context.Context, d *Daemon, srv *dnsserver.Server, idle time.Du
 	if err != nil {
 		return IdleResult{}, err
 	}
-	return IdleResult{CPU: cpu, Served: after.Sub(before), RSS: rss}, nil
+	res.Served = after.Sub(before)
+	return res, nil
 }

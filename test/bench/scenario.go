@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -37,6 +38,13 @@ type Options struct {
 	IdleFor time.Duration
 	// Scenarios holds the names of the scenarios to run.
 	Scenarios map[string]bool
+	// ChurnRate is the status updates per second a background churn makes to the
+	// benchmark Ingresses while the Event and Delete scenarios run against BIND9; 0 for
+	// none.
+	ChurnRate float64
+	// MinEventSyncInterval, when positive, is the rfc2136 daemons'
+	// --min-event-sync-interval; 0 leaves the daemon's default.
+	MinEventSyncInterval time.Duration
 }
 
 // repeat runs oneShot Runs times if any of oneShots is asked for, then daemon
@@ -93,6 +101,9 @@ type IdleResult struct {
 	Calls map[string]int
 	// RSS is the daemon's resident set at the end, in bytes.
 	RSS int64
+	// Reconciles counts the reconciles the daemon's log says ended within the window:
+	// with nothing changing, its periodic full resyncs (one every --interval).
+	Reconciles int
 }
 
 // EventResult is one event-driven reconcile of a daemon against an API emulator:
@@ -116,7 +127,10 @@ type Result struct {
 	Raw                         []Raw
 	DaemonConverge              []time.Duration
 	EventLatency, DeleteLatency []time.Duration
-	Idle                        []IdleResult
+	// BackgroundChurn is, per daemon run with Options.ChurnRate > 0, what the churn
+	// during its Event and Delete scenarios did.
+	BackgroundChurn []ChurnStats
+	Idle            []IdleResult
 	// Touch and NewIngress are the event-driven reconciles against an API emulator:
 	// after a label change that changes no record, and after a new Ingress.
 	Touch, NewIngress []EventResult
@@ -184,28 +198,65 @@ func waitConverged(ctx context.Context, d *Daemon, start time.Time, converged fu
 	}
 }
 
-// idleDaemon leaves d alone for idle and returns the CPU it used meanwhile and its
-// resident set at the end, in bytes.
-func idleDaemon(ctx context.Context, d *Daemon, idle time.Duration) (time.Duration, int64, error) {
+// idleDaemon leaves d alone for idle and returns the CPU it used meanwhile, its
+// resident set at the end, in bytes, and the reconciles it finished meanwhile.
+func idleDaemon(ctx context.Context, d *Daemon, idle time.Duration) (IdleResult, error) {
 	before, err := ProcessCPU(d.PID())
 	if err != nil {
-		return 0, 0, err
+		return IdleResult{}, err
+	}
+	logStart, err := d.logSize()
+	if err != nil {
+		return IdleResult{}, err
 	}
 	select {
 	case <-ctx.Done():
-		return 0, 0, context.Cause(ctx)
+		return IdleResult{}, context.Cause(ctx)
 	case <-time.After(idle):
 	}
 	if err := d.Alive(); err != nil {
-		return 0, 0, err
+		return IdleResult{}, err
 	}
 	after, err := ProcessCPU(d.PID())
 	if err != nil {
-		return 0, 0, err
+		return IdleResult{}, err
 	}
 	rss, err := ProcessRSS(d.PID())
 	if err != nil {
-		return 0, 0, err
+		return IdleResult{}, err
 	}
-	return after - before, rss, nil
+	logged, err := d.logSince(logStart)
+	if err != nil {
+		return IdleResult{}, err
+	}
+	return IdleResult{CPU: after - before, RSS: rss, Reconciles: countReconciles(logged)}, nil
+}
+
+// The daemon logs one of these messages, in its default text format, at the end of
+// every reconcile (controller.Daemon): the first when it went well, the second when not.
+const (
+	reconcileFinished = `msg="reconcile finished"`
+	reconcileFailed   = `msg="reconcile failed"`
+)
+
+// countReconciles returns how many reconciles the daemon's log text reports ended,
+// well or not.
+func countReconciles(log []byte) int {
+	count := 0
+	for line := range bytes.Lines(log) {
+		if bytes.Contains(line, []byte(reconcileFinished)) || bytes.Contains(line, []byte(reconcileFailed)) {
+			count++
+		}
+	}
+	return count
+}
+
+// PerResync is the CPU an idle daemon used per periodic full resync over the window of
+// i: its CPU in the window divided by the reconciles that ended in it, every one of them
+// a periodic resync as nothing changed. It is false when none ended in the window.
+func (i IdleResult) PerResync() (time.Duration, bool) {
+	if i.Reconciles == 0 {
+		return 0, false
+	}
+	return i.CPU / time.Duration(i.Reconciles), true
 }

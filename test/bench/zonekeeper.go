@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/zonekeeper/zonekeeper/controller"
 	"github.com/zonekeeper/zonekeeper/test/dnsserver"
 	"github.com/zonekeeper/zonekeeper/test/internal/child"
 )
@@ -148,6 +150,10 @@ type Daemon struct {
 	done    <-chan error
 }
 
+// DaemonInterval is the time between two periodic full resyncs of a daemon
+// StartDaemon starts: the daemon's default --interval, which the harness leaves as it is.
+const DaemonInterval = controller.DefaultInterval
+
 // StartDaemon starts `zonekeeper run` of t with its default intervals.
 func (t Target) StartDaemon(ctx context.Context, label string) (*Daemon, error) {
 	cmd, logPath, done, err := t.start(ctx, label)
@@ -168,6 +174,28 @@ func (d *Daemon) Alive() error {
 	default:
 		return nil
 	}
+}
+
+// logSize returns the size of the daemon's log now, in bytes.
+func (d *Daemon) logSize() (int64, error) {
+	info, err := os.Stat(d.logPath)
+	if err != nil {
+		return 0, err
+	}
+	return info.Size(), nil
+}
+
+// logSince returns what the daemon logged after the first offset bytes.
+func (d *Daemon) logSince(offset int64) ([]byte, error) {
+	f, err := os.Open(d.logPath)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("daemon log %s: %w", d.logPath, err)
+	}
+	return io.ReadAll(f)
 }
 
 // Stop sends SIGTERM and waits for the daemon to exit, killing it after 30 s. An exit

@@ -5,6 +5,7 @@
 //	go run ./test/bench/cmd/zkbench -n 1000,10000,50000 -runs 3 -idle 3m -out docs/benchmarks.md
 //	go run ./test/bench/cmd/zkbench -smoke   # N=200, one run, 10 s idle; the report goes to stdout
 //	go run ./test/bench/cmd/zkbench -providers route53,cloudflare -n 1000 -out ''
+//	go run ./test/bench/cmd/zkbench -n 1000,10000 -providers rfc2136 -churn-rate 20   # latencies under churn
 //
 // It needs the kube-apiserver and etcd of test/e2e/kube/build.sh, and BIND9's named
 // when the rfc2136 provider is measured.
@@ -67,9 +68,12 @@ func parseFlags(args []string) (config, error) {
 		"(1 s between change calls) a cold run of 50,000 Ingresses takes minutes on either")
 	apiDaemonRuns := fs.Int("api-daemon-runs", 1, "daemon runs against the Route53 and Cloudflare emulators: their call counts "+
 		"do not vary from run to run, and each run idles -idle")
+	minEventSync := fs.Duration("min-event-sync-interval", 0, "the rfc2136 daemons' --min-event-sync-interval; 0: the daemon's default")
 	out := fs.String("out", "docs/benchmarks.md", "Markdown report to write; empty: standard output")
 	binary := fs.String("binary", "", "zonekeeper executable to measure; empty: build ./cmd/zonekeeper into a temporary folder")
 	keep := fs.Bool("keep", false, "keep the temporary folder with every zonekeeper log")
+	churnRate := fs.Float64("churn-rate", 0, "status updates per second a background churn makes to pseudo-random benchmark Ingresses "+
+		"(moving each between two IPs) during the rfc2136 event and delete samples; 0: no churn")
 	smoke := fs.Bool("smoke", false, "a quick check for CI: -n 200 -runs 1 -daemon-runs 1 -samples 3 -idle 10s -out ''")
 	if err := fs.Parse(args[1:]); err != nil {
 		return config{}, err
@@ -89,7 +93,14 @@ func parseFlags(args []string) (config, error) {
 	if *runs < 1 || *daemonRuns < 1 || *apiDaemonRuns < 1 || *samples < 1 || *idle <= 0 {
 		return config{}, errors.New("-runs, -daemon-runs, -api-daemon-runs, -samples and -idle must be positive")
 	}
-	c.opts = bench.Options{Runs: *runs, DaemonRuns: *daemonRuns, Samples: *samples, IdleFor: *idle, Scenarios: map[string]bool{}}
+	if *minEventSync < 0 {
+		return config{}, errors.New("-min-event-sync-interval must not be negative")
+	}
+	if *churnRate != 0 && !(*churnRate >= bench.MinChurnRate && *churnRate <= bench.MaxChurnRate) {
+		return config{}, fmt.Errorf("-churn-rate: %v updates/s is neither 0 (no churn) nor from %v to %v", *churnRate, bench.MinChurnRate, bench.MaxChurnRate)
+	}
+	c.opts = bench.Options{Runs: *runs, DaemonRuns: *daemonRuns, Samples: *samples, IdleFor: *idle, Scenarios: map[string]bool{}, ChurnRate: *churnRate,
+		MinEventSyncInterval: *minEventSync}
 	for _, s := range strings.Split(*scenarios, ",") {
 		s = strings.TrimSpace(s)
 		if !slices.Contains(bench.Scenarios(), s) {

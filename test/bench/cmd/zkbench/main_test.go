@@ -17,13 +17,15 @@ func TestParseFlags(t *testing.T) {
 		{"defaults are issue 9's", nil, func(c config) string {
 			if !slices.Equal(c.ns, []int{1000, 5000, 10000, 50000}) || c.opts.Runs != 3 || c.opts.IdleFor != 3*time.Minute ||
 				c.opts.Samples != 20 || c.out != "docs/benchmarks.md" || len(c.opts.Scenarios) != 6 ||
-				!slices.Equal(c.providers, []string{"rfc2136", "route53", "cloudflare"}) || c.apiMaxN != 10000 || c.apiDaemonRuns != 1 {
+				!slices.Equal(c.providers, []string{"rfc2136", "route53", "cloudflare"}) || c.apiMaxN != 10000 || c.apiDaemonRuns != 1 ||
+				c.opts.ChurnRate != 0 {
 				return "not the defaults"
 			}
 			return ""
 		}, ""},
 		{"smoke", []string{"-smoke"}, func(c config) string {
-			if !slices.Equal(c.ns, []int{200}) || c.opts.Runs != 1 || c.opts.DaemonRuns != 1 || c.opts.IdleFor != 10*time.Second || c.out != "" {
+			if !slices.Equal(c.ns, []int{200}) || c.opts.Runs != 1 || c.opts.DaemonRuns != 1 || c.opts.IdleFor != 10*time.Second || c.out != "" ||
+				c.opts.ChurnRate != 0 {
 				return "not the smoke settings"
 			}
 			return ""
@@ -40,6 +42,14 @@ func TestParseFlags(t *testing.T) {
 			}
 			return ""
 		}, ""},
+		{"churn rate", []string{"-churn-rate", "20"}, func(c config) string {
+			if c.opts.ChurnRate != 20 {
+				return "churn rate not 20"
+			}
+			return ""
+		}, ""},
+		{"negative churn rate", []string{"-churn-rate", "-5"}, nil, "-churn-rate: -5 updates/s"},
+		{"churn rate beyond the ticker", []string{"-churn-rate", "1e12"}, nil, "-churn-rate: 1e+12 updates/s"},
 		{"unknown provider", []string{"-providers", "route53,azure"}, nil, `unknown provider "azure"`},
 		{"bad n", []string{"-n", "10,x"}, nil, `-n: "x"`},
 		{"zero n", []string{"-n", "0"}, nil, `-n: "0"`},
