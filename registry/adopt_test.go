@@ -69,6 +69,7 @@ func TestLoadAdopting(t *testing.T) {
 			}
 			changes, problems := z.Changes(tt.changes)
 			checkChangesAt(t, z, tt.changes, current)
+			checkRelatedNames(t, reg, func(records []*endpoint.Endpoint) Zone { return reg.LoadAdopting(testZone, records, tt.exists) }, tt.changes, current)
 			if got := summaries(changes); !slices.Equal(got, tt.want) || len(problems) > 0 {
 				t.Errorf("changes:\n%s\nwant:\n%s\nproblems %v", strings.Join(got, "\n"), strings.Join(tt.want, "\n"), problems)
 			}

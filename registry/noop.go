@@ -17,6 +17,9 @@ func (noop) OwnerID() string { return "" }
 
 func (noop) Load(_ provider.Zone, records []*endpoint.Endpoint) Zone { return noopZone(records) }
 
+// RelatedNames is name alone: without ownership records, nothing else decides it.
+func (noop) RelatedNames(name string, _ []string) []string { return []string{name} }
+
 // noopZone is a zone's records, taken as they are.
 type noopZone []*endpoint.Endpoint
 

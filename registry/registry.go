@@ -20,6 +20,11 @@ type Registry interface {
 
 	// Load reads ownership out of a zone's records, as provider.Records returned them.
 	Load(zone provider.Zone, records []*endpoint.Endpoint) Zone
+
+	// RelatedNames lists, name among them, the names whose records decide the ownership
+	// of records of the given types at name: Load over the records at these names reads
+	// the records at name, and Zone.ChangesAt changes them, exactly as over the whole zone.
+	RelatedNames(name string, types []string) []string
 }
 
 // Adopter is a Registry that can take over the records of a former owner id when its

@@ -215,6 +215,18 @@ func typedAffixes(prefix, suffix string) []typedAffix {
 	return out
 }
 
+// RelatedNames implements Registry: name, and every name ownershipCandidates may give a
+// record of one of types at name (its new-format ownership name, the legacy one, and
+// the CNAME one an ALIAS A record is also owned through).
+func (t *TXT) RelatedNames(name string, types []string) []string {
+	out := []string{name, t.legacyName(name), t.OwnershipName(name, endpoint.RecordTypeCNAME)}
+	for _, rt := range types {
+		out = append(out, t.OwnershipName(name, rt))
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // ownershipCandidates lists, in the order they are looked up, the names of the
 // ownership records that may own ep: the current format; the legacy format (never used
 // by upstream for AAAA); and for ALIAS A records the older CNAME-typed name. A legacy

@@ -287,6 +287,7 @@ func TestChanges(t *testing.T) {
 			z := reg.Load(testZone, tt.current)
 			changes, problems := z.Changes(tt.changes)
 			checkChangesAt(t, z, tt.changes, tt.current)
+			checkRelatedNames(t, reg, func(records []*endpoint.Endpoint) Zone { return reg.Load(testZone, records) }, tt.changes, tt.current)
 			if got := summaries(changes); !slices.Equal(got, tt.want) {
 				t.Errorf("changes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
 			}
@@ -331,6 +332,60 @@ func checkChangesAt(t *testing.T, z Zone, pc plan.Changes, current []*endpoint.E
 	gotChanges, _ = z.ChangesAt(pc, planned)
 	if got, want := summaries(gotChanges), summaries(wantAt); !slices.Equal(got, want) {
 		t.Errorf("ChangesAt(planned names):\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// checkRelatedNames checks that load over the records at the RelatedNames of some names
+// reads the records at those names as load over every record does, and makes the same
+// ChangesAt of pc there: for each name of the zone alone, and for the names pc plans at.
+func checkRelatedNames(t *testing.T, reg Registry, load func([]*endpoint.Endpoint) Zone, pc plan.Changes, current []*endpoint.Endpoint) {
+	t.Helper()
+	whole := load(current)
+	typesAt := map[string][]string{}
+	for _, e := range current {
+		typesAt[e.DNSName] = append(typesAt[e.DNSName], e.RecordType)
+	}
+	var planned []string
+	for _, rc := range plannedChanges(pc) {
+		e := rc.Endpoint()
+		planned = append(planned, e.DNSName)
+		typesAt[e.DNSName] = append(typesAt[e.DNSName], e.RecordType)
+	}
+	planned = slices.Compact(slices.Sorted(slices.Values(planned)))
+	subset := func(names []string) Zone {
+		related := map[string]bool{}
+		for _, n := range names {
+			for _, r := range reg.RelatedNames(n, typesAt[n]) {
+				related[r] = true
+			}
+		}
+		var records []*endpoint.Endpoint
+		for _, e := range current {
+			if related[e.DNSName] {
+				records = append(records, e)
+			}
+		}
+		return load(records)
+	}
+	at := func(z Zone, names []string) []string {
+		var out []string
+		for _, e := range z.Records() {
+			if slices.Contains(names, e.DNSName) {
+				out = append(out, fmt.Sprint(e, " ", e.Labels))
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for name := range typesAt {
+		if got, want := at(subset([]string{name}), []string{name}), at(whole, []string{name}); !slices.Equal(got, want) {
+			t.Errorf("the records at %s loaded with its related names:\n%s\nwith the whole zone:\n%s", name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+	gotChanges, gotProblems := subset(planned).ChangesAt(pc, planned)
+	wantChanges, wantProblems := whole.ChangesAt(pc, planned)
+	if got, want := summaries(gotChanges), summaries(wantChanges); !slices.Equal(got, want) || fmt.Sprint(gotProblems) != fmt.Sprint(wantProblems) {
+		t.Errorf("ChangesAt over the related names:\n%s\n%v\nover the whole zone:\n%s\n%v", strings.Join(got, "\n"), gotProblems, strings.Join(want, "\n"), wantProblems)
 	}
 }
 
