@@ -359,6 +359,7 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 			return rep, nil
 		}
 	}
+	previous := c.desired
 	c.desired = nil
 	rep := &Report{DryRun: c.Config.DryRun}
 	providerCtx := context.WithoutCancel(ctx)
@@ -389,7 +390,7 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 	byZone, unplaced := assignZones(desired, zones, c.Config.DomainFilter)
 	rep.Problems = append(rep.Problems, unplaced...)
 	if len(rep.SourceErrors) == 0 && !c.Config.DryRun && allIncremental(c.Sources) {
-		c.desired = newDesiredIndex(results, slices.Concat(refused, adjustProblems, unplaced), p)
+		c.desired = previous.reuse(results, slices.Concat(refused, adjustProblems, unplaced), p)
 	}
 
 	guard := deletionGuard{protected: objectsWithErrors(rep.Problems), sourceFailed: len(rep.SourceErrors) > 0, fullRead: !onlyChanged}
@@ -429,7 +430,7 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 		}
 		zr, incremental := ZoneReport{}, false
 		if onlyChanged && len(rep.SourceErrors) == 0 {
-			zr, incremental = c.reconcileNames(providerCtx, z, byZone[z.Name], sums, guard)
+			zr, incremental = c.reconcileNames(providerCtx, z, byZone[z.Name], sums, guard, exists)
 		}
 		if !incremental {
 			zr = c.reconcileZone(providerCtx, z, byZone[z.Name], guard, exists)
@@ -689,7 +690,7 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 		owned = c.Registry.Load(z, records)
 	}
 	current := owned.Records()
-	zr.read = &zoneRead{records: records, owned: owned, current: current}
+	zr.read = &zoneRead{records: records}
 	zr.Owned = countOwned(current, c.Registry.OwnerID())
 	zr.RecordTypes, zr.Verified = countByType(current, desired)
 	res := plan.Calculate(plan.Input{

@@ -194,8 +194,11 @@ func (d *Daemon) reconcileWith(ctx context.Context, run func(context.Context) (*
 	// current records, the plan), all garbage once it ends, and the daemon then idles.
 	// Left to itself the runtime keeps that peak as RSS until its next forced GC, two
 	// minutes on; returning it now costs one GC of the live heap per reconcile. One that
-	// skipped every zone made little garbage, and an idle daemon runs only such ones.
-	if rep == nil || slices.ContainsFunc(rep.Zones, func(z ZoneReport) bool { return !z.Skipped }) {
+	// skipped every zone made little garbage, and an idle daemon runs only such ones; nor
+	// does one of the changed objects only (Partial), whose garbage is that of the names
+	// it touched, while a GC of the live heap would cost every event a pause growing
+	// with the number of objects.
+	if rep == nil || !rep.Partial && slices.ContainsFunc(rep.Zones, func(z ZoneReport) bool { return !z.Skipped }) {
 		debug.FreeOSMemory()
 	}
 

@@ -28,6 +28,9 @@ type desiredIndex struct {
 	derived map[string][]endpoint.Problem
 	// policy is the domain policy derived was found under.
 	policy *policy.Policy
+	// results are the sources' results the index was made from, unless changes were
+	// applied to it since.
+	results []source.Result
 }
 
 // newDesiredIndex indexes the results of every source and the problems the reconcile
@@ -51,7 +54,38 @@ func newDesiredIndex(results []source.Result, derived []endpoint.Problem, p *pol
 	if !d.setDerived(nil, derived) {
 		return nil
 	}
+	d.results = results
 	return d
+}
+
+// reuse returns d when the sources returned the very results d was made from (a
+// source that saw no event returns its last result again) under the same policy, with
+// derived as its derived problems, and a new index otherwise: an idle daemon's resync
+// then indexes nothing again.
+func (d *desiredIndex) reuse(results []source.Result, derived []endpoint.Problem, p *policy.Policy) *desiredIndex {
+	if d == nil || d.policy != p || !sameResults(d.results, results) {
+		return newDesiredIndex(results, derived, p)
+	}
+	clear(d.derived)
+	if !d.setDerived(nil, derived) {
+		return nil
+	}
+	return d
+}
+
+// sameResults reports whether a and b are the same slices, not merely equal ones.
+func sameResults(a, b []source.Result) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	same := func(x, y []*endpoint.Endpoint) bool { return len(x) == len(y) && (len(x) == 0 || &x[0] == &y[0]) }
+	for i := range a {
+		if !same(a[i].Endpoints, b[i].Endpoints) || len(a[i].Problems) != len(b[i].Problems) ||
+			len(a[i].Problems) > 0 && &a[i].Problems[0] != &b[i].Problems[0] {
+			return false
+		}
+	}
+	return true
 }
 
 // apply replaces the Results of the objects source i says changed and adds to touched
@@ -77,6 +111,7 @@ func (d *desiredIndex) apply(i int, changed []source.ObjectResult, touched map[s
 		} else {
 			d.objects[i][key] = o.Result
 		}
+		d.results = nil
 		if len(o.Problems) > 0 {
 			d.troubled[i][key] = true
 		} else {
@@ -118,6 +153,17 @@ func (d *desiredIndex) setDerived(names []string, problems []endpoint.Problem) b
 		d.derived[p.DNSName] = append(d.derived[p.DNSName], p)
 	}
 	return true
+}
+
+// exists reports whether a source asks for records for the object resource
+// (ObjectRef.String), or has a problem with it.
+func (d *desiredIndex) exists(resource string) bool {
+	for _, objects := range d.objects {
+		if _, ok := objects[resource]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 // problems are the sources' problems, then the derived ones, in a fixed order.
@@ -247,7 +293,7 @@ func (c *Controller) reconcileDelta(ctx context.Context) (*Report, bool) {
 				zoneWanted = append(zoneWanted, e)
 			}
 		}
-		zr, ok := c.planNames(providerCtx, z, zoneWanted, changedNames, guard)
+		zr, ok := c.planNames(providerCtx, z, zoneWanted, changedNames, guard, d.exists)
 		if !ok {
 			return nil, false
 		}

@@ -16,30 +16,34 @@ import (
 // dearer than the names one by one.
 const MaxIncrementalNames = 256
 
-// zoneRead is what a full reconcile read of a zone: the provider's records, the
-// registry's reading of them and the records the planner compared with.
+// zoneRead is what a full reconcile read of a zone: the provider's records.
 type zoneRead struct {
 	records []*endpoint.Endpoint
-	owned   registry.Zone
-	current []*endpoint.Endpoint
 }
 
 // zoneCache is what an event-driven reconcile of a settled zone reuses of its last full
-// read, so that one changed object costs the names it touches rather than the zone.
+// read, so that one changed object costs the names it touches rather than the zone: the
+// zone's records by name, from which planNames reads ownership at the names it plans.
 //
-// The cache holds the zone as it was read, not as it is: every name a change was written
-// at since (the record's own name and its ownership record's) is dirty, and a reconcile
-// that would plan or write at a dirty name reads the zone whole instead. A name that is
-// not dirty holds what was read, but for edits by someone else, which the full
-// reconcile of every resync interval corrects, as it does when RunChanged skips a zone.
+// After the read, what the reconciles write is either written into the cache too, when
+// the provider proves it holds exactly that (writeThrough), or else makes the names
+// written at dirty: a reconcile that would plan or write at a dirty name reads the zone
+// whole instead. A name holds what was read and written, but for edits by someone else,
+// which a ChangeDetector finds at the next event and the full reconcile of every resync
+// interval corrects otherwise, as it does when RunChanged skips a zone.
 type zoneCache struct {
-	read zoneRead
-	// recordsAt and currentAt are read.records and read.current by name.
-	recordsAt, currentAt map[string][]*endpoint.Endpoint
+	// recordsAt are the zone's records by name.
+	recordsAt map[string][]*endpoint.Endpoint
+	// writeThrough says the applied changes are written into recordsAt.
+	writeThrough bool
 	// wanted is the desired records of each name as last reconciled (nameSums).
 	wanted map[string]uint64
-	// dirty are the names written at since the read.
+	// dirty are the names written at since the read, when not writeThrough.
 	dirty map[string]bool
+	// rewritten are the names written at since the read, when writeThrough: their
+	// records are known, but a problem the planner reported there before the write may
+	// read differently now (a conflict then decided by the written resource label).
+	rewritten map[string]bool
 	// owned, recordTypes, verified are the figures of the full reconcile.
 	owned                 int
 	recordTypes, verified map[string]int
@@ -57,10 +61,9 @@ func nameSums(desired []*endpoint.Endpoint) map[string]uint64 {
 }
 
 // keepCache updates the cache of zr's zone after its reconcile against desired endpoints
-// whose nameSums are sums (kept, not copied): a full read of a zone
-// left settled starts a new one, an incremental reconcile that left it settled updates
-// it, and anything else drops it, so that only a settled zone is ever reconciled from
-// its cache.
+// whose nameSums are sums (kept, not copied): a full read of a zone left settled starts a
+// new one, an incremental reconcile that left it settled updates it, and anything else
+// drops it, so that only a settled zone is ever reconciled from its cache.
 func (c *Controller) keepCache(zr ZoneReport, sums map[string]uint64, incremental bool) {
 	id := zr.Zone.ID
 	if _, settled := c.settled[id]; !settled || (!incremental && zr.read == nil) {
@@ -72,15 +75,13 @@ func (c *Controller) keepCache(zr ZoneReport, sums map[string]uint64, incrementa
 	}
 	zc := c.caches[id]
 	if !incremental {
-		zc = &zoneCache{read: *zr.read, recordsAt: byName(zr.read.records), currentAt: byName(zr.read.current),
-			dirty: map[string]bool{}, owned: zr.Owned, recordTypes: zr.RecordTypes, verified: zr.Verified}
+		_, proven := c.Provider.(provider.ChangeDetector)
+		zc = &zoneCache{recordsAt: byName(zr.read.records), writeThrough: proven, dirty: map[string]bool{}, rewritten: map[string]bool{},
+			owned: zr.Owned, recordTypes: zr.RecordTypes, verified: zr.Verified}
 		c.caches[id] = zc
-		// The registry indexes its reading by name on the first ChangesAt: here, at
-		// the end of a full reconcile, rather than in the first event's.
-		zc.read.owned.ChangesAt(plan.Changes{}, nil)
 	}
 	zc.wanted = sums
-	zc.markDirty(zr.Changes)
+	zc.written(zr.Applied)
 }
 
 // keepNames is keepCache after reconcileDelta planned the zone of zr at names, whose
@@ -99,17 +100,46 @@ func (c *Controller) keepNames(zr ZoneReport, sums map[string]uint64, names []st
 			delete(zc.wanted, name)
 		}
 	}
-	zc.markDirty(zr.Changes)
+	zc.written(zr.Applied)
 }
 
-// markDirty notes the names changes write at.
-func (zc *zoneCache) markDirty(changes []provider.Change) {
+// written takes in changes applied to the zone. A provider that is a
+// provider.ChangeDetector (RFC2136) holds exactly what it was given, in the form Records
+// returns (AdjustEndpoints' contract), and checks every update and deletion against the
+// records it replaces (a value-dependent prerequisite): a cache that were wrong would
+// make a change fail, which unsettles the zone and drops the cache, never a silent
+// wrong write. Its changes are written into the cache; those of any other provider
+// make their names dirty.
+func (zc *zoneCache) written(changes []provider.Change) {
 	for _, ch := range changes {
 		for _, rc := range ch.Records {
 			for _, e := range []*endpoint.Endpoint{rc.Old, rc.New} {
-				if e != nil {
+				switch {
+				case e == nil:
+				case zc.writeThrough:
+					zc.rewritten[e.DNSName] = true
+				default:
 					zc.dirty[e.DNSName] = true
 				}
+			}
+			if !zc.writeThrough {
+				continue
+			}
+			if rc.Old != nil {
+				key := rc.Old.RecordKey()
+				at := slices.DeleteFunc(zc.recordsAt[rc.Old.DNSName], func(e *endpoint.Endpoint) bool { return e.RecordKey() == key })
+				if len(at) == 0 {
+					delete(zc.recordsAt, rc.Old.DNSName)
+				} else {
+					zc.recordsAt[rc.Old.DNSName] = at
+				}
+			}
+			if rc.New != nil {
+				// As Records returns it: no objects, no labels (ownership is read from
+				// the ownership records).
+				e := rc.New.Clone()
+				e.Refs, e.Labels = nil, nil
+				zc.recordsAt[e.DNSName] = append(zc.recordsAt[e.DNSName], e)
 			}
 		}
 	}
@@ -125,10 +155,10 @@ func byName(eps []*endpoint.Endpoint) map[string][]*endpoint.Endpoint {
 
 // reconcileNames is reconcileZone for a settled zone with a cache (sums are
 // nameSums(desired)), planning only the names whose desired records changed against the
-// cached current records of those names (planNames). It reports false, having done
-// nothing, when no name or more than MaxIncrementalNames changed, or planNames refuses;
-// the caller then reconciles the zone whole.
-func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desired []*endpoint.Endpoint, sums map[string]uint64, guard deletionGuard) (ZoneReport, bool) {
+// cached records of those names (planNames). It reports false, having done nothing, when
+// no name or more than MaxIncrementalNames changed, or planNames refuses; the caller then
+// reconciles the zone whole.
+func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desired []*endpoint.Endpoint, sums map[string]uint64, guard deletionGuard, exists func(resource string) bool) (ZoneReport, bool) {
 	zc := c.caches[z.ID]
 	if zc == nil {
 		return ZoneReport{}, false
@@ -153,7 +183,7 @@ func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desire
 			wanted = append(wanted, e)
 		}
 	}
-	zr, ok := c.planNames(ctx, z, wanted, touched, guard)
+	zr, ok := c.planNames(ctx, z, wanted, touched, guard, exists)
 	if ok {
 		c.apply(ctx, &zr)
 	}
@@ -161,12 +191,14 @@ func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desire
 }
 
 // planNames plans the names touched of a settled zone with a cache, whose desired
-// endpoints are wanted, against the cached current records of those names. It reports
-// false whenever it cannot prove its plan is the one a full read would make: the
-// provider cannot prove the zone unchanged (provider.ChangeDetector), a touched name or
-// a planned write is dirty, a deletion would be withheld or break the budget. It applies
-// nothing: the caller applies the report's Changes.
-func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*endpoint.Endpoint, touched map[string]bool, guard deletionGuard) (ZoneReport, bool) {
+// endpoints are wanted: it loads the registry over the cached records at those names
+// and at the names of their ownership records (registry.RelatedNames), which reads
+// ownership there as over the whole zone, and plans against them. It reports false
+// whenever it cannot prove its plan is the one a full read would make: the provider
+// cannot prove the zone unchanged (provider.ChangeDetector), a name read or written is
+// dirty, a deletion would be withheld or break the budget. It applies nothing: the
+// caller applies the report's Changes.
+func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*endpoint.Endpoint, touched map[string]bool, guard deletionGuard, exists func(resource string) bool) (ZoneReport, bool) {
 	zc := c.caches[z.ID]
 	if zc == nil || c.Config.DryRun {
 		return ZoneReport{}, false
@@ -187,12 +219,38 @@ func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*e
 		return ZoneReport{}, false
 	}
 	names := slices.Sorted(maps.Keys(touched))
-	var current []*endpoint.Endpoint
+	typesAt := map[string][]string{}
+	for _, e := range wanted {
+		typesAt[e.DNSName] = append(typesAt[e.DNSName], e.RecordType)
+	}
+	related := map[string]bool{}
 	for _, name := range names {
+		types := typesAt[name]
+		for _, e := range zc.recordsAt[name] {
+			types = append(types, e.RecordType)
+		}
+		for _, r := range c.Registry.RelatedNames(name, types) {
+			related[r] = true
+		}
+	}
+	var records []*endpoint.Endpoint
+	for _, name := range slices.Sorted(maps.Keys(related)) {
 		if zc.dirty[name] {
 			return ZoneReport{}, false
 		}
-		current = append(current, zc.currentAt[name]...)
+		records = append(records, zc.recordsAt[name]...)
+	}
+	var owned registry.Zone
+	if adopter, ok := c.Registry.(registry.Adopter); ok {
+		owned = adopter.LoadAdopting(z, records, exists)
+	} else {
+		owned = c.Registry.Load(z, records)
+	}
+	var current []*endpoint.Endpoint
+	for _, e := range owned.Records() {
+		if touched[e.DNSName] {
+			current = append(current, e)
+		}
 	}
 	// The planner's problems come out sorted by name; its input in the zone's order.
 	slices.SortFunc(current, endpoint.Compare)
@@ -208,15 +266,9 @@ func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*e
 	if len(withheld) > 0 || c.Config.Budget.exceeded(len(kept), zc.owned) != "" {
 		return ZoneReport{}, false
 	}
-	changes, problems := zc.read.owned.ChangesAt(res.Changes, names)
+	changes, problems := owned.ChangesAt(res.Changes, names)
 	writes := map[string]bool{}
 	for _, ch := range changes {
-		// Owned is the record a change's ownership records belong to: a missing
-		// ownership record the cache finds for a record at a dirty name may be one that
-		// was written, or whose record was deleted, since the read.
-		if ch.Owned != nil && zc.dirty[ch.Owned.DNSName] {
-			return ZoneReport{}, false
-		}
 		for _, rc := range ch.Records {
 			for _, e := range []*endpoint.Endpoint{rc.Old, rc.New} {
 				if e == nil {
@@ -238,13 +290,14 @@ func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*e
 	zr := ZoneReport{Zone: z, Incremental: true, Owned: zc.owned, RecordTypes: zc.recordTypes, Verified: zc.verified}
 	// The problems and conflicts of the names not planned stand as the last reconcile
 	// found them: an object in trouble there must not look settled to an Acknowledger.
-	// At a dirty name they may have changed with what was written there (a conflict is
-	// then settled by the record's resource label, say): the zone is read whole.
+	// At a name written since the read they may have changed with what was written there
+	// (a conflict is then settled by the record's resource label, say): the zone is read
+	// whole.
 	for _, p := range last.Problems {
 		if touched[p.DNSName] {
 			continue
 		}
-		if zc.dirty[p.DNSName] {
+		if zc.dirty[p.DNSName] || zc.rewritten[p.DNSName] {
 			return ZoneReport{}, false
 		}
 		zr.Problems = append(zr.Problems, p)

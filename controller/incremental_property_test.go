@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
+	"github.com/zonekeeper/zonekeeper/provider"
 	"github.com/zonekeeper/zonekeeper/provider/inmemory"
 	"github.com/zonekeeper/zonekeeper/source"
 )
@@ -83,7 +84,9 @@ func (s unchangingSource) Changed(context.Context) ([]source.ObjectResult, bool)
 // deletion guards and budget, zone rules, conflicts and ownership included.
 //
 // On odd seeds every source is Incremental, so that RunChanged takes only the changed
-// objects from the sources (controller/delta.go); on even seeds it reads them whole.
+// objects from the sources (controller/delta.go); on even seeds it reads them whole. On
+// half of the seeds the provider proves the zone unchanged (provider.ChangeDetector), so
+// that what the incremental controller applies is written into its cache.
 func TestIncrementalEqualsFull(t *testing.T) {
 	ctx := context.Background()
 	incremental, partial := 0, 0
@@ -107,7 +110,13 @@ func TestIncrementalEqualsFull(t *testing.T) {
 					t.Fatalf("seed %d: %v", seed, err)
 				}
 			}
-			_, ctrls[i] = c.controller(t, provs[i])
+			var p provider.Provider = provs[i]
+			if i == 0 && seed%4 >= 2 {
+				// A provider proving the zone unchanged: the incremental controller
+				// writes what it applies into its cache instead of reading it again.
+				p = &unchangedProvider{Provider: provs[i], unchanged: true}
+			}
+			_, ctrls[i] = c.controller(t, p)
 			if seed%3 == 0 {
 				// Deletions over the budget are withheld, which RunChanged leaves to
 				// the full reconcile.
@@ -137,6 +146,7 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			if err != nil {
 				t.Fatalf("seed %d step %d: RunChanged: %v", seed, step, err)
 			}
+			checkCacheHoldsZone(t, ctrls[0], provs[0], c.zones, seed, step)
 			full, err := ctrls[1].RunOnce(ctx)
 			if err != nil {
 				t.Fatalf("seed %d step %d: RunOnce: %v", seed, step, err)
@@ -171,6 +181,39 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		t.Fatalf("only %d incremental zone reconciles and %d reconciles of changed objects in %d cases", incremental, partial, incrementalCases)
 	}
 	t.Logf("%d incremental zone reconciles, %d reconciles of changed objects only", incremental, partial)
+}
+
+// checkCacheHoldsZone checks that each zone cache c writes its applied changes into
+// (zoneCache.writeThrough) holds exactly the records p holds.
+func checkCacheHoldsZone(t *testing.T, c *Controller, p provider.Provider, zones []string, seed uint64, step int) {
+	t.Helper()
+	for _, zone := range zones {
+		zc := c.caches[zone]
+		if zc == nil || !zc.writeThrough {
+			continue
+		}
+		records, err := p.Records(context.Background(), provider.Zone{ID: zone, Name: zone})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cached []*endpoint.Endpoint
+		for _, at := range zc.recordsAt {
+			cached = append(cached, at...)
+		}
+		if got, want := renderRecords(cached), renderRecords(records); !slices.Equal(got, want) {
+			t.Fatalf("seed %d step %d: the cache of %s holds\n%s\nthe zone\n%s", seed, step, zone, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}
+
+// renderRecords renders records with their properties, sorted.
+func renderRecords(records []*endpoint.Endpoint) []string {
+	out := make([]string, 0, len(records))
+	for _, e := range records {
+		out = append(out, fmt.Sprint(e, " ", e.ProviderSpecific))
+	}
+	slices.Sort(out)
+	return out
 }
 
 // problemStrings renders problems, sorted.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -231,5 +232,57 @@ func TestDaemonVerifiesRoute53Changes(t *testing.T) {
 				t.Errorf("propagation histogram has %d samples (sum %.2fs), want %d", count, sum, tt.observed)
 			}
 		})
+	}
+}
+
+// verifiedInMemory is the in-memory provider with a verifier that finds every change it
+// is asked about served, and counts them.
+type verifiedInMemory struct {
+	*inmemory.Provider
+	asked int
+}
+
+func (p *verifiedInMemory) VerifyServed(_ context.Context, _ provider.Zone, applied []provider.Change) ([]provider.Serving, error) {
+	p.asked += len(applied)
+	out := make([]provider.Serving, len(applied))
+	for i := range out {
+		out[i] = provider.Serving{Served: true, At: time.Now(), By: []string{"memory"}}
+	}
+	return out, nil
+}
+
+// TestVerificationIsBounded: a reconcile applying more than MaxVerifiedChanges changes
+// to a zone verifies the first MaxVerifiedChanges only, observes only those, and says of
+// the others that they were not verified, and why.
+func TestVerificationIsBounded(t *testing.T) {
+	const n = MaxVerifiedChanges + 5
+	var eps []*endpoint.Endpoint
+	for i := range n {
+		eps = append(eps, wanted(svc(fmt.Sprint("web-", i)), fmt.Sprintf("web-%04d.example.com", i), endpoint.RecordTypeA, 0, "192.0.2.4"))
+	}
+	p := &verifiedInMemory{Provider: inmemory.New("example.com")}
+	c := newController(t, p, Config{
+		Policy: plan.PolicySync, ManagedTypes: endpoint.DefaultManagedTypes(),
+		Verify: VerifyConfig{Enabled: true, Provider: "memory"},
+	}, &fixedSource{result: source.Result{Endpoints: eps}})
+	rep, err := c.RunOnce(context.Background())
+	if err != nil || len(rep.Zones) != 1 || len(rep.Zones[0].Applied) != n {
+		t.Fatalf("RunOnce: %v, %d zones, want one zone with %d applied changes", err, len(rep.Zones), n)
+	}
+	z := &rep.Zones[0]
+	reg := prometheus.NewPedanticRegistry()
+	NewMetrics(reg).observePropagation(*z)
+	if p.asked != MaxVerifiedChanges {
+		t.Errorf("the verifier was asked about %d changes, want %d", p.asked, MaxVerifiedChanges)
+	}
+	if count, _, _ := histogram(t, reg, "memory", "example.com"); count != MaxVerifiedChanges {
+		t.Errorf("propagation histogram has %d samples, want %d", count, MaxVerifiedChanges)
+	}
+	if got := servedText(z, 0, false); !strings.HasPrefix(got, " and served by memory in ") {
+		t.Errorf("the first change: %q, want it served", got)
+	}
+	want := fmt.Sprintf("; not verified: the reconcile applied %d changes to the zone at once, and only the first %d are verified", n, MaxVerifiedChanges)
+	if got := servedText(z, n-1, false); got != want {
+		t.Errorf("the last change: %q, want %q", got, want)
 	}
 }
