@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -56,12 +58,55 @@ type Daemon struct {
 	electing bool
 	// leading is set while reconciles may run: during Run, or a term of RunElected.
 	leading bool
+
+	// liveHeap is the heap in use right after the last time memory was returned to the
+	// operating system (releaseMemory); releasing is set while that runs.
+	liveHeap  atomic.Uint64
+	releasing atomic.Bool
 }
 
 // reconcileStatus is what Ready needs to know about the last finished reconcile.
 type reconcileStatus struct {
 	finished time.Time // zero until a reconcile finished
 	unready  error
+}
+
+// releaseMemory returns the garbage of the reconcile that reported rep to the operating
+// system when it is worth a GC of the live heap. A reconcile that reads every source
+// allocates several times what the informer caches hold (desired and current records,
+// the plan), all garbage once it ends, and the daemon then idles: left to itself the
+// runtime keeps that peak as RSS until its next forced GC, two minutes on. One that
+// skipped every zone made little garbage, and an idle daemon runs only such ones; one of
+// the changed objects only (Partial) makes that of the names it touched, and a GC of
+// the live heap after each would cost every event a pause growing with the number of
+// objects. Their garbage adds up between resyncs, though: a resync releases it once the
+// heap in use has grown a quarter beyond the live heap of the last release.
+//
+// The release runs in the background, at most one at a time: the GC it forces runs
+// beside the next reconcile instead of in front of it, which at 100,000 objects is a
+// second an event would otherwise wait.
+func (d *Daemon) releaseMemory(rep *Report) {
+	wrote := rep == nil || slices.ContainsFunc(rep.Zones, func(z ZoneReport) bool { return !z.Skipped })
+	if rep != nil && rep.Partial {
+		return
+	}
+	if !wrote {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		if live := d.liveHeap.Load(); ms.HeapAlloc <= live+live/4 {
+			return
+		}
+	}
+	if !d.releasing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer d.releasing.Store(false)
+		debug.FreeOSMemory()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		d.liveHeap.Store(ms.HeapAlloc)
+	}()
 }
 
 // NewDaemon returns a daemon running c. m may be nil (no metrics); logger may be nil (no
@@ -190,17 +235,7 @@ func (d *Daemon) reconcileWith(ctx context.Context, run func(context.Context) (*
 
 	d.setLast(reconcileStatus{finished: end, unready: unready})
 
-	// A reconcile allocates several times what the informer caches hold (desired and
-	// current records, the plan), all garbage once it ends, and the daemon then idles.
-	// Left to itself the runtime keeps that peak as RSS until its next forced GC, two
-	// minutes on; returning it now costs one GC of the live heap per reconcile. One that
-	// skipped every zone made little garbage, and an idle daemon runs only such ones; nor
-	// does one of the changed objects only (Partial), whose garbage is that of the names
-	// it touched, while a GC of the live heap would cost every event a pause growing
-	// with the number of objects.
-	if rep == nil || !rep.Partial && slices.ContainsFunc(rep.Zones, func(z ZoneReport) bool { return !z.Skipped }) {
-		debug.FreeOSMemory()
-	}
+	d.releaseMemory(rep)
 
 	attrs := []any{"result", result, "duration", end.Sub(start)}
 	if rep != nil {

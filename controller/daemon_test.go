@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -333,4 +334,45 @@ func TestDaemonTriggersReconcileOnlyChangedZones(t *testing.T) {
 	if reads != 1 {
 		t.Errorf("the triggered reconcile read the unchanged zone: %d reads, want 1", reads)
 	}
+}
+
+// TestReleaseMemory: a reconcile that wrote returns memory to the operating system (in
+// the background) and notes the live heap; one of changed objects only never does; a
+// resync that skipped every zone does once the heap has grown a quarter beyond that
+// live heap.
+func TestReleaseMemory(t *testing.T) {
+	d := &Daemon{}
+	release := func(rep *Report) {
+		t.Helper()
+		d.releaseMemory(rep)
+		for deadline := time.Now().Add(10 * time.Second); d.releasing.Load(); time.Sleep(time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the release did not end")
+			}
+		}
+	}
+	wrote := []ZoneReport{{}}
+	release(&Report{Partial: true, Zones: wrote})
+	if d.liveHeap.Load() != 0 {
+		t.Fatalf("a reconcile of changed objects released memory (live heap %d)", d.liveHeap.Load())
+	}
+	release(&Report{Zones: wrote})
+	live := d.liveHeap.Load()
+	if live == 0 {
+		t.Fatal("a reconcile that wrote did not release memory")
+	}
+	skipped := []ZoneReport{{Skipped: true}}
+	// As if the live heap had been ten times what it is: the heap has not grown.
+	d.liveHeap.Store(10 * live)
+	release(&Report{Zones: skipped})
+	if got := d.liveHeap.Load(); got != 10*live {
+		t.Fatalf("a skipping resync without growth released memory: live heap now %d", got)
+	}
+	d.liveHeap.Store(live)
+	held := make([]byte, 2*live)
+	release(&Report{Zones: skipped})
+	if got := d.liveHeap.Load(); got < live+uint64(len(held))/2 {
+		t.Errorf("a skipping resync after the heap doubled did not release memory: live heap %d, then %d", live, got)
+	}
+	runtime.KeepAlive(held)
 }
