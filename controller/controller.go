@@ -311,7 +311,8 @@ func (r *Report) SummaryAttrs() []any {
 // not start (the provider's zones could not be listed); everything else is in the Report.
 // A zone whose last reconcile left nothing undone, that wants the same records, and that
 // the provider proves unchanged since (provider.ChangeDetector) is reported as Skipped
-// rather than read and planned again.
+// rather than read and planned again; one that wants other records at a few names is
+// planned at those names only (reconcileNames), the provider proving the rest.
 //
 // The end of ctx stops RunOnce between zones, never inside one: the provider is called
 // with a context that ctx does not cancel, so that a zone being written is written
@@ -429,7 +430,12 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 			continue
 		}
 		zr, incremental := ZoneReport{}, false
-		if onlyChanged && len(rep.SourceErrors) == 0 {
+		// A resync may plan only the names whose desired records changed when the
+		// provider proves the rest of the zone holds what was read and written
+		// (planNames asks the ChangeDetector): under a steady stream of events there
+		// always are a few, and reading and planning 100,000 names for them holds the
+		// next event back by seconds.
+		if _, proves := c.Provider.(provider.ChangeDetector); (onlyChanged || proves) && len(rep.SourceErrors) == 0 {
 			zr, incremental = c.reconcileNames(providerCtx, z, byZone[z.Name], sums, guard, exists)
 		}
 		if !incremental {

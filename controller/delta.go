@@ -37,7 +37,11 @@ type desiredIndex struct {
 // derived from them. It returns nil when a derived problem names no record, as then
 // its name cannot say when it is to be found again.
 func newDesiredIndex(results []source.Result, derived []endpoint.Problem, p *policy.Policy) *desiredIndex {
-	d := &desiredIndex{atName: map[string][]*endpoint.Endpoint{}, derived: map[string][]endpoint.Problem{}, policy: p}
+	size := 0
+	for _, res := range results {
+		size += len(res.Endpoints)
+	}
+	d := &desiredIndex{atName: make(map[string][]*endpoint.Endpoint, size), derived: map[string][]endpoint.Problem{}, policy: p}
 	for _, res := range results {
 		objects, troubled := res.ByObject(), map[string]bool{}
 		for key, r := range objects {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/plan"
@@ -15,6 +16,13 @@ import (
 // to plan only them; beyond it the zone is read and planned whole, which is then no
 // dearer than the names one by one.
 const MaxIncrementalNames = 256
+
+// MaxCacheAge is how long a zone's cache serves reconciles before the zone is read whole
+// again. A provider that proves a zone unchanged (RFC2136's SOA serial) lets the cache
+// stand in for reading it indefinitely; the hour bounds how long an edit its proof
+// cannot see (a zone restored with the same serial) goes unrepaired, as the provider's
+// own cache of the records does.
+const MaxCacheAge = time.Hour
 
 // zoneRead is what a full reconcile read of a zone: the provider's records.
 type zoneRead struct {
@@ -36,6 +44,8 @@ type zoneCache struct {
 	recordsAt map[string][]*endpoint.Endpoint
 	// writeThrough says the applied changes are written into recordsAt.
 	writeThrough bool
+	// read is when the zone was read.
+	read time.Time
 	// wanted is the desired records of each name as last reconciled (nameSums).
 	wanted map[string]uint64
 	// dirty are the names written at since the read, when not writeThrough.
@@ -76,7 +86,7 @@ func (c *Controller) keepCache(zr ZoneReport, sums map[string]uint64, incrementa
 	zc := c.caches[id]
 	if !incremental {
 		_, proven := c.Provider.(provider.ChangeDetector)
-		zc = &zoneCache{recordsAt: byName(zr.read.records), writeThrough: proven, dirty: map[string]bool{}, rewritten: map[string]bool{},
+		zc = &zoneCache{recordsAt: byName(zr.read.records), writeThrough: proven, read: c.now(), dirty: map[string]bool{}, rewritten: map[string]bool{},
 			owned: zr.Owned, recordTypes: zr.RecordTypes, verified: zr.Verified}
 		c.caches[id] = zc
 	}
@@ -200,7 +210,7 @@ func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desire
 // caller applies the report's Changes.
 func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*endpoint.Endpoint, touched map[string]bool, guard deletionGuard, exists func(resource string) bool) (ZoneReport, bool) {
 	zc := c.caches[z.ID]
-	if zc == nil || c.Config.DryRun {
+	if zc == nil || c.Config.DryRun || c.now().Sub(zc.read) > MaxCacheAge {
 		return ZoneReport{}, false
 	}
 	if _, settled := c.settled[z.ID]; !settled {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/plan"
@@ -91,6 +92,45 @@ func TestRunChangedPlansOnlyChangedNames(t *testing.T) {
 			}
 			if detector != nil && detector.asked == 0 {
 				t.Error("the change detector was never asked")
+			}
+		})
+	}
+}
+
+// TestResyncPlansChangedNamesOfAProvenZone: a RunOnce of a zone the provider proves
+// unchanged plans only the names whose desired records changed, until the cache is
+// older than MaxCacheAge; a zone not proven unchanged is read whole.
+func TestResyncPlansChangedNamesOfAProvenZone(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		unchanged bool
+		age       time.Duration
+		want      bool
+	}{
+		{"proven unchanged", true, 0, true},
+		{"proven unchanged, cache too old", true, MaxCacheAge + time.Minute, false},
+		{"not proven unchanged", false, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &unchangedProvider{Provider: seeded(t, []string{"example.com"}, nil), unchanged: true}
+			src := &fixedSource{}
+			for _, n := range []string{"a", "b"} {
+				src.result.Endpoints = append(src.result.Endpoints, wanted(svc(n), n+".example.com", endpoint.RecordTypeA, 0, "192.0.2.1"))
+			}
+			c := newController(t, p, Config{Policy: plan.PolicySync}, src)
+			now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+			c.clock = func() time.Time { return now }
+			runOnce(t, c)
+			p.unchanged = tc.unchanged
+			now = now.Add(tc.age)
+			src.result.Endpoints = slices.Clone(src.result.Endpoints)
+			src.result.Endpoints[1] = wanted(svc("b"), "b.example.com", endpoint.RecordTypeA, 0, "192.0.2.2")
+			z := runOnce(t, c).Zones[0]
+			if z.Incremental != tc.want {
+				t.Errorf("incremental %v, want %v", z.Incremental, tc.want)
+			}
+			if len(z.Changes) != 1 || z.Changes[0].Main().New.DNSName != "b.example.com" {
+				t.Errorf("changes %v, want one update of b.example.com", z.Changes)
 			}
 		})
 	}

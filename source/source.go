@@ -72,7 +72,7 @@ type Incremental interface {
 // Ref (a source's endpoints carry one, their object's), each problem under its Ref.
 // It is the state an Incremental source's Changed results replace object by object.
 func (r Result) ByObject() map[string]Result {
-	out := map[string]Result{}
+	out := make(map[string]Result, len(r.Endpoints))
 	for _, e := range r.Endpoints {
 		var key string
 		if len(e.Refs) > 0 {
