@@ -63,6 +63,9 @@ type Daemon struct {
 	// operating system (releaseMemory); releasing is set while that runs.
 	liveHeap  atomic.Uint64
 	releasing atomic.Bool
+	// partialSince is set when a reconcile of changed objects ran since the last
+	// release; only the reconcile loop touches it.
+	partialSince bool
 }
 
 // reconcileStatus is what Ready needs to know about the last finished reconcile.
@@ -79,8 +82,10 @@ type reconcileStatus struct {
 // skipped every zone made little garbage, and an idle daemon runs only such ones; one of
 // the changed objects only (Partial) makes that of the names it touched, and a GC of
 // the live heap after each would cost every event a pause growing with the number of
-// objects. Their garbage adds up between resyncs, though: a resync releases it once the
-// heap in use has grown a quarter beyond the live heap of the last release.
+// objects. Their garbage adds up between events, though, up to the heap's GC goal
+// (twice the live heap): the next resync releases it, so that a daemon at rest after a
+// burst of events holds its live heap, not that peak; it also releases once the heap in
+// use has grown a quarter beyond the live heap of the last release.
 //
 // The release runs in the background, at most one at a time: the GC it forces runs
 // beside the next reconcile instead of in front of it, which at 100,000 objects is a
@@ -88,9 +93,10 @@ type reconcileStatus struct {
 func (d *Daemon) releaseMemory(rep *Report) {
 	wrote := rep == nil || slices.ContainsFunc(rep.Zones, func(z ZoneReport) bool { return !z.Skipped })
 	if rep != nil && rep.Partial {
+		d.partialSince = true
 		return
 	}
-	if !wrote {
+	if !wrote && !d.partialSince {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		if live := d.liveHeap.Load(); ms.HeapAlloc <= live+live/4 {
@@ -100,6 +106,7 @@ func (d *Daemon) releaseMemory(rep *Report) {
 	if !d.releasing.CompareAndSwap(false, true) {
 		return
 	}
+	d.partialSince = false
 	go func() {
 		defer d.releasing.Store(false)
 		debug.FreeOSMemory()

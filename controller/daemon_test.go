@@ -338,8 +338,8 @@ func TestDaemonTriggersReconcileOnlyChangedZones(t *testing.T) {
 
 // TestReleaseMemory: a reconcile that wrote returns memory to the operating system (in
 // the background) and notes the live heap; one of changed objects only never does; a
-// resync that skipped every zone does once the heap has grown a quarter beyond that
-// live heap.
+// resync that skipped every zone does after one of those, or once the heap has grown a
+// quarter beyond that live heap.
 func TestReleaseMemory(t *testing.T) {
 	d := &Daemon{}
 	release := func(rep *Report) {
@@ -367,6 +367,14 @@ func TestReleaseMemory(t *testing.T) {
 	release(&Report{Zones: skipped})
 	if got := d.liveHeap.Load(); got != 10*live {
 		t.Fatalf("a skipping resync without growth released memory: live heap now %d", got)
+	}
+	release(&Report{Partial: true, Zones: wrote})
+	if got := d.liveHeap.Load(); got != 10*live {
+		t.Fatalf("a reconcile of changed objects released memory: live heap now %d", got)
+	}
+	release(&Report{Zones: skipped})
+	if got := d.liveHeap.Load(); got == 10*live {
+		t.Fatal("a skipping resync after a reconcile of changed objects did not release memory")
 	}
 	d.liveHeap.Store(live)
 	held := make([]byte, 2*live)
