@@ -132,7 +132,8 @@ type Controller struct {
 // nothing undone.
 type settledZone struct {
 	desired uint64 // desiredFingerprint of what the zone was reconciled against
-	report  ZoneReport
+	// report is the reconcile's report without its changes (remember).
+	report ZoneReport
 }
 
 // Report says what one reconcile found, planned and did.
@@ -489,7 +490,11 @@ func (c *Controller) remember(zr ZoneReport, desired uint64, sourcesRead bool) {
 		delete(c.settled, zr.Zone.ID)
 		return
 	}
-	c.settled[zr.Zone.ID] = settledZone{desired: desired, report: zr}
+	// What RunChanged reads of the report, without the changes: the first reconcile of
+	// 100,000 names would otherwise keep its 100,000 changes as long as the zone stays
+	// settled.
+	c.settled[zr.Zone.ID] = settledZone{desired: desired, report: ZoneReport{Zone: zr.Zone, Withheld: zr.Withheld,
+		Problems: zr.Problems, Conflicts: zr.Conflicts, Owned: zr.Owned, RecordTypes: zr.RecordTypes, Verified: zr.Verified}}
 }
 
 // desiredFingerprint condenses a zone's desired endpoints into a number that changes,
