@@ -105,39 +105,13 @@ func snapshot(t *testing.T, k *Kube) []string {
 // converges to exactly what a Kube started afresh over the same objects, which converts
 // every object, returns.
 func TestKubeCachedConversionsMatchAFreshSource(t *testing.T) {
-	ctx := context.Background()
-	hosts := []string{"a.example.com", "b.example.com", "svc.example.com", "a.example.com,b.example.com"}
-	targets := []string{"192.0.2.1", "192.0.2.2", "not-an-address"}
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 21))
 			k, client := startKube(t, Config{}, KubeConfig{}, pod("web-0", "web-0"),
 				slice(discoveryv1.AddressTypeIPv4, ep("10.0.0.1", "web-0", "n1", yes)), headlessService())
-			ings := client.NetworkingV1().Ingresses("prod")
 			for step := range 12 {
-				version := fmt.Sprint(step + 2)
-				name := fmt.Sprint("ing-", rng.IntN(3))
-				switch rng.IntN(4) {
-				case 0, 1:
-					ing := lbIngress(map[string]string{newPrefix + "target": targets[rng.IntN(len(targets))]},
-						strings.Split(hosts[rng.IntN(len(hosts))], ",")...)
-					ing.Name, ing.ResourceVersion = name, version
-					if _, err := ings.Update(ctx, ing, metav1.UpdateOptions{}); apierrors.IsNotFound(err) {
-						_, err = ings.Create(ctx, ing, metav1.CreateOptions{})
-					} else if err != nil {
-						t.Fatal(err)
-					}
-				case 2:
-					if err := ings.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-						t.Fatal(err)
-					}
-				case 3:
-					s := slice(discoveryv1.AddressTypeIPv4, ep(fmt.Sprint("10.0.0.", 1+rng.IntN(3)), "web-0", "n1", yes))
-					s.ResourceVersion = version
-					if _, err := client.DiscoveryV1().EndpointSlices("prod").Update(ctx, s, metav1.UpdateOptions{}); err != nil {
-						t.Fatal(err)
-					}
-				}
+				randomStep(t, rng, client, step, 4)
 				objs := clusterObjects(t, client)
 				fresh, _ := startKube(t, Config{}, KubeConfig{}, objs...)
 				want := snapshot(t, fresh)
@@ -163,8 +137,6 @@ func TestKubeCachedConversionsMatchAFreshSource(t *testing.T) {
 // load balancer and back), as do the EndpointSlices its records read.
 func TestKubeChangedMatchesAFreshSource(t *testing.T) {
 	ctx := context.Background()
-	hosts := []string{"a.example.com", "b.example.com", "svc.example.com", "a.example.com,b.example.com"}
-	targets := []string{"192.0.2.1", "192.0.2.2", "not-an-address"}
 	for seed := range uint64(4) {
 		t.Run(fmt.Sprint("seed ", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(seed, 42))
@@ -175,42 +147,8 @@ func TestKubeChangedMatchesAFreshSource(t *testing.T) {
 				t.Fatal(err)
 			}
 			state := res.ByObject()
-			ings := client.NetworkingV1().Ingresses("prod")
 			for step := range 16 {
-				version := fmt.Sprint(step + 2)
-				name := fmt.Sprint("ing-", rng.IntN(3))
-				switch rng.IntN(5) {
-				case 0, 1:
-					ing := lbIngress(map[string]string{newPrefix + "target": targets[rng.IntN(len(targets))]},
-						strings.Split(hosts[rng.IntN(len(hosts))], ",")...)
-					ing.Name, ing.ResourceVersion = name, version
-					if _, err := ings.Update(ctx, ing, metav1.UpdateOptions{}); apierrors.IsNotFound(err) {
-						_, err = ings.Create(ctx, ing, metav1.CreateOptions{})
-					} else if err != nil {
-						t.Fatal(err)
-					}
-				case 2:
-					if err := ings.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-						t.Fatal(err)
-					}
-				case 3:
-					s := slice(discoveryv1.AddressTypeIPv4, ep(fmt.Sprint("10.0.0.", 1+rng.IntN(3)), "web-0", "n1", yes))
-					s.ResourceVersion = version
-					if _, err := client.DiscoveryV1().EndpointSlices("prod").Update(ctx, s, metav1.UpdateOptions{}); err != nil {
-						t.Fatal(err)
-					}
-				case 4:
-					svc := headlessService()
-					if rng.IntN(2) == 0 {
-						svc.Spec.ClusterIP = "10.96.0.10"
-						svc.Spec.Type = "LoadBalancer"
-						svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.99"}}
-					}
-					svc.ResourceVersion = version
-					if _, err := client.CoreV1().Services("prod").Update(ctx, svc, metav1.UpdateOptions{}); err != nil {
-						t.Fatal(err)
-					}
-				}
+				randomStep(t, rng, client, step, 5)
 				fresh, _ := startKube(t, Config{}, KubeConfig{}, clusterObjects(t, client)...)
 				want := snapshot(t, fresh)
 				var got []string
@@ -257,6 +195,52 @@ func renderState(state map[string]Result) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// randomStep makes one random change at step to the objects of client: an Ingress
+// (valid or invalid, some sharing names) created or updated, or deleted; the headless
+// Service's EndpointSlice updated; with kinds 5, the Service turned into one with a load
+// balancer, or back.
+func randomStep(t *testing.T, rng *rand.Rand, client *fake.Clientset, step, kinds int) {
+	t.Helper()
+	ctx := context.Background()
+	hosts := []string{"a.example.com", "b.example.com", "svc.example.com", "a.example.com,b.example.com"}
+	targets := []string{"192.0.2.1", "192.0.2.2", "not-an-address"}
+	ings := client.NetworkingV1().Ingresses("prod")
+	version := fmt.Sprint(step + 2)
+	name := fmt.Sprint("ing-", rng.IntN(3))
+	switch rng.IntN(kinds) {
+	case 0, 1:
+		ing := lbIngress(map[string]string{newPrefix + "target": targets[rng.IntN(len(targets))]},
+			strings.Split(hosts[rng.IntN(len(hosts))], ",")...)
+		ing.Name, ing.ResourceVersion = name, version
+		if _, err := ings.Update(ctx, ing, metav1.UpdateOptions{}); apierrors.IsNotFound(err) {
+			_, err = ings.Create(ctx, ing, metav1.CreateOptions{})
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	case 2:
+		if err := ings.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			t.Fatal(err)
+		}
+	case 3:
+		s := slice(discoveryv1.AddressTypeIPv4, ep(fmt.Sprint("10.0.0.", 1+rng.IntN(3)), "web-0", "n1", yes))
+		s.ResourceVersion = version
+		if _, err := client.DiscoveryV1().EndpointSlices("prod").Update(ctx, s, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	case 4:
+		svc := headlessService()
+		if rng.IntN(2) == 0 {
+			svc.Spec.ClusterIP = "10.96.0.10"
+			svc.Spec.Type = corev1.ServiceTypeLoadBalancer
+			svc.Status.LoadBalancer.Ingress = []corev1.LoadBalancerIngress{{IP: "192.0.2.99"}}
+		}
+		svc.ResourceVersion = version
+		if _, err := client.CoreV1().Services("prod").Update(ctx, svc, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
 }
 
 // clusterObjects lists the objects of client the test makes.
