@@ -149,7 +149,6 @@ func runDaemon(cmd *cobra.Command, o *options, lo *leaderOptions, lookupEnv func
 	if err != nil {
 		return err
 	}
-	o.minEventSyncInterval = minEventInterval(cmd.Flags(), o)
 	if o.interval <= 0 || o.minEventSyncInterval <= 0 {
 		return errors.New("--interval and --min-event-sync-interval must be positive")
 	}

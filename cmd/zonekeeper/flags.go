@@ -161,8 +161,7 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	_ = fs.MarkDeprecated("request-timeout", "use --kube-api-request-timeout, as in external-dns.")
 
 	fs.DurationVar(&o.interval, "interval", time.Minute, "time between two full reconciles")
-	fs.DurationVar(&o.minEventSyncInterval, minEventSyncIntervalFlag, controller.DefaultMinEventInterval,
-		"least time between the starts of two reconciles triggered by Kubernetes events; 50ms with --provider=rfc2136, zonefile or inmemory")
+	fs.DurationVar(&o.minEventSyncInterval, "min-event-sync-interval", controller.DefaultMinEventInterval, "least time between the starts of two reconciles triggered by Kubernetes events")
 	fs.BoolVar(&o.events, "events", true, "reconcile when watched objects change, not only every --interval")
 	fs.StringVar(&o.metricsAddress, "metrics-address", ":7979", "address serving /healthz, /readyz and /metrics while running (empty: none)")
 	fs.BoolVar(&o.once, "once", false, "reconcile once and exit")
@@ -177,9 +176,6 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 // rfc2136SecretFlag holds the TSIG secret. On the command line it is accepted, as
 // external-dns's tutorials put it there, with a warning (see tsigSecretWarning).
 const rfc2136SecretFlag = "rfc2136-tsig-secret"
-
-// minEventSyncIntervalFlag's default depends on the provider (providerKind.eventInterval).
-const minEventSyncIntervalFlag = "min-event-sync-interval"
 
 func addRFC2136Flags(fs *pflag.FlagSet, o *rfc2136Options) {
 	fs.StringSliceVar(&o.hosts, "rfc2136-host", nil, "DNS server to send updates and zone transfers to, host or host:port; several fail over in order (repeatable)")

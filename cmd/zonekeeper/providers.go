@@ -35,18 +35,7 @@ type providerKind struct {
 	// each zone once and get the provider bare, since a cache would cost them a copy of
 	// every record written and save nothing.
 	cacheFor func(o *options) provider.CacheConfig
-	// eventInterval is the default of --min-event-sync-interval with this provider;
-	// zero is controller.DefaultMinEventInterval.
-	eventInterval time.Duration
 }
-
-// localEventInterval is the default --min-event-sync-interval of the providers that write
-// a server or file of the operator's own (RFC2136, zone files, memory). A reconcile of
-// the objects an event changed costs them one message, so events are taken as soon as
-// they settle; the providers of a service with a request budget (Route 53's 5 requests/s
-// per account, Cloudflare's, a webhook's unknown backend) keep the larger default, which
-// batches a stream of events into at most four reconciles a second.
-const localEventInterval = controller.EventSettle
 
 // providerKinds are the providers zonekeeper can build, in the order the help lists them.
 var providerKinds = []providerKind{
@@ -100,8 +89,7 @@ var providerKinds = []providerKind{
 			cfg.VerifyAllNS = o.verify.allNS
 			return rfc2136.New(cfg)
 		},
-		cacheFor:      func(*options) provider.CacheConfig { return provider.CacheConfig{MaxAge: rfc2136CacheMaxAge} },
-		eventInterval: localEventInterval,
+		cacheFor: func(*options) provider.CacheConfig { return provider.CacheConfig{MaxAge: rfc2136CacheMaxAge} },
 	},
 	{
 		name:     "webhook",
@@ -118,7 +106,6 @@ var providerKinds = []providerKind{
 		build: func(o *options, _ controller.Config, _ provider.CallObserver) (provider.Provider, error) {
 			return zonefile.New(zonefile.Config{Dir: o.zonefileDir, Zones: o.zonefileZones})
 		},
-		eventInterval: localEventInterval,
 	},
 	{
 		name: "inmemory",
@@ -131,17 +118,7 @@ var providerKinds = []providerKind{
 			}
 			return inmemory.New(o.inmemoryZones...), nil
 		},
-		eventInterval: localEventInterval,
 	},
-}
-
-// minEventInterval is --min-event-sync-interval as the user gave it (on the command line
-// or in its environment variable), or else the default of the --provider.
-func minEventInterval(fs *pflag.FlagSet, o *options) time.Duration {
-	if k, ok := lookupProvider(o.provider); ok && k.eventInterval > 0 && !fs.Changed(minEventSyncIntervalFlag) {
-		return k.eventInterval
-	}
-	return o.minEventSyncInterval
 }
 
 // rfc2136CacheMaxAge bounds how long an RFC2136 zone's records are reused while its SOA
