@@ -48,12 +48,11 @@ type zoneCache struct {
 	read time.Time
 	// wanted is the desired records of each name as last reconciled (nameSums).
 	wanted map[string]uint64
-	// dirty are the names written at since the read, when not writeThrough.
-	dirty map[string]bool
-	// rewritten are the names written at since the read, when writeThrough: their
-	// records are known, but a problem the planner reported there before the write may
-	// read differently now (a conflict then decided by the written resource label).
-	rewritten map[string]bool
+	// writtenAt are the names written at since the read: dirty unless writeThrough
+	// (dirty). Even when their records are known, a problem the planner reported there
+	// before the write may read differently now (a conflict then decided by the written
+	// resource label).
+	writtenAt map[string]bool
 	// owned, recordTypes, verified are the figures of the full reconcile.
 	owned                 int
 	recordTypes, verified map[string]int
@@ -86,7 +85,7 @@ func (c *Controller) keepCache(zr ZoneReport, sums map[string]uint64, incrementa
 	zc := c.caches[id]
 	if !incremental {
 		_, proven := c.Provider.(provider.ChangeDetector)
-		zc = &zoneCache{recordsAt: byName(zr.read.records), writeThrough: proven, read: c.now(), dirty: map[string]bool{}, rewritten: map[string]bool{},
+		zc = &zoneCache{recordsAt: byName(zr.read.records), writeThrough: proven, read: c.now(), writtenAt: map[string]bool{},
 			owned: zr.Owned, recordTypes: zr.RecordTypes, verified: zr.Verified}
 		c.caches[id] = zc
 	}
@@ -124,12 +123,8 @@ func (zc *zoneCache) written(changes []provider.Change) {
 	for _, ch := range changes {
 		for _, rc := range ch.Records {
 			for _, e := range []*endpoint.Endpoint{rc.Old, rc.New} {
-				switch {
-				case e == nil:
-				case zc.writeThrough:
-					zc.rewritten[e.DNSName] = true
-				default:
-					zc.dirty[e.DNSName] = true
+				if e != nil {
+					zc.writtenAt[e.DNSName] = true
 				}
 			}
 			if !zc.writeThrough {
@@ -153,6 +148,12 @@ func (zc *zoneCache) written(changes []provider.Change) {
 			}
 		}
 	}
+}
+
+// dirty reports whether the cache may not hold what the zone holds at name: it was
+// written at since the read, and the writes were not written into the cache.
+func (zc *zoneCache) dirty(name string) bool {
+	return !zc.writeThrough && zc.writtenAt[name]
 }
 
 func byName(eps []*endpoint.Endpoint) map[string][]*endpoint.Endpoint {
@@ -245,7 +246,7 @@ func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*e
 	}
 	var records []*endpoint.Endpoint
 	for _, name := range slices.Sorted(maps.Keys(related)) {
-		if zc.dirty[name] {
+		if zc.dirty(name) {
 			return ZoneReport{}, false
 		}
 		records = append(records, zc.recordsAt[name]...)
@@ -284,7 +285,7 @@ func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*e
 				if e == nil {
 					continue
 				}
-				if zc.dirty[e.DNSName] {
+				if zc.dirty(e.DNSName) {
 					return ZoneReport{}, false
 				}
 				writes[e.DNSName] = true
@@ -307,7 +308,7 @@ func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*e
 		if touched[p.DNSName] {
 			continue
 		}
-		if zc.dirty[p.DNSName] || zc.rewritten[p.DNSName] {
+		if zc.writtenAt[p.DNSName] {
 			return ZoneReport{}, false
 		}
 		zr.Problems = append(zr.Problems, p)

@@ -308,14 +308,11 @@ func TestChanges(t *testing.T) {
 func checkChangesAt(t *testing.T, z Zone, pc plan.Changes, current []*endpoint.Endpoint) {
 	t.Helper()
 	changes, problems := z.Changes(pc)
-	var all, planned []string
+	planned := plannedNames(pc)
+	var all []string
 	for _, e := range current {
 		all = append(all, e.DNSName)
 	}
-	for _, rc := range plannedChanges(pc) {
-		planned = append(planned, rc.Endpoint().DNSName)
-	}
-	planned = slices.Compact(slices.Sorted(slices.Values(planned)))
 	all = append(all, planned...)
 	gotChanges, gotProblems := z.ChangesAt(pc, all)
 	if got, want := summaries(gotChanges), summaries(changes); !slices.Equal(got, want) || fmt.Sprint(gotProblems) != fmt.Sprint(problems) {
@@ -335,6 +332,16 @@ func checkChangesAt(t *testing.T, z Zone, pc plan.Changes, current []*endpoint.E
 	}
 }
 
+// plannedNames are the names pc plans at, sorted.
+func plannedNames(pc plan.Changes) []string {
+	var out []string
+	for _, rc := range plannedChanges(pc) {
+		out = append(out, rc.Endpoint().DNSName)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
 // checkRelatedNames checks that load over the records at the RelatedNames of some names
 // reads the records at those names as load over every record does, and makes the same
 // ChangesAt of pc there: for each name of the zone alone, and for the names pc plans at.
@@ -345,13 +352,11 @@ func checkRelatedNames(t *testing.T, reg Registry, load func([]*endpoint.Endpoin
 	for _, e := range current {
 		typesAt[e.DNSName] = append(typesAt[e.DNSName], e.RecordType)
 	}
-	var planned []string
 	for _, rc := range plannedChanges(pc) {
 		e := rc.Endpoint()
-		planned = append(planned, e.DNSName)
 		typesAt[e.DNSName] = append(typesAt[e.DNSName], e.RecordType)
 	}
-	planned = slices.Compact(slices.Sorted(slices.Values(planned)))
+	planned := plannedNames(pc)
 	subset := func(names []string) Zone {
 		related := map[string]bool{}
 		for _, n := range names {
