@@ -206,6 +206,9 @@ type ZoneReport struct {
 
 	// read is what a full reconcile read of the zone, for its cache; nil otherwise.
 	read *zoneRead
+	// refusedNow says the provider refused a change this reconcile sent (zr.Failed also
+	// holds the changes set aside unsent after earlier refusals).
+	refusedNow bool
 }
 
 // Withheld is a planned deletion that was not carried out.
@@ -687,7 +690,7 @@ func existingObjects(desired []*endpoint.Endpoint, problems []endpoint.Problem) 
 
 func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired []*endpoint.Endpoint, guard deletionGuard, exists func(resource string) bool) ZoneReport {
 	zr := ZoneReport{Zone: z}
-	records, err := c.Provider.Records(ctx, z)
+	records, cache, err := c.readZone(ctx, z)
 	if err != nil {
 		zr.Err = fmt.Errorf("reading records: %w", err)
 		c.pending.forgetZone(z.ID) // unseen, the deletions' wait is broken
@@ -701,7 +704,7 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 		owned = c.Registry.Load(z, records)
 	}
 	current := owned.Records()
-	zr.read = &zoneRead{records: records}
+	zr.read = &zoneRead{records: records, cache: cache}
 	zr.Owned = countOwned(current, c.Registry.OwnerID())
 	zr.RecordTypes, zr.Verified = countByType(current, desired)
 	res := plan.Calculate(plan.Input{
@@ -757,6 +760,7 @@ func (c *Controller) apply(ctx context.Context, zr *ZoneReport) {
 	outcome := provider.OutcomeOf(ready, c.Provider.Apply(ctx, z, ready))
 	zr.Applied, zr.Unknown, zr.NotAttempted = outcome.Applied, outcome.Unknown, outcome.NotAttempted
 	zr.Failed = append(zr.Failed, c.refused.record(z, outcome, c.now())...)
+	zr.refusedNow = len(outcome.Failed) > 0
 	if outcome.Stopped != nil {
 		// An outage, not a bad change: what had no answer is not set aside, and the
 		// next reconcile plans it again from what the zone then holds.

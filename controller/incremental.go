@@ -24,14 +24,18 @@ const MaxIncrementalNames = 256
 // own cache of the records does.
 const MaxCacheAge = time.Hour
 
-// zoneRead is what a full reconcile read of a zone: the provider's records.
+// zoneRead is what a full reconcile read of a zone: the provider's records, or those of
+// the zone's cache when the provider proved the zone holds them (readZone).
 type zoneRead struct {
 	records []*endpoint.Endpoint
+	// cache is the cache the records came from; nil when the provider was read.
+	cache *zoneCache
 }
 
-// zoneCache is what an event-driven reconcile of a settled zone reuses of its last full
-// read, so that one changed object costs the names it touches rather than the zone: the
-// zone's records by name, from which planNames reads ownership at the names it plans.
+// zoneCache is what the reconciles of a zone reuse of its last read, so that one changed
+// object costs the names it touches rather than the zone: the zone's records by name,
+// from which planNames reads ownership at the names it plans, and from which a full
+// reconcile reads the zone when the provider proves it unchanged (readZone).
 //
 // After the read, what the reconciles write is either written into the cache too, when
 // the provider proves it holds exactly that (writeThrough), or else makes the names
@@ -41,7 +45,7 @@ type zoneRead struct {
 // interval corrects otherwise, as it does when RunChanged skips a zone.
 type zoneCache struct {
 	// recordsAt are the zone's records by name.
-	recordsAt map[string][]*endpoint.Endpoint
+	recordsAt map[string][]cachedRecord
 	// writeThrough says the applied changes are written into recordsAt.
 	writeThrough bool
 	// read is when the zone was read.
@@ -70,12 +74,17 @@ func nameSums(desired []*endpoint.Endpoint) map[string]uint64 {
 }
 
 // keepCache updates the cache of zr's zone after its reconcile against desired endpoints
-// whose nameSums are sums (kept, not copied): a full read of a zone left settled starts a
-// new one, an incremental reconcile that left it settled updates it, and anything else
-// drops it, so that only a settled zone is ever reconciled from its cache.
+// whose nameSums are sums (kept, not copied): a read of the provider starts a new cache,
+// any other reconcile updates the one it planned from, and a reconcile that leaves the
+// zone's records unknown drops it (cacheHolds).
+//
+// A zone left unsettled keeps its cache: the incremental plans refuse such a zone
+// (planNames), but its full reconciles may still read the cache (readZone) rather than
+// transfer the zone again, as they would on every event while a deletion waits or a
+// refused change is set aside.
 func (c *Controller) keepCache(zr ZoneReport, sums map[string]uint64, incremental bool) {
 	id := zr.Zone.ID
-	if _, settled := c.settled[id]; !settled || (!incremental && zr.read == nil) {
+	if !incremental && zr.read == nil || !cacheHolds(zr) {
 		delete(c.caches, id)
 		return
 	}
@@ -84,13 +93,29 @@ func (c *Controller) keepCache(zr ZoneReport, sums map[string]uint64, incrementa
 	}
 	zc := c.caches[id]
 	if !incremental {
-		_, proven := c.Provider.(provider.ChangeDetector)
-		zc = &zoneCache{recordsAt: byName(zr.read.records), writeThrough: proven, read: c.now(), writtenAt: map[string]bool{},
-			owned: zr.Owned, recordTypes: zr.RecordTypes, verified: zr.Verified}
-		c.caches[id] = zc
+		if zr.read.cache == nil {
+			_, proven := c.Provider.(provider.ChangeDetector)
+			zc = &zoneCache{recordsAt: byName(zr.read.records), writeThrough: proven, read: c.now()}
+			c.caches[id] = zc
+		}
+		// A full plan judged every name anew: no problem stands from before a write.
+		zc.writtenAt = map[string]bool{}
+		zc.owned, zc.recordTypes, zc.verified = zr.Owned, zr.RecordTypes, zr.Verified
 	}
 	zc.wanted = sums
 	zc.written(zr.Applied)
+}
+
+// cacheHolds reports whether a cache that held the zone of zr before its reconcile, with
+// the changes it applied written in, still holds what the zone holds (or, without
+// write-through, what it held at names not written): the zone was read, every change
+// sent has an answer, and the provider refused none. A refusal may be the provider's
+// check of a change against the records it replaces finding other records than the
+// cache's (see written): the zone is read again rather than planned from the cache once
+// more. A change merely set aside after an earlier refusal was not sent, and proves
+// nothing.
+func cacheHolds(zr ZoneReport) bool {
+	return zr.Err == nil && len(zr.Unknown) == 0 && !zr.refusedNow
 }
 
 // keepNames is keepCache after reconcileDelta planned the zone of zr at names, whose
@@ -98,7 +123,7 @@ func (c *Controller) keepCache(zr ZoneReport, sums map[string]uint64, incrementa
 func (c *Controller) keepNames(zr ZoneReport, sums map[string]uint64, names []string) {
 	id := zr.Zone.ID
 	zc := c.caches[id]
-	if _, settled := c.settled[id]; !settled || zc == nil {
+	if zc == nil || !cacheHolds(zr) {
 		delete(c.caches, id)
 		return
 	}
@@ -116,8 +141,7 @@ func (c *Controller) keepNames(zr ZoneReport, sums map[string]uint64, names []st
 // provider.ChangeDetector (RFC2136) holds exactly what it was given, in the form Records
 // returns (AdjustEndpoints' contract), and checks every update and deletion against the
 // records it replaces (a value-dependent prerequisite): a cache that were wrong would
-// make a change fail, which unsettles the zone and drops the cache, never a silent
-// wrong write. Its changes are written into the cache; those of any other provider
+// make a change fail, which drops the cache (cacheHolds), never a silent wrong write. Its changes are written into the cache; those of any other provider
 // make their names dirty.
 func (zc *zoneCache) written(changes []provider.Change) {
 	for _, ch := range changes {
@@ -131,8 +155,9 @@ func (zc *zoneCache) written(changes []provider.Change) {
 				continue
 			}
 			if rc.Old != nil {
-				key := rc.Old.RecordKey()
-				at := slices.DeleteFunc(zc.recordsAt[rc.Old.DNSName], func(e *endpoint.Endpoint) bool { return e.RecordKey() == key })
+				at := slices.DeleteFunc(zc.recordsAt[rc.Old.DNSName], func(r cachedRecord) bool {
+					return r.recordType == rc.Old.RecordType && r.setIdentifier == rc.Old.SetIdentifier
+				})
 				if len(at) == 0 {
 					delete(zc.recordsAt, rc.Old.DNSName)
 				} else {
@@ -140,11 +165,7 @@ func (zc *zoneCache) written(changes []provider.Change) {
 				}
 			}
 			if rc.New != nil {
-				// As Records returns it: no objects, no labels (ownership is read from
-				// the ownership records).
-				e := rc.New.Clone()
-				e.Refs, e.Labels = nil, nil
-				zc.recordsAt[e.DNSName] = append(zc.recordsAt[e.DNSName], e)
+				zc.recordsAt[rc.New.DNSName] = append(zc.recordsAt[rc.New.DNSName], cacheRecord(rc.New))
 			}
 		}
 	}
@@ -156,10 +177,62 @@ func (zc *zoneCache) dirty(name string) bool {
 	return !zc.writeThrough && zc.writtenAt[name]
 }
 
-func byName(eps []*endpoint.Endpoint) map[string][]*endpoint.Endpoint {
-	out := make(map[string][]*endpoint.Endpoint, len(eps))
+// cachedRecord is one RRset of a zone cache, as Records returns it: without its name,
+// which is the cache's key, and without labels and objects, which Records never sets
+// (ownership is read from the ownership records). At 100,000 records the difference to
+// a whole endpoint is 5 MB of live heap.
+type cachedRecord struct {
+	recordType, setIdentifier string
+	ttl                       endpoint.TTL
+	targets                   endpoint.Targets
+	providerSpecific          endpoint.ProviderSpecific
+}
+
+// cacheRecord returns e as the cache keeps it.
+func cacheRecord(e *endpoint.Endpoint) cachedRecord {
+	return cachedRecord{recordType: e.RecordType, setIdentifier: e.SetIdentifier, ttl: e.RecordTTL,
+		targets: slices.Clone(e.Targets), providerSpecific: slices.Clone(e.ProviderSpecific)}
+}
+
+// at returns the records at name as Records would. They share their targets and
+// properties with the cache: callers must not modify them.
+func (zc *zoneCache) at(name string) []*endpoint.Endpoint {
+	cached := zc.recordsAt[name]
+	out := make([]*endpoint.Endpoint, len(cached))
+	for i, r := range cached {
+		out[i] = &endpoint.Endpoint{DNSName: name, RecordType: r.recordType, SetIdentifier: r.setIdentifier,
+			RecordTTL: r.ttl, Targets: r.targets, ProviderSpecific: r.providerSpecific}
+	}
+	return out
+}
+
+// records returns every record of the cache, in endpoint.Compare order (see at).
+func (zc *zoneCache) records() []*endpoint.Endpoint {
+	var out []*endpoint.Endpoint
+	for name := range zc.recordsAt {
+		out = append(out, zc.at(name)...)
+	}
+	slices.SortFunc(out, endpoint.Compare)
+	return out
+}
+
+// readZone returns the records of z and the cache they came from: the zone's cache when
+// its changes were written through, it is no older than MaxCacheAge, and the provider
+// proves the zone unchanged since (provider.ChangeDetector), so that a full reconcile of
+// an RFC2136 zone costs one SOA query rather than a transfer; the provider's Records
+// otherwise (cache nil).
+func (c *Controller) readZone(ctx context.Context, z provider.Zone) ([]*endpoint.Endpoint, *zoneCache, error) {
+	if zc := c.caches[z.ID]; zc != nil && zc.writeThrough && c.now().Sub(zc.read) <= MaxCacheAge && c.provenUnchanged(ctx, z) {
+		return zc.records(), zc, nil
+	}
+	records, err := c.Provider.Records(ctx, z)
+	return records, nil, err
+}
+
+func byName(eps []*endpoint.Endpoint) map[string][]cachedRecord {
+	out := make(map[string][]cachedRecord, len(eps))
 	for _, e := range eps {
-		out[e.DNSName] = append(out[e.DNSName], e)
+		out[e.DNSName] = append(out[e.DNSName], cacheRecord(e))
 	}
 	return out
 }
@@ -237,8 +310,8 @@ func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*e
 	related := map[string]bool{}
 	for _, name := range names {
 		types := typesAt[name]
-		for _, e := range zc.recordsAt[name] {
-			types = append(types, e.RecordType)
+		for _, r := range zc.recordsAt[name] {
+			types = append(types, r.recordType)
 		}
 		for _, r := range c.Registry.RelatedNames(name, types) {
 			related[r] = true
@@ -249,7 +322,7 @@ func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*e
 		if zc.dirty(name) {
 			return ZoneReport{}, false
 		}
-		records = append(records, zc.recordsAt[name]...)
+		records = append(records, zc.at(name)...)
 	}
 	var owned registry.Zone
 	if adopter, ok := c.Registry.(registry.Adopter); ok {
@@ -295,7 +368,7 @@ func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*e
 	// The zone rules judge the names written, on what the zone holds there.
 	var written []*endpoint.Endpoint
 	for name := range writes {
-		written = append(written, zc.recordsAt[name]...)
+		written = append(written, zc.at(name)...)
 	}
 	last := c.settled[z.ID].report
 	zr := ZoneReport{Zone: z, Incremental: true, Owned: zc.owned, RecordTypes: zc.recordTypes, Verified: zc.verified}

@@ -196,11 +196,7 @@ func checkCacheHoldsZone(t *testing.T, c *Controller, p provider.Provider, zones
 		if err != nil {
 			t.Fatal(err)
 		}
-		var cached []*endpoint.Endpoint
-		for _, at := range zc.recordsAt {
-			cached = append(cached, at...)
-		}
-		if got, want := renderRecords(cached), renderRecords(records); !slices.Equal(got, want) {
+		if got, want := renderRecords(zc.records()), renderRecords(records); !slices.Equal(got, want) {
 			t.Fatalf("seed %d step %d: the cache of %s holds\n%s\nthe zone\n%s", seed, step, zone, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
 	}

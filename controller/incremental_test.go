@@ -2,7 +2,10 @@ package controller
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -18,6 +21,13 @@ type unchangedProvider struct {
 	*inmemory.Provider
 	unchanged bool
 	asked     int
+	// reads counts Records calls.
+	reads int
+}
+
+func (p *unchangedProvider) Records(ctx context.Context, z provider.Zone) ([]*endpoint.Endpoint, error) {
+	p.reads++
+	return p.Provider.Records(ctx, z)
 }
 
 func (p *unchangedProvider) Unchanged(context.Context, provider.Zone) (bool, error) {
@@ -131,6 +141,118 @@ func TestResyncPlansChangedNamesOfAProvenZone(t *testing.T) {
 			}
 			if len(z.Changes) != 1 || z.Changes[0].Main().New.DNSName != "b.example.com" {
 				t.Errorf("changes %v, want one update of b.example.com", z.Changes)
+			}
+		})
+	}
+}
+
+// faultyApply is unchangedProvider whose next Apply, when stop is set, ends without an
+// answer (every change it was given is in an unknown state), and, when refuse is set,
+// refuses its first change and applies the others.
+type faultyApply struct {
+	*unchangedProvider
+	stop, refuse bool
+}
+
+func (p *faultyApply) Apply(ctx context.Context, z provider.Zone, changes []provider.Change) error {
+	switch {
+	case p.stop:
+		p.stop = false
+		return errors.New("connection reset")
+	case p.refuse && len(changes) > 0:
+		p.refuse = false
+		if err := p.unchangedProvider.Apply(ctx, z, changes[1:]); err != nil {
+			return err
+		}
+		return &provider.ApplyError{Zone: z.Name, Failed: []provider.ChangeError{{Change: changes[0], Err: errors.New("prerequisite failed")}}}
+	}
+	return p.unchangedProvider.Apply(ctx, z, changes)
+}
+
+// TestFullReconcileReadsAProvenCache: a full reconcile of a zone the provider proves
+// unchanged reads the zone's write-through cache rather than the provider — also when
+// the zone is left unsettled, as while a deletion waits — until the cache is older than
+// MaxCacheAge, the provider does not prove the zone, an Apply leaves changes in an
+// unknown state, or the provider refuses a change. What it plans from the cache is what the zone holds.
+func TestFullReconcileReadsAProvenCache(t *testing.T) {
+	const names = MaxIncrementalNames + 10 // too many for an incremental plan
+	for _, tc := range []struct {
+		name string
+		// unchanged is the detector's answer after the first reconcile.
+		unchanged bool
+		age       time.Duration
+		// unsettle withholds a deletion at the second reconcile (over the budget).
+		unsettle bool
+		// unknown makes the second reconcile's Apply end without an answer; refuse
+		// makes it refuse a change.
+		unknown, refuse bool
+		// wantReads are the provider's reads after the second and third reconciles.
+		wantReads [2]int
+	}{
+		{name: "proven unchanged", unchanged: true, wantReads: [2]int{1, 1}},
+		{name: "proven unchanged, a deletion withheld", unchanged: true, unsettle: true, wantReads: [2]int{1, 1}},
+		{name: "proven unchanged, cache too old", unchanged: true, age: MaxCacheAge + time.Minute, wantReads: [2]int{2, 2}},
+		{name: "not proven unchanged", wantReads: [2]int{2, 3}},
+		{name: "an Apply in an unknown state", unchanged: true, unknown: true, wantReads: [2]int{1, 2}},
+		{name: "a change refused", unchanged: true, refuse: true, wantReads: [2]int{1, 2}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			detector := &unchangedProvider{Provider: seeded(t, []string{"example.com"}, nil), unchanged: true}
+			p := &faultyApply{unchangedProvider: detector}
+			src := &fixedSource{}
+			for i := range names {
+				n := fmt.Sprintf("n%d.example.com", i)
+				src.result.Endpoints = append(src.result.Endpoints, wanted(svc(n), n, endpoint.RecordTypeA, 0, "192.0.2.1"))
+			}
+			cfg := Config{Policy: plan.PolicySync}
+			if tc.unsettle {
+				cfg.Budget = DeletionBudget{MaxDeletions: 1}
+			}
+			c := newController(t, p, cfg, src)
+			now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+			c.clock = func() time.Time { return now }
+			runOnce(t, c)
+			detector.unchanged, p.stop, p.refuse = tc.unchanged, tc.unknown, tc.refuse
+			now = now.Add(tc.age)
+			for i, want := range tc.wantReads {
+				// Every name changes, so that the zone is neither skipped nor planned
+				// incrementally; with unsettle, two names go as well.
+				target := fmt.Sprintf("192.0.2.%d", 2+i)
+				next := make([]*endpoint.Endpoint, 0, names)
+				for j := range names {
+					if tc.unsettle && j < 2 {
+						continue
+					}
+					n := fmt.Sprintf("n%d.example.com", j)
+					next = append(next, wanted(svc(n), n, endpoint.RecordTypeA, 0, target))
+				}
+				src.result.Endpoints = next
+				z := runOnce(t, c).Zones[0]
+				if z.Incremental || z.Skipped {
+					t.Fatalf("reconcile %d: incremental %v, skipped %v; want a full reconcile", i+2, z.Incremental, z.Skipped)
+				}
+				if detector.reads != want {
+					t.Errorf("reconcile %d: the provider was read %d times, want %d", i+2, detector.reads, want)
+				}
+				wantWithheld := 0
+				if tc.unsettle {
+					wantWithheld = 2
+				}
+				if len(z.Withheld) != wantWithheld || len(z.Changes) != len(next) {
+					t.Errorf("reconcile %d: %d changes, %d deletions withheld; want an update of each of %d names, %d withheld",
+						i+2, len(z.Changes), len(z.Withheld), len(next), wantWithheld)
+				}
+			}
+			zc := c.caches["example.com"]
+			if zc == nil {
+				t.Fatal("no cache after the last reconcile")
+			}
+			records, err := detector.Provider.Records(context.Background(), provider.Zone{ID: "example.com", Name: "example.com"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := renderRecords(zc.records()), renderRecords(records); !slices.Equal(got, want) {
+				t.Errorf("the cache holds\n%s\nthe zone\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
 		})
 	}
