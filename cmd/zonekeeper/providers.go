@@ -33,7 +33,11 @@ type providerKind struct {
 	// service: it says how long the daemon reuses a zone's records, and how long drift
 	// probes stand in for reading it in full (provider.Cached). One-shot commands read
 	// each zone once and get the provider bare, since a cache would cost them a copy of
-	// every record written and save nothing.
+	// every record written and save nothing. A provider that proves a zone unchanged
+	// (provider.ChangeDetector: RFC2136) has none either: the controller's own zone
+	// cache, written through and proven by the detector, already stands in for its
+	// reads, and a second copy of every record would double the daemon's largest cost
+	// in memory.
 	cacheFor func(o *options) provider.CacheConfig
 }
 
@@ -89,7 +93,6 @@ var providerKinds = []providerKind{
 			cfg.VerifyAllNS = o.verify.allNS
 			return rfc2136.New(cfg)
 		},
-		cacheFor: func(*options) provider.CacheConfig { return provider.CacheConfig{MaxAge: rfc2136CacheMaxAge} },
 	},
 	{
 		name:     "webhook",
@@ -120,13 +123,6 @@ var providerKinds = []providerKind{
 		},
 	},
 }
-
-// rfc2136CacheMaxAge bounds how long an RFC2136 zone's records are reused while its SOA
-// serial stays the same. The serial is the change detector: every UPDATE bumps it, and
-// so does any reload of an edited zone that its secondaries are to see. The hour only
-// catches a zone file edited and reloaded without a serial bump; re-reading it every
-// --interval instead would cost a full zone transfer a minute for nothing.
-const rfc2136CacheMaxAge = time.Hour
 
 // defaultFullReadInterval is how long the daemon lets a Route 53 or Cloudflare zone go
 // unread in full while its drift probe (one request per zone and --interval) finds the
