@@ -84,7 +84,7 @@ func nameSums(desired []*endpoint.Endpoint) map[string]uint64 {
 // refused change is set aside.
 func (c *Controller) keepCache(zr ZoneReport, sums map[string]uint64, incremental bool) {
 	id := zr.Zone.ID
-	if !incremental && zr.read == nil || !cacheHolds(zr) {
+	if c.Config.OneShot || !incremental && zr.read == nil || !cacheHolds(zr) {
 		delete(c.caches, id)
 		return
 	}

@@ -257,3 +257,20 @@ func TestFullReconcileReadsAProvenCache(t *testing.T) {
 		})
 	}
 }
+
+// TestOneShotKeepsNoIndexNorCache: a controller that reconciles once (Config.OneShot)
+// keeps neither the index of the sources' endpoints nor the zone's cache, which only a
+// later reconcile would read; a daemon's controller keeps both.
+func TestOneShotKeepsNoIndexNorCache(t *testing.T) {
+	for _, oneShot := range []bool{false, true} {
+		src := unchangingSource{}
+		src.result.Endpoints = []*endpoint.Endpoint{wanted(svc("a"), "a.example.com", endpoint.RecordTypeA, 0, "192.0.2.1")}
+		c := newController(t, seeded(t, []string{"example.com"}, nil), Config{Policy: plan.PolicySync, OneShot: oneShot}, src)
+		if rep := runOnce(t, c); rep.Err() != nil || len(rep.Zones) != 1 || len(rep.Zones[0].Applied) != 1 {
+			t.Fatalf("one-shot %v: %v, zones %+v; want the record created", oneShot, rep.Err(), rep.Zones)
+		}
+		if kept := c.desired != nil || len(c.caches) > 0; kept == oneShot {
+			t.Errorf("one-shot %v: index kept %v, caches %d", oneShot, c.desired != nil, len(c.caches))
+		}
+	}
+}

@@ -76,6 +76,7 @@ func build(o *options, logger *slog.Logger, mode runMode, metrics *controller.Me
 		// One reconcile remembers nothing to confirm a deletion with: plan and run --once
 		// withhold deletions over the budget, and say so (exitWithheld).
 		cfg.Budget.ConfirmAfter = 0
+		cfg.OneShot = true
 	}
 	dp, err := buildDomainPolicy(o, logger, mode)
 	if err != nil {

@@ -105,6 +105,9 @@ func builtProvider(t *testing.T, args []string, mode runMode) provider.Provider 
 	if remote := mode == modeDaemon && o.provider != "zonefile" && o.provider != "inmemory" && o.provider != "rfc2136"; cached != remote {
 		t.Fatalf("--provider=%s in mode %d: built %T", o.provider, mode, a.controller.Provider)
 	}
+	if oneShot := a.controller.Config.OneShot; oneShot != (mode == modeOneShot) {
+		t.Fatalf("--provider=%s in mode %d: Config.OneShot %v", o.provider, mode, oneShot)
+	}
 	return a.controller.Provider
 }
 
