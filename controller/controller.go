@@ -444,7 +444,7 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 		// (planNames asks the ChangeDetector): under a steady stream of events there
 		// always are a few, and reading and planning 100,000 names for them holds the
 		// next event back by seconds.
-		if _, proves := c.Provider.(provider.ChangeDetector); (onlyChanged || proves) && len(rep.SourceErrors) == 0 {
+		if _, proves := provider.DetectorOf(c.Provider); (onlyChanged || proves) && len(rep.SourceErrors) == 0 {
 			zr, incremental = c.reconcileNames(providerCtx, z, byZone[z.Name], sums, guard, exists)
 		}
 		if !incremental {
@@ -478,7 +478,7 @@ func allIncremental(sources []source.Source) bool {
 // settled zone that wants the same records is then left alone even by RunOnce: reading
 // and planning it would find nothing to do.
 func (c *Controller) provenUnchanged(ctx context.Context, z provider.Zone) bool {
-	detector, ok := c.Provider.(provider.ChangeDetector)
+	detector, ok := provider.DetectorOf(c.Provider)
 	if !ok {
 		return false
 	}

@@ -94,7 +94,7 @@ func (c *Controller) keepCache(zr ZoneReport, sums map[string]uint64, incrementa
 	zc := c.caches[id]
 	if !incremental {
 		if zr.read.cache == nil {
-			_, proven := c.Provider.(provider.ChangeDetector)
+			_, proven := provider.DetectorOf(c.Provider)
 			zc = &zoneCache{recordsAt: byName(zr.read.records), writeThrough: proven, read: c.now()}
 			c.caches[id] = zc
 		}
@@ -299,7 +299,7 @@ func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*e
 	// A provider that can prove cheaply that the zone holds what it held after our
 	// last read and writes (RFC2136's SOA serial) must: an edit by someone else then
 	// costs a full read now rather than at the next resync.
-	if _, ok := c.Provider.(provider.ChangeDetector); ok && !c.provenUnchanged(ctx, z) {
+	if _, ok := provider.DetectorOf(c.Provider); ok && !c.provenUnchanged(ctx, z) {
 		return ZoneReport{}, false
 	}
 	names := slices.Sorted(maps.Keys(touched))

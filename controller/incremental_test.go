@@ -47,10 +47,16 @@ func TestRunChangedPlansOnlyChangedNames(t *testing.T) {
 		// detector: nil for a provider without ChangeDetector, else its answer.
 		detector *bool
 		// rewrite changes again the name the first event changed.
-		rewrite         bool
+		rewrite bool
+		// cached puts the provider behind provider.Cached, as the daemon does Route 53's:
+		// a ChangeDetector by type that proves nothing without a detector beneath.
+		cached          bool
 		wantIncremental []bool // of the two events
 	}{
 		{name: "no change detector", wantIncremental: []bool{true, true}},
+		{name: "behind provider.Cached, no change detector", cached: true, wantIncremental: []bool{true, true}},
+		{name: "behind provider.Cached, a name written since the read", cached: true, rewrite: true, wantIncremental: []bool{true, false}},
+		{name: "behind provider.Cached, proven unchanged", cached: true, detector: new(true), rewrite: true, wantIncremental: []bool{true, true}},
 		// The second RunOnce skips the zone, proven unchanged; what the first wrote is
 		// in the cache.
 		{name: "proven unchanged", detector: new(true), wantIncremental: []bool{true, true}},
@@ -64,6 +70,9 @@ func TestRunChangedPlansOnlyChangedNames(t *testing.T) {
 			if tc.detector != nil {
 				detector = &unchangedProvider{Provider: p.(*inmemory.Provider), unchanged: *tc.detector}
 				p = detector
+			}
+			if tc.cached {
+				p = provider.NewCached(p, time.Hour)
 			}
 			src := &fixedSource{}
 			for _, n := range []string{"a", "b", "c"} {

@@ -195,6 +195,13 @@ func (c *Cached) Unchanged(ctx context.Context, zone Zone) (bool, error) {
 	return z.store != nil && c.fresh(ctx, zone, z), nil
 }
 
+// DetectsChanges reports whether the wrapped provider can prove a zone unchanged
+// (DetectorOf): Unchanged answers a constant false otherwise.
+func (c *Cached) DetectsChanges() bool {
+	_, ok := DetectorOf(c.next)
+	return ok
+}
+
 // ProbeCount is the wrapped provider's (see DriftProber); without one it fails, which
 // callers take for a changed zone.
 func (c *Cached) ProbeCount(ctx context.Context, zone Zone) (int, error) {

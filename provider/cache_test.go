@@ -181,6 +181,11 @@ func TestCachedUnchanged(t *testing.T) {
 			if got, err := c.Unchanged(context.Background(), zone); got != tt.want || err != nil {
 				t.Errorf("Unchanged = %v, %v; want %v", got, err, tt.want)
 			}
+			// Only a detector below makes the wrapper one a caller may wait for proofs of.
+			_, below := tt.wrapped(&detecting{Provider: inmemory.New("example.com")}).(provider.ChangeDetector)
+			if _, detects := provider.DetectorOf(c); detects != below {
+				t.Errorf("DetectorOf(Cached) = %v, want %v", detects, below)
+			}
 		})
 	}
 }

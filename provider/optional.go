@@ -23,6 +23,23 @@ type ChangeDetector interface {
 	Unchanged(ctx context.Context, zone Zone) (bool, error)
 }
 
+// DetectorOf returns p as a ChangeDetector when it can ever prove a zone unchanged. A
+// wrapper that passes Unchanged through to whatever it wraps (Cached) says with a method
+// DetectsChanges() bool whether the provider beneath has a detector; without one it
+// answers Unchanged with a constant false, and callers that treat a ChangeDetector as
+// proof-capable (a cache written through, plans that wait for a proof) must treat it as
+// none.
+func DetectorOf(p Provider) (ChangeDetector, bool) {
+	d, ok := p.(ChangeDetector)
+	if !ok {
+		return nil, false
+	}
+	if w, ok := p.(interface{ DetectsChanges() bool }); ok && !w.DetectsChanges() {
+		return nil, false
+	}
+	return d, true
+}
+
 // DriftProber is implemented by providers that can ask the service, in one request far
 // cheaper than Records, for a number that moves whenever a zone gains or loses records
 // (Route53: GetHostedZone's ResourceRecordSetCount; Cloudflare: the total count of a
