@@ -141,8 +141,9 @@ func (c *Controller) keepNames(zr ZoneReport, sums map[string]uint64, names []st
 // provider.ChangeDetector (RFC2136) holds exactly what it was given, in the form Records
 // returns (AdjustEndpoints' contract), and checks every update and deletion against the
 // records it replaces (a value-dependent prerequisite): a cache that were wrong would
-// make a change fail, which drops the cache (cacheHolds), never a silent wrong write. Its changes are written into the cache; those of any other provider
-// make their names dirty.
+// make a change fail, which drops the cache (cacheHolds), never a silent wrong write.
+// Its changes are written into the cache; those of any other provider make their names
+// dirty.
 func (zc *zoneCache) written(changes []provider.Change) {
 	for _, ch := range changes {
 		for _, rc := range ch.Records {
