@@ -328,7 +328,7 @@ func (r *Report) SummaryAttrs() []any {
 // wholly (a change half sent is worse than a second's delay on shutdown). The sources
 // are read with ctx itself.
 func (c *Controller) RunOnce(ctx context.Context) (*Report, error) {
-	return c.run(ctx, false)
+	return c.run(ctx, runFull)
 }
 
 // RunChanged is RunOnce for a reconcile caused by a change in the sources: it reconciles
@@ -347,11 +347,35 @@ func (c *Controller) RunOnce(ctx context.Context) (*Report, error) {
 // there (reconcileNames), unless that plan cannot be proven to be the full one's; the
 // same reasoning applies to the names not planned.
 func (c *Controller) RunChanged(ctx context.Context) (*Report, error) {
-	return c.run(ctx, true)
+	return c.run(ctx, runChanged)
 }
 
-func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error) {
-	rep, err := c.reconcile(ctx, onlyChanged)
+// RunResync is the daemon's periodic resync between two RunOnce: it reconciles the
+// objects that changed, as RunChanged does, and proves every zone unchanged, as RunOnce
+// does before it skips one. Its cost is that of the changed names and of one proof per
+// zone (RFC2136's SOA query, a drift probe), not that of every object.
+//
+// It does not read the sources whole: what they want is the index RunOnce built and the
+// changes since kept up to date. Whenever a zone cannot be proven to hold what its cache
+// says (no ChangeDetector, a proof that fails, a cache older than MaxCacheAge or not
+// written through), or reconcileDelta cannot make the reconcile a full one would, it is
+// RunOnce. The daemon runs RunOnce itself at the longer DaemonConfig.SourceReadInterval,
+// which bounds how long a fault in keeping the index could last.
+func (c *Controller) RunResync(ctx context.Context) (*Report, error) {
+	return c.run(ctx, runResync)
+}
+
+// runMode says which of RunOnce, RunChanged and RunResync a reconcile is.
+type runMode int
+
+const (
+	runFull runMode = iota
+	runChanged
+	runResync
+)
+
+func (c *Controller) run(ctx context.Context, mode runMode) (*Report, error) {
+	rep, err := c.reconcile(ctx, mode)
 	if c.Events != nil {
 		for _, e := range ReportEvents(rep, c.Config.Events) {
 			c.Events.Event(e.Ref, e.Type, e.Reason, e.Message)
@@ -363,12 +387,13 @@ func (c *Controller) run(ctx context.Context, onlyChanged bool) (*Report, error)
 	return rep, err
 }
 
-func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, error) {
-	if onlyChanged {
-		if rep, ok := c.reconcileDelta(ctx); ok {
+func (c *Controller) reconcile(ctx context.Context, mode runMode) (*Report, error) {
+	if mode != runFull {
+		if rep, ok := c.reconcileDelta(ctx, mode == runResync); ok {
 			return rep, nil
 		}
 	}
+	onlyChanged := mode == runChanged
 	previous := c.desired
 	c.desired = nil
 	rep := &Report{DryRun: c.Config.DryRun}
@@ -432,8 +457,11 @@ func (c *Controller) reconcile(ctx context.Context, onlyChanged bool) (*Report, 
 		// event changed and the cache the reconcile leaves.
 		sums := nameSums(byZone[z.Name])
 		fingerprint := fingerprintOf(sums)
+		// A resync skips such a zone only while its cache could stand in for reading it
+		// (cacheProven), so that MaxCacheAge bounds how long an edit the provider's proof
+		// cannot see goes unrepaired in an idle zone too.
 		if last, ok := c.settled[z.ID]; ok && last.desired == fingerprint && len(rep.SourceErrors) == 0 &&
-			(onlyChanged || c.provenUnchanged(providerCtx, z)) {
+			(onlyChanged || c.cacheProven(providerCtx, z)) {
 			rep.Zones = append(rep.Zones, ZoneReport{Zone: z, Owned: last.report.Owned, Conflicts: last.report.Conflicts,
 				RecordTypes: last.report.RecordTypes, Verified: last.report.Verified, Skipped: true})
 			continue
@@ -475,8 +503,8 @@ func allIncremental(sources []source.Source) bool {
 
 // provenUnchanged reports whether the provider can prove, cheaply, that zone holds what
 // it held after its last reconcile (provider.ChangeDetector: RFC2136's SOA serial). A
-// settled zone that wants the same records is then left alone even by RunOnce: reading
-// and planning it would find nothing to do.
+// settled zone that wants the same records is then left alone even by RunOnce, while its
+// cache is young enough (cacheProven): reading and planning it would find nothing to do.
 func (c *Controller) provenUnchanged(ctx context.Context, z provider.Zone) bool {
 	detector, ok := provider.DetectorOf(c.Provider)
 	if !ok {

@@ -15,8 +15,9 @@ import (
 
 // The defaults of DaemonConfig.
 const (
-	DefaultInterval         = time.Minute
-	DefaultMinEventInterval = 250 * time.Millisecond
+	DefaultInterval           = time.Minute
+	DefaultMinEventInterval   = 250 * time.Millisecond
+	DefaultSourceReadInterval = 10 * time.Minute
 )
 
 // EventSettle is how long the daemon waits after a trigger before it reconciles, however
@@ -34,6 +35,12 @@ type DaemonConfig struct {
 	// MinEventInterval is the least time between the starts of two reconciles, however
 	// many triggers arrive. Zero or less means DefaultMinEventInterval.
 	MinEventInterval time.Duration
+	// SourceReadInterval is the time from the start of one reconcile that read every
+	// object of the sources (Controller.RunOnce) to the resync that reads them all
+	// again; the resyncs between take only the objects that changed
+	// (Controller.RunResync). Zero or less means DefaultSourceReadInterval; a value
+	// below Interval makes every resync read every object.
+	SourceReadInterval time.Duration
 }
 
 // Daemon runs a Controller's reconcile at startup, after changes (Trigger) and on a resync
@@ -79,23 +86,24 @@ type reconcileStatus struct {
 // allocates several times what the informer caches hold (desired and current records,
 // the plan), all garbage once it ends, and the daemon then idles: left to itself the
 // runtime keeps that peak as RSS until its next forced GC, two minutes on. One that
-// skipped every zone made little garbage, and an idle daemon runs only such ones; one of
-// the changed objects only (Partial) makes that of the names it touched, and a GC of
-// the live heap after each would cost every event a pause growing with the number of
-// objects. Their garbage adds up between events, though, up to the heap's GC goal
-// (twice the live heap): the next resync releases it, so that a daemon at rest after a
-// burst of events holds its live heap, not that peak; it also releases once the heap in
-// use has grown a quarter beyond the live heap of the last release.
+// skipped every zone made little garbage, and an idle daemon runs only such ones; one
+// caused by triggers that took the changed objects only (Partial) makes that of the names
+// it touched, and a GC of the live heap after each would cost every event a pause
+// growing with the number of objects. Their garbage adds up between events, though, up
+// to the heap's GC goal (twice the live heap): the next resync releases it, so that a
+// daemon at rest after a burst of events holds its live heap, not that peak; it also
+// releases once the heap in use has grown a quarter beyond the live heap of the last
+// release.
 //
 // The release runs in the background, at most one at a time: the GC it forces runs
 // beside the next reconcile instead of in front of it, which at 100,000 objects is a
 // second an event would otherwise wait.
-func (d *Daemon) releaseMemory(rep *Report) {
-	wrote := rep == nil || slices.ContainsFunc(rep.Zones, func(z ZoneReport) bool { return !z.Skipped })
-	if rep != nil && rep.Partial {
+func (d *Daemon) releaseMemory(rep *Report, resync bool) {
+	if rep != nil && rep.Partial && !resync {
 		d.partialSince = true
 		return
 	}
+	wrote := rep == nil || slices.ContainsFunc(rep.Zones, func(z ZoneReport) bool { return !z.Skipped })
 	if !wrote && !d.partialSince {
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
@@ -124,6 +132,9 @@ func NewDaemon(c *Controller, cfg DaemonConfig, m *Metrics, logger *slog.Logger)
 	}
 	if cfg.MinEventInterval <= 0 {
 		cfg.MinEventInterval = DefaultMinEventInterval
+	}
+	if cfg.SourceReadInterval <= 0 {
+		cfg.SourceReadInterval = DefaultSourceReadInterval
 	}
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
@@ -164,7 +175,7 @@ func (d *Daemon) loop(ctx context.Context) {
 	d.controller.pending.forgetAll()
 	resync := time.NewTimer(d.cfg.Interval)
 	defer resync.Stop()
-	var lastFull time.Time
+	var lastResync, lastSourceRead time.Time
 loop:
 	for {
 		start := d.now()
@@ -174,15 +185,25 @@ loop:
 		case <-d.wake:
 		default:
 		}
-		// The first reconcile, and one an Interval after the last full one, read every
-		// zone; the others, caused by triggers, only the zones whose desired records
-		// changed (Controller.RunChanged). Counting from the last full reconcile, not
-		// from the timer, keeps a steady stream of triggers from starving the resync.
-		if lastFull.IsZero() || start.Sub(lastFull) >= d.cfg.Interval {
-			lastFull = start
-			d.reconcile(ctx)
-		} else {
-			d.reconcileWith(ctx, d.controller.RunChanged)
+		// The first reconcile, and one a SourceReadInterval after the last that read
+		// every object, read every object and every zone (RunOnce); one an Interval
+		// after the last resync proves every zone (RunResync); the others, caused by
+		// triggers, reconcile only the zones whose desired records changed
+		// (RunChanged). Counting from the last resync, not from the timer, keeps a
+		// steady stream of triggers from starving the resync.
+		run, resyncs := d.controller.RunChanged, false
+		switch {
+		case lastSourceRead.IsZero() || start.Sub(lastSourceRead) >= d.cfg.SourceReadInterval:
+			run, resyncs = d.controller.RunOnce, true
+		case lastResync.IsZero() || start.Sub(lastResync) >= d.cfg.Interval:
+			run, resyncs = d.controller.RunResync, true
+		}
+		if resyncs {
+			lastResync = start
+		}
+		// Any reconcile that fell back to reading every object counts as one.
+		if rep := d.reconcileWith(ctx, run, resyncs); rep != nil && !rep.Partial && len(rep.SourceErrors) == 0 {
+			lastSourceRead = start
 		}
 
 		select {
@@ -229,11 +250,12 @@ func (d *Daemon) setLast(status reconcileStatus) {
 
 // reconcile runs one full reconcile and records its outcome.
 func (d *Daemon) reconcile(ctx context.Context) {
-	d.reconcileWith(ctx, d.controller.RunOnce)
+	d.reconcileWith(ctx, d.controller.RunOnce, true)
 }
 
-// reconcileWith runs one reconcile with run and records its outcome.
-func (d *Daemon) reconcileWith(ctx context.Context, run func(context.Context) (*Report, error)) {
+// reconcileWith runs one reconcile with run, a resync or one caused by triggers, records
+// its outcome and returns its report.
+func (d *Daemon) reconcileWith(ctx context.Context, run func(context.Context) (*Report, error), resync bool) *Report {
 	start := d.now()
 	rep, err := run(ctx)
 	end := d.now()
@@ -242,7 +264,7 @@ func (d *Daemon) reconcileWith(ctx context.Context, run func(context.Context) (*
 
 	d.setLast(reconcileStatus{finished: end, unready: unready})
 
-	d.releaseMemory(rep)
+	d.releaseMemory(rep, resync)
 
 	attrs := []any{"result", result, "duration", end.Sub(start)}
 	if rep != nil {
@@ -250,9 +272,10 @@ func (d *Daemon) reconcileWith(ctx context.Context, run func(context.Context) (*
 	}
 	if unready != nil {
 		d.logger.Error("reconcile failed", append(attrs, "err", unready)...)
-		return
+		return rep
 	}
 	d.logger.Info("reconcile finished", attrs...)
+	return rep
 }
 
 // Synced is implemented by sources that fill a cache before they can answer (the

@@ -171,6 +171,76 @@ func TestDaemonResyncsEveryInterval(t *testing.T) {
 	}
 }
 
+// incrementalCountingSource is a countingSource that is Incremental: nothing changes
+// between its reads.
+type incrementalCountingSource struct{ *countingSource }
+
+func (incrementalCountingSource) Changed(context.Context) ([]source.ObjectResult, bool) {
+	return nil, true
+}
+
+// TestDaemonReadsEveryObjectEverySourceReadInterval: the first reconcile reads every
+// object, the resyncs every Interval after it do not (RunResync proves the zone instead),
+// and the first resync a SourceReadInterval after the first reconcile reads every object
+// again. Triggers drive the loop, and a clock of the test's says when it runs.
+func TestDaemonReadsEveryObjectEverySourceReadInterval(t *testing.T) {
+	const interval = time.Hour
+	src := incrementalCountingSource{&countingSource{fixedSource: fixedSource{result: source.Result{Endpoints: []*endpoint.Endpoint{
+		wanted(svc("web"), "web.example.com", endpoint.RecordTypeA, 0, "192.0.2.1"),
+	}}}}}
+	p := &unchangedProvider{Provider: inmemory.New("example.com"), unchanged: true}
+	d := NewDaemon(newController(t, p, Config{Policy: plan.PolicySync}, src),
+		DaemonConfig{Interval: interval, MinEventInterval: time.Millisecond, SourceReadInterval: 3 * interval}, nil, nil)
+	var mu sync.Mutex
+	clock := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+	d.now = func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		return clock
+	}
+	stop := runDaemon(t, d)
+	defer func() {
+		if err := stop(); err != nil {
+			t.Errorf("Run returned %v, want nil", err)
+		}
+	}()
+	// reconcileAt sets the clock to at and waits for the reconcile a trigger then starts.
+	reconcileAt := func(at time.Time) {
+		t.Helper()
+		mu.Lock()
+		clock = at
+		mu.Unlock()
+		d.Trigger()
+		waitFor(t, "the reconcile at "+at.Format(time.TimeOnly), func() bool {
+			d.mu.Lock()
+			defer d.mu.Unlock()
+			return d.last.finished.Equal(at)
+		})
+	}
+	start := clock
+	waitFor(t, "the first reconcile", func() bool { return finished(d) })
+	for _, step := range []struct {
+		after     time.Duration
+		wantReads int64
+	}{
+		{0, 1},
+		{interval / 2, 1},   // a trigger: RunChanged
+		{interval, 1},       // the resync: RunResync
+		{2 * interval, 1},   // the resync: RunResync
+		{3 * interval, 2},   // the resync a SourceReadInterval after the first: RunOnce
+		{3*interval + 1, 2}, // a trigger: RunChanged
+		{4 * interval, 2},   // the resync: RunResync
+		{6 * interval, 3},   // RunOnce again
+	} {
+		if step.after > 0 {
+			reconcileAt(start.Add(step.after))
+		}
+		if got := src.reads.Load(); got != step.wantReads {
+			t.Fatalf("after %s: every object read %d times, want %d", step.after, got, step.wantReads)
+		}
+	}
+}
+
 func TestDaemonKeepsRunningAfterFailedReconciles(t *testing.T) {
 	src := &countingSource{fixedSource: fixedSource{err: errors.New("ingress cache not synced")}}
 	d := newCountingDaemon(t, src, DaemonConfig{Interval: time.Hour, MinEventInterval: time.Millisecond})
@@ -305,7 +375,7 @@ func TestDaemonReady(t *testing.T) {
 
 func TestNewDaemonDefaults(t *testing.T) {
 	d := NewDaemon(&Controller{}, DaemonConfig{}, nil, nil)
-	if d.cfg.Interval != DefaultInterval || d.cfg.MinEventInterval != DefaultMinEventInterval {
+	if d.cfg.Interval != DefaultInterval || d.cfg.MinEventInterval != DefaultMinEventInterval || d.cfg.SourceReadInterval != DefaultSourceReadInterval {
 		t.Errorf("config %+v, want the defaults", d.cfg)
 	}
 }
@@ -337,14 +407,15 @@ func TestDaemonTriggersReconcileOnlyChangedZones(t *testing.T) {
 }
 
 // TestReleaseMemory: a reconcile that wrote returns memory to the operating system (in
-// the background) and notes the live heap; one of changed objects only never does; a
-// resync that skipped every zone does after one of those, or once the heap has grown a
-// quarter beyond that live heap.
+// the background) and notes the live heap; one of changed objects only, caused by
+// triggers, never does; a resync that skipped every zone, whether it read every object
+// or only the changed ones (RunResync), does after one of those, or once the heap has
+// grown a quarter beyond that live heap.
 func TestReleaseMemory(t *testing.T) {
 	d := &Daemon{}
-	release := func(rep *Report) {
+	release := func(rep *Report, resync bool) {
 		t.Helper()
-		d.releaseMemory(rep)
+		d.releaseMemory(rep, resync)
 		for deadline := time.Now().Add(10 * time.Second); d.releasing.Load(); time.Sleep(time.Millisecond) {
 			if time.Now().After(deadline) {
 				t.Fatal("the release did not end")
@@ -352,11 +423,11 @@ func TestReleaseMemory(t *testing.T) {
 		}
 	}
 	wrote := []ZoneReport{{}}
-	release(&Report{Partial: true, Zones: wrote})
+	release(&Report{Partial: true, Zones: wrote}, false)
 	if d.liveHeap.Load() != 0 {
 		t.Fatalf("a reconcile of changed objects released memory (live heap %d)", d.liveHeap.Load())
 	}
-	release(&Report{Zones: wrote})
+	release(&Report{Zones: wrote}, true)
 	live := d.liveHeap.Load()
 	if live == 0 {
 		t.Fatal("a reconcile that wrote did not release memory")
@@ -364,21 +435,21 @@ func TestReleaseMemory(t *testing.T) {
 	skipped := []ZoneReport{{Skipped: true}}
 	// As if the live heap had been ten times what it is: the heap has not grown.
 	d.liveHeap.Store(10 * live)
-	release(&Report{Zones: skipped})
+	release(&Report{Zones: skipped}, true)
 	if got := d.liveHeap.Load(); got != 10*live {
 		t.Fatalf("a skipping resync without growth released memory: live heap now %d", got)
 	}
-	release(&Report{Partial: true, Zones: wrote})
+	release(&Report{Partial: true, Zones: wrote}, false)
 	if got := d.liveHeap.Load(); got != 10*live {
 		t.Fatalf("a reconcile of changed objects released memory: live heap now %d", got)
 	}
-	release(&Report{Zones: skipped})
+	release(&Report{Partial: true, Zones: skipped}, true)
 	if got := d.liveHeap.Load(); got == 10*live {
 		t.Fatal("a skipping resync after a reconcile of changed objects did not release memory")
 	}
 	d.liveHeap.Store(live)
 	held := make([]byte, 2*live)
-	release(&Report{Zones: skipped})
+	release(&Report{Zones: skipped}, true)
 	if got := d.liveHeap.Load(); got < live+uint64(len(held))/2 {
 		t.Errorf("a skipping resync after the heap doubled did not release memory: live heap %d, then %d", live, got)
 	}

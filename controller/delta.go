@@ -205,7 +205,10 @@ type plannedZone struct {
 // an event of a source), too many names changed, a derived problem names no record, or
 // planNames refuses a zone. The caller then reconciles as RunChanged did before, reading
 // every source again.
-func (c *Controller) reconcileDelta(ctx context.Context) (*Report, bool) {
+//
+// With prove (RunResync), it also reports false, before taking any change, unless every
+// zone's cache can stand in for reading the zone (cacheProven).
+func (c *Controller) reconcileDelta(ctx context.Context, prove bool) (*Report, bool) {
 	d := c.desired
 	if d == nil || c.Config.DryRun || len(d.objects) != len(c.Sources) {
 		return nil, false
@@ -221,6 +224,9 @@ func (c *Controller) reconcileDelta(ctx context.Context) (*Report, bool) {
 	}
 	for _, z := range zones {
 		if _, settled := c.settled[z.ID]; !settled || c.caches[z.ID] == nil {
+			return nil, false
+		}
+		if prove && !c.cacheProven(providerCtx, z) {
 			return nil, false
 		}
 	}

@@ -223,11 +223,20 @@ func (zc *zoneCache) records() []*endpoint.Endpoint {
 // an RFC2136 zone costs one SOA query rather than a transfer; the provider's Records
 // otherwise (cache nil).
 func (c *Controller) readZone(ctx context.Context, z provider.Zone) ([]*endpoint.Endpoint, *zoneCache, error) {
-	if zc := c.caches[z.ID]; zc != nil && zc.writeThrough && c.now().Sub(zc.read) <= MaxCacheAge && c.provenUnchanged(ctx, z) {
+	if c.cacheProven(ctx, z) {
+		zc := c.caches[z.ID]
 		return zc.records(), zc, nil
 	}
 	records, err := c.Provider.Records(ctx, z)
 	return records, nil, err
+}
+
+// cacheProven reports whether z's cache holds what the zone holds, as far as anything
+// short of reading it can tell: the applied changes were written into the cache, it is
+// no older than MaxCacheAge, and the provider proves the zone unchanged since.
+func (c *Controller) cacheProven(ctx context.Context, z provider.Zone) bool {
+	zc := c.caches[z.ID]
+	return zc != nil && zc.writeThrough && c.now().Sub(zc.read) <= MaxCacheAge && c.provenUnchanged(ctx, z)
 }
 
 func byName(eps []*endpoint.Endpoint) map[string][]cachedRecord {

@@ -84,12 +84,13 @@ func (s unchangingSource) Changed(context.Context) ([]source.ObjectResult, bool)
 // deletion guards and budget, zone rules, conflicts and ownership included.
 //
 // On odd seeds every source is Incremental, so that RunChanged takes only the changed
-// objects from the sources (controller/delta.go); on even seeds it reads them whole. On
+// objects from the sources (controller/delta.go); on even seeds it reads them whole.
+// Every third step runs the daemon's resync (RunResync) instead of RunChanged. On
 // half of the seeds the provider proves the zone unchanged (provider.ChangeDetector), so
 // that what the incremental controller applies is written into its cache.
 func TestIncrementalEqualsFull(t *testing.T) {
 	ctx := context.Background()
-	incremental, partial := 0, 0
+	incremental, partial, resyncs := 0, 0, 0
 	for seed := range uint64(incrementalCases) {
 		c := genCase(t, seed, genOptions{})
 		rng := rand.New(rand.NewPCG(seed, 0x1c))
@@ -142,9 +143,18 @@ func TestIncrementalEqualsFull(t *testing.T) {
 			for _, m := range moving {
 				m.set(obj, eps)
 			}
-			inc, err := ctrls[0].RunChanged(ctx)
+			// Every third step is the daemon's resync, which proves the zones and
+			// otherwise takes only the changed objects too.
+			run, runName := ctrls[0].RunChanged, "RunChanged"
+			if step%3 == 2 {
+				run, runName = ctrls[0].RunResync, "RunResync"
+			}
+			inc, err := run(ctx)
 			if err != nil {
-				t.Fatalf("seed %d step %d: RunChanged: %v", seed, step, err)
+				t.Fatalf("seed %d step %d: %s: %v", seed, step, runName, err)
+			}
+			if inc.Partial && runName == "RunResync" {
+				resyncs++
 			}
 			checkCacheHoldsZone(t, ctrls[0], provs[0], c.zones, seed, step)
 			full, err := ctrls[1].RunOnce(ctx)
@@ -177,10 +187,10 @@ func TestIncrementalEqualsFull(t *testing.T) {
 		}
 	}
 	// The property is empty unless the incremental path ran.
-	if incremental < incrementalCases || partial < incrementalCases {
-		t.Fatalf("only %d incremental zone reconciles and %d reconciles of changed objects in %d cases", incremental, partial, incrementalCases)
+	if incremental < incrementalCases || partial < incrementalCases || resyncs < incrementalCases/10 {
+		t.Fatalf("only %d incremental zone reconciles, %d reconciles of changed objects and %d resyncs of them in %d cases", incremental, partial, resyncs, incrementalCases)
 	}
-	t.Logf("%d incremental zone reconciles, %d reconciles of changed objects only", incremental, partial)
+	t.Logf("%d incremental zone reconciles, %d reconciles of changed objects only, %d of them resyncs", incremental, partial, resyncs)
 }
 
 // checkCacheHoldsZone checks that each zone cache c writes its applied changes into

@@ -13,6 +13,7 @@ import (
 	"github.com/zonekeeper/zonekeeper/plan"
 	"github.com/zonekeeper/zonekeeper/provider"
 	"github.com/zonekeeper/zonekeeper/provider/inmemory"
+	"github.com/zonekeeper/zonekeeper/source"
 )
 
 // unchangedProvider is the in-memory provider with a ChangeDetector that answers
@@ -280,6 +281,95 @@ func TestOneShotKeepsNoIndexNorCache(t *testing.T) {
 		}
 		if kept := c.desired != nil || len(c.caches) > 0; kept == oneShot {
 			t.Errorf("one-shot %v: index kept %v, caches %d", oneShot, c.desired != nil, len(c.caches))
+		}
+	}
+}
+
+// countingMovingSource is a movingSource that counts the reads of every object.
+type countingMovingSource struct {
+	*movingSource
+	reads int
+}
+
+func (s *countingMovingSource) Endpoints(ctx context.Context) (source.Result, error) {
+	s.reads++
+	return s.movingSource.Endpoints(ctx)
+}
+
+// TestRunResyncProvesZonesWithoutReadingEveryObject: the daemon's resync takes from
+// Incremental sources only the objects that changed, if any, and reads no zone the
+// provider proves unchanged; it reads every object and the zone, and repairs it, when
+// the provider does not prove the zone, its cache is older than MaxCacheAge, or the
+// provider cannot prove anything.
+func TestRunResyncProvesZonesWithoutReadingEveryObject(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// detector: nil for a provider without ChangeDetector, else its answer.
+		detector *bool
+		age      time.Duration
+		want     bool // the resync takes only the changed objects
+	}{
+		{"proven unchanged", new(true), 0, true},
+		{"not proven unchanged", new(false), 0, false},
+		{"proven unchanged, cache too old", new(true), MaxCacheAge + time.Minute, false},
+		{"no change detector", nil, 0, false},
+	} {
+		for _, change := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s, an object changed %v", tc.name, change), func(t *testing.T) {
+				zone := inmemory.New("example.com")
+				var p provider.Provider = zone
+				var detector *unchangedProvider
+				if tc.detector != nil {
+					detector = &unchangedProvider{Provider: zone, unchanged: true}
+					p = detector
+				}
+				src := &countingMovingSource{movingSource: &movingSource{objects: map[endpoint.ObjectRef][]*endpoint.Endpoint{}, changed: map[endpoint.ObjectRef]bool{}}}
+				for _, n := range []string{"a", "b"} {
+					src.set(svc(n), []*endpoint.Endpoint{wanted(svc(n), n+".example.com", endpoint.RecordTypeA, 0, "192.0.2.1")})
+				}
+				c := newController(t, p, Config{Policy: plan.PolicySync}, src)
+				now := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
+				c.clock = func() time.Time { return now }
+				// The second reads the zone as written, so that no name is dirty.
+				runOnce(t, c)
+				runOnce(t, c)
+
+				// Someone else deletes a.
+				a := rec("a.example.com", endpoint.RecordTypeA, 0, "192.0.2.1")
+				if err := zone.Apply(t.Context(), provider.Zone{ID: "example.com", Name: "example.com"},
+					[]provider.Change{{Records: []provider.RecordChange{{Op: provider.OpDelete, Old: a}}}}); err != nil {
+					t.Fatal(err)
+				}
+				if detector != nil {
+					detector.unchanged = *tc.detector
+				}
+				now = now.Add(tc.age)
+				wantB := rec("b.example.com", endpoint.RecordTypeA, 0, "192.0.2.1")
+				if change {
+					wantB = rec("b.example.com", endpoint.RecordTypeA, 0, "192.0.2.2")
+					src.set(svc("b"), []*endpoint.Endpoint{wanted(svc("b"), "b.example.com", endpoint.RecordTypeA, 0, "192.0.2.2")})
+				}
+				reads := src.reads
+				rep, err := c.RunResync(t.Context())
+				if err != nil || rep.Err() != nil {
+					t.Fatal(err, rep.Err())
+				}
+				if rep.Partial != tc.want {
+					t.Errorf("Partial %v, want %v", rep.Partial, tc.want)
+				}
+				if readEvery := src.reads > reads; readEvery == tc.want {
+					t.Errorf("the resync read every object: %v, want %v", readEvery, !tc.want)
+				}
+				got := lines(records(t, zone, "example.com"))
+				if !slices.Contains(got, wantB.String()) {
+					t.Errorf("the zone holds %v, not %s", got, wantB)
+				}
+				// A resync that proved the zone trusts its cache, in which a still
+				// stands; one that read the zone finds a gone and writes it again.
+				if repaired := slices.Contains(got, a.String()); repaired == tc.want {
+					t.Errorf("a written again: %v, want %v (zone %v)", repaired, !tc.want, got)
+				}
+			})
 		}
 	}
 }

@@ -149,15 +149,15 @@ func runDaemon(cmd *cobra.Command, o *options, lo *leaderOptions, lookupEnv func
 	if err != nil {
 		return err
 	}
-	if o.interval <= 0 || o.minEventSyncInterval <= 0 {
-		return errors.New("--interval and --min-event-sync-interval must be positive")
+	if o.interval <= 0 || o.minEventSyncInterval <= 0 || o.sourceReadInterval <= 0 {
+		return errors.New("--interval, --min-event-sync-interval and --source-full-read-interval must be positive")
 	}
 	logger := a.controller.Logger
 	elector, err := leaderElector(lo, o.kube, lookupEnv, logger)
 	if err != nil {
 		return err
 	}
-	daemon = controller.NewDaemon(a.controller, controller.DaemonConfig{Interval: o.interval, MinEventInterval: o.minEventSyncInterval}, metrics, logger)
+	daemon = controller.NewDaemon(a.controller, controller.DaemonConfig{Interval: o.interval, MinEventInterval: o.minEventSyncInterval, SourceReadInterval: o.sourceReadInterval}, metrics, logger)
 	reg.MustRegister(controller.LeaderGauge(daemon))
 	a.setPolicyMetrics(controller.NewPolicyMetrics(reg))
 

@@ -60,6 +60,7 @@ type options struct {
 	kube                 source.ClientConfig
 	interval             time.Duration
 	minEventSyncInterval time.Duration
+	sourceReadInterval   time.Duration
 	events               bool
 	eventsEmit           []string
 	eventWarnings        bool
@@ -160,8 +161,9 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.DurationVar(&o.kube.Timeout, "request-timeout", 30*time.Second, "timeout of one Kubernetes API request (0: none)")
 	_ = fs.MarkDeprecated("request-timeout", "use --kube-api-request-timeout, as in external-dns.")
 
-	fs.DurationVar(&o.interval, "interval", time.Minute, "time between two full reconciles")
+	fs.DurationVar(&o.interval, "interval", time.Minute, "time between two resyncs of every zone")
 	fs.DurationVar(&o.minEventSyncInterval, "min-event-sync-interval", controller.DefaultMinEventInterval, "least time between the starts of two reconciles triggered by Kubernetes events")
+	fs.DurationVar(&o.sourceReadInterval, "source-full-read-interval", controller.DefaultSourceReadInterval, "with run (daemon): read every object of the sources again at least this often; the resyncs every --interval between take only the objects that changed and prove each zone unchanged")
 	fs.BoolVar(&o.events, "events", true, "reconcile when watched objects change, not only every --interval")
 	fs.StringVar(&o.metricsAddress, "metrics-address", ":7979", "address serving /healthz, /readyz and /metrics while running (empty: none)")
 	fs.BoolVar(&o.once, "once", false, "reconcile once and exit")
