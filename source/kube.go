@@ -121,10 +121,15 @@ type Kube struct {
 	// lastUnacked are the objects of last whose kind is acknowledged and which do not
 	// say their generation was yet: the generation each was read at.
 	lastUnacked map[ackKey]int64
-	// converted are the conversions of the last Endpoints call that read nothing but
-	// their object, by the cached object: an informer replaces an object's pointer
-	// whenever the object changes, so the same pointer converts to the same records,
-	// and one event costs the conversion of one object, not of every object.
+	// converted are the conversions that read nothing but their object, by the cached
+	// object: an informer replaces an object's pointer whenever the object changes, so
+	// the same pointer converts to the same records, and one event costs the conversion
+	// of one object, not of every object. Endpoints rebuilds it; between two calls the
+	// update handler drops the objects the informers replaced (a daemon reads every
+	// object only every few minutes, and would otherwise keep every object that changed
+	// meanwhile twice) and Changed adds its conversions. Deleted objects stay until the
+	// next call: a delete event carries the object as the watch sent it, not the one
+	// cached. It is nil while an Endpoints call reads the one it took.
 	converted map[any]conversion
 	// acked are the acknowledgements written, so that one is not written again while
 	// the object's status update is on its way to the cache.
@@ -281,7 +286,10 @@ func (k *Kube) Endpoints(ctx context.Context) (Result, error) {
 		k.mu.Unlock()
 		return res, nil
 	}
+	// The call owns previous until it stores its own: the handlers and Changed leave
+	// the conversions alone meanwhile.
 	previous := k.converted
+	k.converted = nil
 	// What this call returns is Changed's new starting point: the events from now on
 	// are its.
 	k.touched, k.othersChanged, k.sinceValid = nil, false, false
@@ -371,6 +379,9 @@ func (k *Kube) Changed(ctx context.Context) ([]ObjectResult, bool) {
 		r     kubeResource
 		key   string
 		reads bool
+		// obj and conv are the object converted and its conversion, unless it is gone.
+		obj  any
+		conv conversion
 	}
 	var acks []ackChange
 	var others []othersChange
@@ -408,7 +419,7 @@ func (k *Kube) Changed(ctx context.Context) ([]ObjectResult, bool) {
 			out = append(out, ObjectResult{Ref: ref, Result: Result{Endpoints: conv.endpoints, Problems: conv.problems}})
 			_, gen, pending := k.unackedOf(kk, obj)
 			acks = append(acks, ackChange{key: ack, gen: gen, pending: pending})
-			others = append(others, othersChange{r: kk.resource, key: key, reads: !reusable})
+			others = append(others, othersChange{r: kk.resource, key: key, reads: !reusable, obj: obj, conv: conv})
 		}
 	}
 	k.mu.Lock()
@@ -431,6 +442,11 @@ func (k *Kube) Changed(ctx context.Context) ([]ObjectResult, bool) {
 			addKey(k.readOthers, o.r, o.key)
 		} else {
 			delete(k.readOthers[o.r], o.key)
+		}
+		// The next Endpoints call reuses the conversion while the informer still holds
+		// the very object.
+		if k.converted != nil && o.obj != nil && !o.reads {
+			k.converted[o.obj] = o.conv
 		}
 	}
 	return out, true
@@ -821,7 +837,9 @@ func (k *Kube) handler(r kubeResource) cache.ResourceEventHandler {
 	return cache.ResourceEventHandlerFuncs{
 		AddFunc: observe,
 		UpdateFunc: func(oldObj, newObj any) {
-			if k.changed(r, oldObj, newObj) {
+			changed := k.changed(r, oldObj, newObj)
+			k.replaced(oldObj, newObj, !changed)
+			if changed {
 				observe(newObj)
 			}
 		},
@@ -830,6 +848,21 @@ func (k *Kube) handler(r kubeResource) cache.ResourceEventHandler {
 			k.changes.Add(1)
 			k.onChange()
 		},
+	}
+}
+
+// replaced drops the conversion of oldObj, which the informer replaced by newObj, and
+// gives it to newObj when same says both convert to the same records.
+func (k *Kube) replaced(oldObj, newObj any, same bool) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	conv, ok := k.converted[oldObj]
+	if !ok {
+		return
+	}
+	delete(k.converted, oldObj)
+	if same {
+		k.converted[newObj] = conv
 	}
 }
 

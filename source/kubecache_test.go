@@ -12,10 +12,12 @@ import (
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	networkingv1 "k8s.io/api/networking/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
+	"k8s.io/client-go/tools/cache"
 )
 
 // byName returns the endpoints of res by DNS name.
@@ -270,4 +272,105 @@ func clusterObjects(t *testing.T, client *fake.Clientset) []runtime.Object {
 		out = append(out, &svcs.Items[i])
 	}
 	return append(out, pod("web-0", "web-0"))
+}
+
+// staleConversions counts the objects k keeps a conversion of that its informers no
+// longer hold: ones replaced by a newer version, or deleted.
+func staleConversions(t *testing.T, k *Kube) int {
+	t.Helper()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	stale := 0
+	for obj := range k.converted {
+		held := false
+		for _, inf := range k.informers {
+			key, err := cache.MetaNamespaceKeyFunc(obj)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if item, ok, _ := inf.informer.GetStore().GetByKey(key); ok && item == obj {
+				held = true
+			}
+		}
+		if !held {
+			stale++
+		}
+	}
+	return stale
+}
+
+// cachedVersion returns the resourceVersion of the object an informer of k holds at key.
+func cachedVersion(t *testing.T, k *Kube, key string) string {
+	t.Helper()
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for _, inf := range k.informers {
+		if item, ok, _ := inf.informer.GetStore().GetByKey(key); ok {
+			return item.(metav1.Object).GetResourceVersion()
+		}
+	}
+	return ""
+}
+
+// TestKubeForgetsReplacedObjects: between two Endpoints calls, which a daemon makes
+// minutes apart, the conversion cache lets go of every object the informer replaced, so
+// that churn does not keep old objects alive; an update that changes nothing
+// the conversion reads keeps the conversion for the new object, and what Changed converts
+// is reused by the next Endpoints call.
+func TestKubeForgetsReplacedObjects(t *testing.T) {
+	ctx := context.Background()
+	stable := lbIngress(nil, "stable.example.com")
+	stable.Name, stable.ResourceVersion = "stable", "1"
+	moving := lbIngress(nil, "moving.example.com")
+	moving.Name, moving.ResourceVersion = "moving", "1"
+	k, client := startKube(t, Config{}, KubeConfig{}, stable, moving)
+	eventually(t, "both Ingresses' records", func() bool {
+		_, err := k.Endpoints(ctx)
+		return err == nil && len(byName(t, k)) == 2
+	})
+	ingresses := client.NetworkingV1().Ingresses("prod")
+	update := func(ing *networkingv1.Ingress) {
+		t.Helper()
+		if _, err := ingresses.Update(ctx, ing, metav1.UpdateOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Nothing the conversion reads (the informer keeps no backend): the conversion
+	// moves to the new object.
+	before := byName(t, k)["stable.example.com"]
+	relabelled := stable.DeepCopy()
+	relabelled.ResourceVersion = "2"
+	relabelled.Spec.DefaultBackend = &networkingv1.IngressBackend{Service: &networkingv1.IngressServiceBackend{
+		Name: "web", Port: networkingv1.ServiceBackendPort{Number: 80}}}
+	update(relabelled)
+	eventually(t, "the relabelled Ingress handled", func() bool {
+		return cachedVersion(t, k, "prod/stable") == "2" && staleConversions(t, k) == 0
+	})
+	if got := byName(t, k)["stable.example.com"]; got != before {
+		t.Error("an update the conversion does not read converted the Ingress again")
+	}
+
+	// A changed object: its old version is let go of at the event, and the conversion
+	// Changed makes is the next Endpoints call's.
+	moved := moving.DeepCopy()
+	moved.ResourceVersion = "2"
+	moved.Spec.Rules[0].Host = "moved.example.com"
+	changesBefore := k.changes.Load()
+	update(moved)
+	eventually(t, "the moved Ingress's event", func() bool { return k.changes.Load() > changesBefore })
+	if n := staleConversions(t, k); n != 0 {
+		t.Errorf("after the update, %d replaced objects are still kept", n)
+	}
+	changed, ok := k.Changed(ctx)
+	if !ok || len(changed) != 1 || len(changed[0].Endpoints) != 1 {
+		t.Fatalf("Changed = %v, %v; want the moved Ingress's record", changed, ok)
+	}
+	after := byName(t, k)
+	if after["moved.example.com"] != changed[0].Endpoints[0] {
+		t.Error("Endpoints converted the moved Ingress again after Changed had")
+	}
+	if after["stable.example.com"] != before {
+		t.Error("Endpoints converted the relabelled Ingress again")
+	}
 }
