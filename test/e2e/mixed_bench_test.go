@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -37,13 +38,17 @@ const mixedNEnv = "ZONEKEEPER_MIXED_N"
 // on a 2-core machine the test API server takes over 25 minutes to create 100,000 of
 // these objects (Service creation slows as the ClusterIP range fills). Below mixedMinN a
 // kind would get no object. Above mixedMaxN the Services (30 %) would not all get a
-// ClusterIP from the test API server's 10.96.0.0/16 range, which other tests' Services
-// share.
+// ClusterIP from the test API server's 10.96.0.0/12 range without crowding it, which
+// other tests' Services share.
 const (
 	mixedDefaultN = 3000
 	mixedMinN     = 10
 	mixedMaxN     = 200000
 )
+
+// mixedProgressEvery is how many objects of a kind load creates between two progress
+// lines.
+const mixedProgressEvery = 5000
 
 // mixedGateways is how many Gateways the HTTPRoutes are spread over; Gateway g has
 // address 192.0.2.<g+1>.
@@ -66,7 +71,7 @@ func parseMixedN(value string) (int, error) {
 		return 0, fmt.Errorf("%s=%q: not a whole number of objects", mixedNEnv, value)
 	}
 	if n < mixedMinN || n > mixedMaxN {
-		return 0, fmt.Errorf("%s=%d: want between %d (one object of each kind) and %d (the Services' ClusterIPs must fit the test API server's /16)",
+		return 0, fmt.Errorf("%s=%d: want between %d (one object of each kind) and %d (the Services' ClusterIPs must fit the test API server's /12)",
 			mixedNEnv, n, mixedMinN, mixedMaxN)
 	}
 	return n, nil
@@ -178,7 +183,19 @@ func (m mixedObjects) load(b *testing.B) {
 		}},
 	} {
 		start := time.Now()
-		if err := parallel.ForEach(ctx, kind.n, loadWorkers, kind.one); err != nil {
+		// At full size a kind takes minutes: the progress tells a slowing API server
+		// from a hung one.
+		var created atomic.Int64
+		one := func(i int) error {
+			if err := kind.one(i); err != nil {
+				return err
+			}
+			if n := created.Add(1); n%mixedProgressEvery == 0 {
+				b.Logf("created %d of %d %s after %v", n, kind.n, kind.name, time.Since(start).Round(time.Second))
+			}
+			return nil
+		}
+		if err := parallel.ForEach(ctx, kind.n, loadWorkers, one); err != nil {
 			b.Fatalf("creating %d %s: %v", kind.n, kind.name, err)
 		}
 		b.Logf("created %d %s in %v", kind.n, kind.name, time.Since(start).Round(time.Millisecond))
