@@ -268,6 +268,16 @@ func (d *Daemon) reconcileWith(ctx context.Context, run func(context.Context) (*
 
 	attrs := []any{"result", result, "duration", end.Sub(start)}
 	if rep != nil {
+		// Which reconcile it was: one of changed objects caused by triggers, the
+		// resync of every Interval, or one that read every object.
+		scope := "full"
+		switch {
+		case rep.Partial && resync:
+			scope = "resync"
+		case rep.Partial:
+			scope = "changed"
+		}
+		attrs = append(attrs, "scope", scope)
 		attrs = append(attrs, rep.SummaryAttrs()...)
 	}
 	if unready != nil {

@@ -1,9 +1,12 @@
 package controller
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -179,18 +182,39 @@ func (incrementalCountingSource) Changed(context.Context) ([]source.ObjectResult
 	return nil, true
 }
 
+// lockedBuffer is a bytes.Buffer a daemon may log to while the test reads it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
 // TestDaemonReadsEveryObjectEverySourceReadInterval: the first reconcile reads every
 // object, the resyncs every Interval after it do not (RunResync proves the zone instead),
 // and the first resync a SourceReadInterval after the first reconcile reads every object
-// again. Triggers drive the loop, and a clock of the test's says when it runs.
+// again; each logs which it was. Triggers drive the loop, and a clock of the test's says
+// when it runs.
 func TestDaemonReadsEveryObjectEverySourceReadInterval(t *testing.T) {
 	const interval = time.Hour
 	src := incrementalCountingSource{&countingSource{fixedSource: fixedSource{result: source.Result{Endpoints: []*endpoint.Endpoint{
 		wanted(svc("web"), "web.example.com", endpoint.RecordTypeA, 0, "192.0.2.1"),
 	}}}}}
 	p := &unchangedProvider{Provider: inmemory.New("example.com"), unchanged: true}
+	var logs lockedBuffer
 	d := NewDaemon(newController(t, p, Config{Policy: plan.PolicySync}, src),
-		DaemonConfig{Interval: interval, MinEventInterval: time.Millisecond, SourceReadInterval: 3 * interval}, nil, nil)
+		DaemonConfig{Interval: interval, MinEventInterval: time.Millisecond, SourceReadInterval: 3 * interval}, nil,
+		slog.New(slog.NewTextHandler(&logs, nil)))
 	var mu sync.Mutex
 	clock := time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC)
 	d.now = func() time.Time {
@@ -219,24 +243,36 @@ func TestDaemonReadsEveryObjectEverySourceReadInterval(t *testing.T) {
 	}
 	start := clock
 	waitFor(t, "the first reconcile", func() bool { return finished(d) })
-	for _, step := range []struct {
+	for i, step := range []struct {
 		after     time.Duration
 		wantReads int64
+		scope     string
 	}{
-		{0, 1},
-		{interval / 2, 1},   // a trigger: RunChanged
-		{interval, 1},       // the resync: RunResync
-		{2 * interval, 1},   // the resync: RunResync
-		{3 * interval, 2},   // the resync a SourceReadInterval after the first: RunOnce
-		{3*interval + 1, 2}, // a trigger: RunChanged
-		{4 * interval, 2},   // the resync: RunResync
-		{6 * interval, 3},   // RunOnce again
+		{0, 1, "full"},
+		{interval / 2, 1, "changed"},   // a trigger: RunChanged
+		{interval, 1, "resync"},        // the resync: RunResync
+		{2 * interval, 1, "resync"},    // the resync: RunResync
+		{3 * interval, 2, "full"},      // the resync a SourceReadInterval after the first: RunOnce
+		{3*interval + 1, 2, "changed"}, // a trigger: RunChanged
+		{4 * interval, 2, "resync"},    // the resync: RunResync
+		{6 * interval, 3, "full"},      // RunOnce again
 	} {
 		if step.after > 0 {
 			reconcileAt(start.Add(step.after))
 		}
 		if got := src.reads.Load(); got != step.wantReads {
 			t.Fatalf("after %s: every object read %d times, want %d", step.after, got, step.wantReads)
+		}
+		// The line is logged just after the reconcile is recorded as finished.
+		var finishedLines []string
+		waitFor(t, "the reconcile's log line", func() bool {
+			finishedLines = slices.DeleteFunc(strings.Split(logs.String(), "\n"), func(l string) bool {
+				return !strings.Contains(l, `msg="reconcile finished"`)
+			})
+			return len(finishedLines) == i+1
+		})
+		if last := finishedLines[i]; !strings.Contains(last, "scope="+step.scope+" ") {
+			t.Errorf("after %s: logged %s, want scope=%s", step.after, last, step.scope)
 		}
 	}
 }
