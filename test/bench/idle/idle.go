@@ -73,7 +73,9 @@ func (l *Loop) Resync(t testing.TB) (calls map[string]int, changes int) {
 	t.Helper()
 	l.clock = l.clock.Add(Interval)
 	l.em.ResetCounters()
-	rep, err := l.c.RunOnce(context.Background())
+	// The loop's source cannot say what changed, so that the resync reads it whole,
+	// as the daemon's does every --source-full-read-interval.
+	rep, err := l.c.RunResync(context.Background())
 	if err != nil || rep.Err() != nil {
 		t.Fatalf("resync: %v %v", err, rep.Err())
 	}
