@@ -211,6 +211,10 @@ type ZoneReport struct {
 
 	// read is what a full reconcile read of the zone, for its cache; nil otherwise.
 	read *zoneRead
+	// verifiedAfter is Verified once the applied changes are written: what a later
+	// reconcile that skips the zone, or plans only some names, reports. Nil unless the
+	// zone was read and planned whole.
+	verifiedAfter map[string]int
 	// refusedNow says the provider refused a change this reconcile sent (zr.Failed also
 	// holds the changes set aside unsent after earlier refusals).
 	refusedNow bool
@@ -529,8 +533,12 @@ func (c *Controller) remember(zr ZoneReport, desired uint64, sourcesRead bool) {
 	// What RunChanged reads of the report, without the changes: the first reconcile of
 	// 100,000 names would otherwise keep its 100,000 changes as long as the zone stays
 	// settled.
+	verified := zr.Verified
+	if zr.verifiedAfter != nil {
+		verified = zr.verifiedAfter
+	}
 	c.settled[zr.Zone.ID] = settledZone{desired: desired, report: ZoneReport{Zone: zr.Zone, Withheld: zr.Withheld,
-		Problems: zr.Problems, Conflicts: zr.Conflicts, Owned: zr.Owned, RecordTypes: zr.RecordTypes, Verified: zr.Verified}}
+		Problems: zr.Problems, Conflicts: zr.Conflicts, Owned: zr.Owned, RecordTypes: zr.RecordTypes, Verified: verified}}
 }
 
 // desiredFingerprint condenses a zone's desired endpoints into a number that changes,
@@ -772,7 +780,36 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	zr.Changes = changes
 	zr.Problems = append(zr.Problems, problems...)
 	c.apply(ctx, &zr)
+	zr.verifiedAfter = verifiedAfter(current, zr.Applied, desired)
 	return zr
+}
+
+// verifiedAfter is countByType's verified of the zone once applied was written over
+// current: what the next reconcile would find, which a reconcile that skips the zone as
+// proven unchanged reports instead of reading it.
+func verifiedAfter(current []*endpoint.Endpoint, applied []provider.Change, desired []*endpoint.Endpoint) map[string]int {
+	type nameType struct{ name, recordType string }
+	held := make(map[nameType]int, len(current))
+	for _, r := range current {
+		held[nameType{r.DNSName, r.RecordType}]++
+	}
+	for _, c := range applied {
+		for _, rc := range c.Records {
+			switch rc.Op {
+			case provider.OpCreate:
+				held[nameType{rc.New.DNSName, rc.New.RecordType}]++
+			case provider.OpDelete:
+				held[nameType{rc.Old.DNSName, rc.Old.RecordType}]--
+			}
+		}
+	}
+	verified := map[string]int{}
+	for _, e := range desired {
+		if held[nameType{e.DNSName, e.RecordType}] > 0 {
+			verified[e.RecordType]++
+		}
+	}
+	return verified
 }
 
 // apply carries out zr.Changes, unless this is a dry run, and records in zr what became

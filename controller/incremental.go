@@ -101,6 +101,9 @@ func (c *Controller) keepCache(zr ZoneReport, sums map[string]uint64, incrementa
 		// A full plan judged every name anew: no problem stands from before a write.
 		zc.writtenAt = map[string]bool{}
 		zc.owned, zc.recordTypes, zc.verified = zr.Owned, zr.RecordTypes, zr.Verified
+		if zr.verifiedAfter != nil {
+			zc.verified = zr.verifiedAfter
+		}
 	}
 	zc.wanted = sums
 	zc.written(zr.Applied)

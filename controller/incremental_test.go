@@ -373,3 +373,25 @@ func TestRunResyncProvesZonesWithoutReadingEveryObject(t *testing.T) {
 		}
 	}
 }
+
+// TestSkippedZoneReportsWhatItHolds: a resync that skips a zone proven unchanged reports
+// as verified the records the reconcile before it created, as a reconcile reading the
+// zone would find them (external-dns's verified_records gauge after its second sync).
+func TestSkippedZoneReportsWhatItHolds(t *testing.T) {
+	p := &unchangedProvider{Provider: inmemory.New("example.com"), unchanged: true}
+	src := &fixedSource{}
+	for _, n := range []string{"a", "b"} {
+		src.result.Endpoints = append(src.result.Endpoints, wanted(svc(n), n+".example.com", endpoint.RecordTypeA, 0, "192.0.2.1"))
+	}
+	c := newController(t, p, Config{Policy: plan.PolicySync}, src)
+	if z := runOnce(t, c).Zones[0]; z.Verified[endpoint.RecordTypeA] != 0 {
+		t.Fatalf("the reconcile creating the records verified %v", z.Verified)
+	}
+	z := runOnce(t, c).Zones[0]
+	if !z.Skipped {
+		t.Fatal("the resync read the zone proven unchanged")
+	}
+	if got := z.Verified[endpoint.RecordTypeA]; got != 2 {
+		t.Errorf("the skipped zone verified %d A records, want 2", got)
+	}
+}

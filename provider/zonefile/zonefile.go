@@ -8,7 +8,9 @@
 package zonefile
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -17,6 +19,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/provider"
@@ -52,9 +55,23 @@ type Provider struct {
 	dir        string
 	zones      []string // configured, normalised, sorted, unique
 	defaultTTL endpoint.TTL
+
+	mu sync.Mutex
+	// seen is, per zone, the file as this provider last read it (Records) or wrote it
+	// over what it had read (Apply); a zone is absent when that is not known.
+	seen map[string]fileState
 }
 
-var _ provider.Provider = (*Provider)(nil)
+// fileState identifies the content of a zone file: its SHA-256, or that there is none.
+type fileState struct {
+	exists bool
+	sum    [sha256.Size]byte
+}
+
+var (
+	_ provider.Provider       = (*Provider)(nil)
+	_ provider.ChangeDetector = (*Provider)(nil)
+)
 
 // New checks cfg and returns a provider for it. It reads nothing but the folder's
 // status: zone files are read on every call, so edits by hand are picked up. A missing
@@ -87,7 +104,7 @@ func New(cfg Config) (*Provider, error) {
 		zones = append(zones, name)
 	}
 	slices.Sort(zones)
-	return &Provider{dir: cfg.Dir, zones: slices.Compact(zones), defaultTTL: ttl}, nil
+	return &Provider{dir: cfg.Dir, zones: slices.Compact(zones), defaultTTL: ttl, seen: map[string]fileState{}}, nil
 }
 
 // zoneName normalises and validates a zone name; the root zone is not supported.
@@ -136,11 +153,38 @@ func (p *Provider) Zones(ctx context.Context) ([]provider.Zone, error) {
 // as its initial SOA (serial 0) and NS records. A malformed file is an error naming the
 // file and the line.
 func (p *Provider) Records(ctx context.Context, zone provider.Zone) ([]*endpoint.Endpoint, error) {
-	z, err := p.read(zone.Name)
+	z, state, err := p.read(zone.Name)
 	if err != nil {
 		return nil, err
 	}
+	p.mu.Lock()
+	p.seen[z.name] = state
+	p.mu.Unlock()
 	return z.endpoints(), nil
+}
+
+// Unchanged implements provider.ChangeDetector: it reads the file of zone and reports
+// true only when its content is, byte for byte (SHA-256), the file the last Records read
+// or an Apply since wrote over what that Records read. An edit by hand, or by another
+// process sharing the folder, answers false until the next Records, also when an Apply
+// wrote over it since. Reading the file costs what a transfer of the zone would save a
+// DNS server: no parsing, one hash.
+func (p *Provider) Unchanged(ctx context.Context, zone provider.Zone) (bool, error) {
+	path, err := p.path(zone.Name)
+	if err != nil {
+		return false, err
+	}
+	p.mu.Lock()
+	seen, known := p.seen[zone.Name]
+	p.mu.Unlock()
+	if !known {
+		return false, nil
+	}
+	_, state, err := readFile(path)
+	if err != nil {
+		return false, fmt.Errorf("zonefile: %w", err)
+	}
+	return state == seen, nil
 }
 
 // Apply changes the file of zone (looked up by Name). Under an exclusive lock on
@@ -174,10 +218,17 @@ func (p *Provider) Apply(ctx context.Context, zone provider.Zone, changes []prov
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	z, err := p.read(zone.Name)
+	z, before, err := p.read(zone.Name)
 	if err != nil {
 		return err
 	}
+	// What is written over a file this provider has not seen as it is keeps it
+	// unseen: the edit made by someone else stays to be read.
+	p.mu.Lock()
+	seen, known := p.seen[z.name]
+	known = known && seen == before
+	delete(p.seen, z.name)
+	p.mu.Unlock()
 	sets := newZoneSets(z.name, p.checkRecord, z.endpoints())
 	errs := make([]error, len(changes))
 	applied := false
@@ -186,6 +237,7 @@ func (p *Provider) Apply(ctx context.Context, zone provider.Zone, changes []prov
 		applied = applied || errs[i] == nil
 	}
 	if !applied {
+		p.saw(z.name, before, known)
 		return failedError(z.name, changes, errs)
 	}
 	result := sets.list()
@@ -198,6 +250,7 @@ func (p *Provider) Apply(ctx context.Context, zone provider.Zone, changes []prov
 				errs[i] = broken
 			}
 		}
+		p.saw(z.name, before, known)
 		return failedError(z.name, changes, errs)
 	}
 	z.soa.Serial++
@@ -208,7 +261,19 @@ func (p *Provider) Apply(ctx context.Context, zone provider.Zone, changes []prov
 	if err := writeFileAtomic(path, content); err != nil {
 		return fmt.Errorf("zonefile: zone %s: %w", z.name, err)
 	}
+	p.saw(z.name, fileState{exists: true, sum: sha256.Sum256(content)}, known)
 	return failedError(z.name, changes, errs)
+}
+
+// saw records state as the file of zone this provider knows, when known says it knew
+// the file it read before.
+func (p *Provider) saw(zone string, state fileState, known bool) {
+	if !known {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.seen[zone] = state
 }
 
 // failedError returns nil when no error of errs, one per Change of changes, is set, and
@@ -242,28 +307,41 @@ func (p *Provider) checkRecord(rc provider.RecordChange) error {
 }
 
 // read parses the file of zone, or returns the initial content of a configured zone
-// that has no file yet.
-func (p *Provider) read(zone string) (*zoneData, error) {
+// that has no file yet, and the state of the file it read.
+func (p *Provider) read(zone string) (*zoneData, fileState, error) {
 	path, err := p.path(zone)
 	if err != nil {
-		return nil, err
+		return nil, fileState{}, err
 	}
-	f, err := os.Open(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	content, state, err := readFile(path)
+	if err != nil {
+		return nil, fileState{}, fmt.Errorf("zonefile: %w", err)
+	}
+	if !state.exists {
 		if slices.Contains(p.zones, zone) {
-			return newZone(zone, p.defaultTTL)
+			z, err := newZone(zone, p.defaultTTL)
+			return z, state, err
 		}
-		return nil, fmt.Errorf("zonefile: zone %s is not configured and has no file %s", zone, path)
+		return nil, fileState{}, fmt.Errorf("zonefile: zone %s is not configured and has no file %s", zone, path)
+	}
+	z, err := parseZone(bytes.NewReader(content), zone, path, p.defaultTTL)
+	if err != nil {
+		return nil, fileState{}, fmt.Errorf("zonefile: %w", err)
+	}
+	return z, state, nil
+}
+
+// readFile returns the content of the file at path and its state; a missing file is
+// no error.
+func readFile(path string) ([]byte, fileState, error) {
+	content, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fileState{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("zonefile: %w", err)
+		return nil, fileState{}, err
 	}
-	defer f.Close()
-	z, err := parseZone(f, zone, path, p.defaultTTL)
-	if err != nil {
-		return nil, fmt.Errorf("zonefile: %w", err)
-	}
-	return z, nil
+	return content, fileState{exists: true, sum: sha256.Sum256(content)}, nil
 }
 
 // path returns the zone file of zone, refusing names that are not normalised zone

@@ -55,7 +55,7 @@ func parseFile(t *testing.T, path string) []dns.RR {
 
 func serialOf(t *testing.T, p *Provider, zone provider.Zone) uint32 {
 	t.Helper()
-	z, err := p.read(zone.Name)
+	z, _, err := p.read(zone.Name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,4 +570,77 @@ func TestNameWithQuote(t *testing.T) {
 			t.Errorf("records %q lack %q", got, want)
 		}
 	}
+}
+
+// TestUnchanged: the provider proves a zone unchanged only while its file is the one the
+// last Records read, with the provider's own Applies written over it; an edit by hand,
+// or by another process, is seen until the next Records, also after an Apply wrote over
+// it.
+func TestUnchanged(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	p := newProvider(t, dir, "example.com")
+	other := newProvider(t, dir)
+	unchanged := func(want bool, when string) {
+		t.Helper()
+		got, err := p.Unchanged(ctx, exampleZone)
+		if err != nil {
+			t.Fatalf("%s: %v", when, err)
+		}
+		if got != want {
+			t.Errorf("%s: Unchanged = %v, want %v", when, got, want)
+		}
+	}
+	create := func(p *Provider, name string) {
+		t.Helper()
+		c := provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate, New: rec(name, endpoint.RecordTypeA, 300, "192.0.2.1")}}}
+		if err := p.Apply(ctx, exampleZone, []provider.Change{c}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func() {
+		t.Helper()
+		if _, err := p.Records(ctx, exampleZone); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	unchanged(false, "before any Records")
+	read()
+	unchanged(true, "after Records of a zone with no file yet")
+	create(p, "a.example.com")
+	unchanged(true, "after its own Apply created the file")
+	create(p, "b.example.com")
+	unchanged(true, "after its own Apply")
+
+	create(other, "c.example.com")
+	unchanged(false, "after another process's Apply")
+	create(p, "d.example.com")
+	unchanged(false, "after its own Apply over another's")
+	read()
+	unchanged(true, "after Records read the file again")
+
+	path := filepath.Join(dir, "example.com.zone")
+	content, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, append(content, []byte("e 300 IN A 192.0.2.5\n")...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unchanged(false, "after an edit by hand")
+	failing := provider.Change{Records: []provider.RecordChange{{Op: provider.OpCreate, New: rec("a.example.com", endpoint.RecordTypeA, 300, "192.0.2.1")}}}
+	if err := p.Apply(ctx, exampleZone, []provider.Change{failing}); err == nil {
+		t.Fatal("creating a record that exists succeeded")
+	}
+	unchanged(false, "after an Apply that wrote nothing over the edit")
+	read()
+	if err := os.WriteFile(path, content, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	unchanged(false, "after the file was put back as it was before the edit")
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	unchanged(false, "after the file was removed")
 }
