@@ -35,11 +35,11 @@ import (
 const mixedNEnv = "ZONEKEEPER_MIXED_N"
 
 // N without ZONEKEEPER_MIXED_N, and its bounds. The default is what `make bench` runs:
-// on a 2-core machine the test API server takes over 25 minutes to create 100,000 of
-// these objects (Service creation slows as the ClusterIP range fills). Below mixedMinN a
-// kind would get no object. Above mixedMaxN the Services (30 %) would not all get a
-// ClusterIP from the test API server's 10.96.0.0/12 range without crowding it, which
-// other tests' Services share.
+// on a 2-core machine the test API server takes about 30 minutes to create 100,000 of
+// these objects and 25 to delete them, most of it Services, whose creation slows as
+// their number grows (in a /16 and in a /12 range alike). Below mixedMinN a kind would
+// get no object. Above mixedMaxN the Services (30 %) would crowd the test API server's
+// 10.96.0.0/12 ClusterIP range, which other tests' Services share.
 const (
 	mixedDefaultN = 3000
 	mixedMinN     = 10

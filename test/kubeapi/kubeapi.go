@@ -433,8 +433,7 @@ func apiserverArgs(pki, etcdURL string, port int) []string {
 		"--service-account-key-file=" + filepath.Join(pki, "sa.pub"),
 		"--service-account-signing-key-file=" + filepath.Join(pki, "sa.key"),
 		// The widest range an IPv4 Service CIDR may have: the scale benchmarks create
-		// tens of thousands of LoadBalancer Services, and in a /16 their creation
-		// slowed to a few a second as the range filled.
+		// tens of thousands of LoadBalancer Services, which a /16 would crowd.
 		"--service-cluster-ip-range=10.96.0.0/12",
 		"--authorization-mode=RBAC",
 		"--disable-admission-plugins=ServiceAccount",
