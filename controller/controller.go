@@ -160,6 +160,10 @@ type Report struct {
 	// that changed (controller/delta.go): Desired then holds only the endpoints at the
 	// names those objects ask for or asked for. Problems are still every object's.
 	Partial bool
+	// Asked are the endpoints every source asks for, before the minimum TTL, the domain
+	// policy and the provider's adjustments: set by a reconcile that read every source,
+	// and by RunResync from its index of what they asked for; nil otherwise.
+	Asked []*endpoint.Endpoint
 }
 
 // ZoneReport is one zone's part of a reconcile.
@@ -414,6 +418,7 @@ func (c *Controller) reconcile(ctx context.Context, mode runMode) (*Report, erro
 		desired = append(desired, res.Endpoints...)
 		rep.Problems = append(rep.Problems, res.Problems...)
 	}
+	rep.Asked = append([]*endpoint.Endpoint{}, desired...)
 	desired = c.withMinTTL(desired)
 	p := c.currentPolicy()
 	desired, refused := c.enforcePolicy(p, desired)

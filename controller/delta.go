@@ -137,6 +137,15 @@ func (d *desiredIndex) at(names []string) []*endpoint.Endpoint {
 	return out
 }
 
+// all returns every endpoint of the index, in no fixed order.
+func (d *desiredIndex) all() []*endpoint.Endpoint {
+	out := []*endpoint.Endpoint{}
+	for _, eps := range d.atName {
+		out = append(out, eps...)
+	}
+	return out
+}
+
 func firstRef(e *endpoint.Endpoint) string {
 	if len(e.Refs) == 0 {
 		return ""
@@ -311,6 +320,10 @@ func (c *Controller) reconcileDelta(ctx context.Context, prove bool) (*Report, b
 		plans = append(plans, pz)
 	}
 	c.desired = d
+	if prove {
+		// A resync stands in for reading every source: what they ask for is the index.
+		rep.Asked = d.all()
+	}
 	logProblems(c.Logger, rep.Problems)
 	for _, pz := range plans {
 		zr := pz.report

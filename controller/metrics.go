@@ -125,12 +125,12 @@ func (c *compatMetrics) observe(rep *Report, err error, result string, start, en
 	}
 	if len(rep.SourceErrors) > 0 {
 		c.sourceErrors.Inc()
-	} else if !rep.Partial {
-		// A partial report's Desired are the changed names only: the gauges keep the
-		// count of the last whole one.
-		c.sourceEndpoints.Set(float64(len(rep.Desired)))
+	} else if rep.Asked != nil {
+		// A report of changed objects has no count of every endpoint: the gauges keep
+		// the last one.
+		c.sourceEndpoints.Set(float64(len(rep.Asked)))
 		byType := map[string]float64{}
-		for _, e := range rep.Desired {
+		for _, e := range rep.Asked {
 			byType[labelKey(e.RecordType)]++
 		}
 		c.sourceRecords.replace(byType)
@@ -289,9 +289,9 @@ func (m *Metrics) observeReconcile(rep *Report, err error, took time.Duration, e
 		// A partial picture would make the gauges drop; keep the last whole one.
 		return
 	}
-	if !rep.Partial {
+	if rep.Asked != nil {
 		desired := map[string]float64{}
-		for _, e := range rep.Desired {
+		for _, e := range rep.Asked {
 			kind := "unknown"
 			if len(e.Refs) > 0 {
 				kind = e.Refs[0].Kind

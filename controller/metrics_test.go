@@ -453,3 +453,36 @@ func TestCompatibilityMetricsOfRefusedChanges(t *testing.T) {
 			testutil.ToFloat64(m.compat.lastSync), testutil.ToFloat64(m.lastSuccess))
 	}
 }
+
+// TestResyncRefreshesDesiredGauges: a resync that takes only the changed objects
+// (RunResync) still sets the gauges of what the sources ask for, from its index, to the
+// counts a reconcile reading every object gives; a reconcile of changed objects after
+// events leaves them as they were.
+func TestResyncRefreshesDesiredGauges(t *testing.T) {
+	m := NewMetrics(prometheus.NewRegistry())
+	src := &movingSource{objects: map[endpoint.ObjectRef][]*endpoint.Endpoint{}, changed: map[endpoint.ObjectRef]bool{}}
+	src.set(svc("a"), []*endpoint.Endpoint{wanted(svc("a"), "a.example.com", endpoint.RecordTypeA, 0, "192.0.2.1")})
+	p := &unchangedProvider{Provider: inmemory.New("example.com"), unchanged: true}
+	d := NewDaemon(newController(t, p, Config{Policy: plan.PolicySync}, src), DaemonConfig{}, m, nil)
+	gauges := func() (float64, float64) {
+		return testutil.ToFloat64(m.desired.vec.WithLabelValues("service", endpoint.RecordTypeA)), testutil.ToFloat64(m.compat.sourceEndpoints)
+	}
+	d.reconcile(t.Context())
+	if desired, source := gauges(); desired != 1 || source != 1 {
+		t.Fatalf("after the first reconcile: desired %v, source endpoints %v; want 1, 1", desired, source)
+	}
+	src.set(svc("b"), []*endpoint.Endpoint{wanted(svc("b"), "b.example.com", endpoint.RecordTypeA, 0, "192.0.2.1")})
+	if rep := d.reconcileWith(t.Context(), d.controller.RunChanged, false); !rep.Partial {
+		t.Fatal("the reconcile after an event read every object")
+	}
+	if desired, source := gauges(); desired != 1 || source != 1 {
+		t.Errorf("after a reconcile of changed objects: desired %v, source endpoints %v; want 1, 1 (kept)", desired, source)
+	}
+	src.set(svc("c"), []*endpoint.Endpoint{wanted(svc("c"), "c.example.com", endpoint.RecordTypeA, 0, "192.0.2.1")})
+	if rep := d.reconcileWith(t.Context(), d.controller.RunResync, true); !rep.Partial {
+		t.Fatal("the resync read every object")
+	}
+	if desired, source := gauges(); desired != 3 || source != 3 {
+		t.Errorf("after the resync: desired %v, source endpoints %v; want 3, 3", desired, source)
+	}
+}
