@@ -752,7 +752,8 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	current := owned.Records()
 	zr.read = &zoneRead{records: records, cache: cache}
 	zr.Owned = countOwned(current, c.Registry.OwnerID())
-	zr.RecordTypes, zr.Verified = countByType(current, desired)
+	held, recordTypes := holdingsOf(current)
+	zr.RecordTypes, zr.Verified = recordTypes, held.verified(desired)
 	res := plan.Calculate(plan.Input{
 		Desired:      desired,
 		Current:      current,
@@ -785,36 +786,11 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	zr.Changes = changes
 	zr.Problems = append(zr.Problems, problems...)
 	c.apply(ctx, &zr)
-	zr.verifiedAfter = verifiedAfter(current, zr.Applied, desired)
+	// What the next reconcile would find, which one that skips the zone as proven
+	// unchanged reports instead of reading it.
+	held.write(zr.Applied)
+	zr.verifiedAfter = held.verified(desired)
 	return zr
-}
-
-// verifiedAfter is countByType's verified of the zone once applied was written over
-// current: what the next reconcile would find, which a reconcile that skips the zone as
-// proven unchanged reports instead of reading it.
-func verifiedAfter(current []*endpoint.Endpoint, applied []provider.Change, desired []*endpoint.Endpoint) map[string]int {
-	type nameType struct{ name, recordType string }
-	held := make(map[nameType]int, len(current))
-	for _, r := range current {
-		held[nameType{r.DNSName, r.RecordType}]++
-	}
-	for _, c := range applied {
-		for _, rc := range c.Records {
-			switch rc.Op {
-			case provider.OpCreate:
-				held[nameType{rc.New.DNSName, rc.New.RecordType}]++
-			case provider.OpDelete:
-				held[nameType{rc.Old.DNSName, rc.Old.RecordType}]--
-			}
-		}
-	}
-	verified := map[string]int{}
-	for _, e := range desired {
-		if held[nameType{e.DNSName, e.RecordType}] > 0 {
-			verified[e.RecordType]++
-		}
-	}
-	return verified
 }
 
 // apply carries out zr.Changes, unless this is a dry run, and records in zr what became
@@ -920,23 +896,48 @@ func countOwned(current []*endpoint.Endpoint, ownerID string) int {
 	return n
 }
 
-// countByType counts current's records by type, and the endpoints of desired whose name
-// and type current holds, by type (external-dns's "verified" records).
-func countByType(current, desired []*endpoint.Endpoint) (records, verified map[string]int) {
-	type nameType struct{ name, recordType string }
-	held := make(map[nameType]bool, len(current))
-	records = map[string]int{}
+// nameType is a record's name and type: what a zone must hold for an endpoint to count
+// as verified.
+type nameType struct{ name, recordType string }
+
+// holdings counts a zone's records by name and type.
+type holdings map[nameType]int
+
+// holdingsOf counts current's records by name and type, and by type alone.
+func holdingsOf(current []*endpoint.Endpoint) (holdings, map[string]int) {
+	held := make(holdings, len(current))
+	byType := map[string]int{}
 	for _, r := range current {
-		records[r.RecordType]++
-		held[nameType{r.DNSName, r.RecordType}] = true
+		byType[r.RecordType]++
+		held[nameType{r.DNSName, r.RecordType}]++
 	}
-	verified = map[string]int{}
+	return held, byType
+}
+
+// write counts in the records applied creates and deletes.
+func (h holdings) write(applied []provider.Change) {
+	for _, c := range applied {
+		for _, rc := range c.Records {
+			switch rc.Op {
+			case provider.OpCreate:
+				h[nameType{rc.New.DNSName, rc.New.RecordType}]++
+			case provider.OpDelete:
+				h[nameType{rc.Old.DNSName, rc.Old.RecordType}]--
+			}
+		}
+	}
+}
+
+// verified counts, by type, the endpoints of desired whose name and type the zone holds
+// (external-dns's "verified" records).
+func (h holdings) verified(desired []*endpoint.Endpoint) map[string]int {
+	verified := map[string]int{}
 	for _, e := range desired {
-		if held[nameType{e.DNSName, e.RecordType}] {
+		if h[nameType{e.DNSName, e.RecordType}] > 0 {
 			verified[e.RecordType]++
 		}
 	}
-	return records, verified
+	return verified
 }
 
 // conflicts names the records on which the planner reported an object losing to another

@@ -312,7 +312,7 @@ func (c *Controller) reconcileDelta(ctx context.Context, prove bool) (*Report, b
 				zoneWanted = append(zoneWanted, e)
 			}
 		}
-		zr, ok := c.planNames(providerCtx, z, zoneWanted, changedNames, guard, d.exists)
+		zr, ok := c.planNames(providerCtx, z, zoneWanted, changedNames, guard, d.exists, prove)
 		if !ok {
 			return nil, false
 		}

@@ -280,7 +280,7 @@ func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desire
 			wanted = append(wanted, e)
 		}
 	}
-	zr, ok := c.planNames(ctx, z, wanted, touched, guard, exists)
+	zr, ok := c.planNames(ctx, z, wanted, touched, guard, exists, false)
 	if ok {
 		c.apply(ctx, &zr)
 	}
@@ -294,8 +294,9 @@ func (c *Controller) reconcileNames(ctx context.Context, z provider.Zone, desire
 // whenever it cannot prove its plan is the one a full read would make: the provider
 // cannot prove the zone unchanged (provider.ChangeDetector), a name read or written is
 // dirty, a deletion would be withheld or break the budget. It applies nothing: the
-// caller applies the report's Changes.
-func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*endpoint.Endpoint, touched map[string]bool, guard deletionGuard, exists func(resource string) bool) (ZoneReport, bool) {
+// caller applies the report's Changes. proven says the caller has just had the zone
+// proven unchanged (RunResync asks before it plans), which is then not asked again.
+func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*endpoint.Endpoint, touched map[string]bool, guard deletionGuard, exists func(resource string) bool, proven bool) (ZoneReport, bool) {
 	zc := c.caches[z.ID]
 	if zc == nil || c.Config.DryRun || c.now().Sub(zc.read) > MaxCacheAge {
 		return ZoneReport{}, false
@@ -312,7 +313,7 @@ func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*e
 	// A provider that can prove cheaply that the zone holds what it held after our
 	// last read and writes (RFC2136's SOA serial) must: an edit by someone else then
 	// costs a full read now rather than at the next resync.
-	if _, ok := provider.DetectorOf(c.Provider); ok && !c.provenUnchanged(ctx, z) {
+	if _, ok := provider.DetectorOf(c.Provider); ok && !proven && !c.provenUnchanged(ctx, z) {
 		return ZoneReport{}, false
 	}
 	names := slices.Sorted(maps.Keys(touched))
