@@ -294,3 +294,91 @@ func TestDeletionConfirmationMetrics(t *testing.T) {
 		t.Errorf("once confirmed: %q, want %q", got, want)
 	}
 }
+
+// TestDeletionBudgetWindow deletes a zone's objects a few at a time, each burst its own
+// event reconcile, as a custom resource definition's removal or a source emptying
+// object by object arrives: with a window, the budget counts the deletions already made
+// in it, so the bursts together cannot delete more than the budget allows.
+func TestDeletionBudgetWindow(t *testing.T) {
+	const owned = 20
+	ip := func(i int) string { return fmt.Sprintf("192.0.2.%d", i+1) }
+	name := func(i int) string { return fmt.Sprintf("web-%d.example.com", i) }
+	keeping := func(n int) source.Result {
+		var r source.Result
+		for i := range n {
+			r.Endpoints = append(r.Endpoints, wanted(svc(fmt.Sprintf("web-%d", i)), name(i), endpoint.RecordTypeA, 0, ip(i)))
+		}
+		return r
+	}
+	type step struct {
+		at                       time.Duration
+		keep                     int
+		wantDeleted, wantWaiting int
+	}
+	tests := []struct {
+		name   string
+		window time.Duration
+		steps  []step
+	}{
+		{"bursts over the budget wait", time.Minute, []step{
+			{0, 17, 3, 0},
+			{time.Second, 15, 2, 0},
+			{2 * time.Second, 13, 0, 2},
+			{3 * time.Second, 10, 0, 5},
+			// The window has let go of the first two bursts: the five fit again.
+			{61 * time.Second, 10, 5, 0},
+			// Those five count in turn.
+			{62 * time.Second, 9, 0, 1},
+			{121 * time.Second, 9, 1, 0},
+		}},
+		{"within the budget, bursts go at once", time.Minute, []step{
+			{0, 18, 2, 0},
+			{time.Second, 16, 2, 0},
+			{2 * time.Second, 15, 1, 0},
+		}},
+		{"without a window each reconcile has the whole budget", 0, []step{
+			{0, 17, 3, 0},
+			{time.Second, 15, 2, 0},
+			{2 * time.Second, 13, 2, 0},
+			{3 * time.Second, 10, 3, 0},
+		}},
+	}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var seed []*endpoint.Endpoint
+			for i := range owned {
+				seed = append(seed, ownedBy(t, ourOwner, fmt.Sprintf("service/ns/web-%d", i), rec(name(i), endpoint.RecordTypeA, 0, ip(i)))...)
+			}
+			p := seeded(t, []string{"example.com"}, map[string][]*endpoint.Endpoint{"example.com": seed})
+			src := &stepSource{result: keeping(owned)}
+			c := newController(t, p, Config{Policy: plan.PolicySync,
+				Budget: DeletionBudget{MaxDeletions: 5, Window: tt.window, ConfirmAfter: 10 * time.Minute}}, src)
+			var now time.Time
+			c.clock = func() time.Time { return now }
+			now = start.Add(-time.Hour)
+			if _, err := c.RunOnce(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			left := owned
+			for i, s := range tt.steps {
+				now = start.Add(s.at)
+				src.result = keeping(s.keep)
+				rep, err := c.RunChanged(context.Background())
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, _, deleted := rep.ChangeCount()
+				waiting := rep.Zones[0].pendingConfirmation()
+				if deleted != s.wantDeleted || waiting != s.wantWaiting {
+					t.Errorf("step %d (at %s, keeping %d): %d deleted, %d waiting; want %d deleted, %d waiting",
+						i, s.at, s.keep, deleted, waiting, s.wantDeleted, s.wantWaiting)
+				}
+				left -= deleted
+				if got := len(records(t, p, "example.com")); got != 2*left {
+					t.Errorf("step %d: zone holds %d records, want %d", i, got, 2*left)
+				}
+			}
+		})
+	}
+}

@@ -55,54 +55,6 @@ type Config struct {
 	OneShot bool
 }
 
-// DeletionBudget bounds how many records one reconcile may delete in one zone. A source
-// glitch (an emptied informer, a wrong filter, a revoked permission) looks to the planner
-// exactly like every object being deleted at once; the budget tells the two apart by
-// size. When a zone's planned deletions exceed it, every one of them is withheld (none is
-// made: deleting the first fifty of a thousand is no better than deleting all of them)
-// and reported. Creations and updates are not limited.
-//
-// A withheld deletion does not wait forever: a record left behind after its object is
-// gone points at an address that may be handed to someone else (a subdomain takeover).
-// With ConfirmAfter set, a deletion over the budget is carried out once it is confirmed:
-// every reconcile of its zone planned it, without a break, for ConfirmAfter, and at
-// least ConfirmFullReads of them were full reconciles (the daemon's periodic resyncs).
-// A glitch that reverts within that time deletes nothing: the records are wanted again
-// and their wait is dropped. A source or zone that cannot be read breaks the wait of
-// what it touches (see pendingDeletions for the whole rule). The wait lives in the
-// Controller's memory: a one-shot run never confirms, and an operator raises the budget
-// or forces the run instead.
-type DeletionBudget struct {
-	// MaxDeletions is the most records one zone may lose per reconcile; 0 is no limit.
-	MaxDeletions int
-	// MaxRatio is the largest share (0..1) of a zone's owned records it may lose per
-	// reconcile; 0 is no limit. It applies only to zones owning at least
-	// MinOwnedForRatio records, since removing 2 of 3 is a normal day.
-	MaxRatio float64
-	// ConfirmAfter is how long deletions over the budget wait before they are carried
-	// out (see above); 0 never carries them out.
-	ConfirmAfter time.Duration
-	// ConfirmFullReads is the least number of full reconciles that must plan a
-	// deletion over the budget before it is carried out; less than 1 means
-	// DefaultConfirmFullReads.
-	ConfirmFullReads int
-}
-
-// MinOwnedForRatio is the least number of owned records a zone needs before
-// DeletionBudget.MaxRatio applies to it.
-const MinOwnedForRatio = 10
-
-// exceeded says why deleting n of owned records breaks the budget, or "" when it does not.
-func (b DeletionBudget) exceeded(n, owned int) string {
-	switch {
-	case b.MaxDeletions > 0 && n > b.MaxDeletions:
-		return fmt.Sprintf("%d deletions planned in the zone, more than --max-deletions=%d", n, b.MaxDeletions)
-	case b.MaxRatio > 0 && owned >= MinOwnedForRatio && float64(n) > b.MaxRatio*float64(owned):
-		return fmt.Sprintf("%d deletions planned of the zone's %d owned records, more than --max-deletion-ratio=%g", n, owned, b.MaxRatio)
-	}
-	return ""
-}
-
 // Controller reconciles the sources with a provider's zones.
 //
 // Its methods must not run concurrently: the daemon runs one reconcile at a time.
@@ -123,6 +75,8 @@ type Controller struct {
 	refused refusals
 	// pending are the deletions over the budget waiting for confirmation.
 	pending pendingDeletions
+	// recent are the deletions handed to the provider within DeletionBudget.Window.
+	recent recentDeletions
 	// caches are, by zone ID, what RunChanged reuses of a settled zone's last read
 	// (controller/incremental.go).
 	caches map[string]*zoneCache
@@ -768,7 +722,7 @@ func (c *Controller) reconcileZone(ctx context.Context, z provider.Zone, desired
 	var policyConfirmed []*endpoint.Endpoint
 	zr.Withheld, policyConfirmed = c.confirmPolicyDeletions(z.ID, zr.Withheld, guard.fullRead)
 	res.Changes.Delete = append(res.Changes.Delete, policyConfirmed...)
-	if why := c.Config.Budget.exceeded(len(res.Changes.Delete), zr.Owned); why != "" {
+	if why := c.budgetExceeded(z.ID, len(res.Changes.Delete), zr.Owned); why != "" {
 		var budgetWithheld []Withheld
 		zr.Confirmed, budgetWithheld = c.overBudget(z.ID, res.Changes.Delete, why, guard.fullRead)
 		zr.Withheld = append(zr.Withheld, budgetWithheld...)
@@ -810,6 +764,9 @@ func (c *Controller) apply(ctx context.Context, zr *ZoneReport) {
 	}
 	outcome := provider.OutcomeOf(ready, c.Provider.Apply(ctx, z, ready))
 	zr.Applied, zr.Unknown, zr.NotAttempted = outcome.Applied, outcome.Unknown, outcome.NotAttempted
+	if c.Config.Budget.Window > 0 {
+		c.recent.handedOver(z.ID, c.now(), outcome.Applied, outcome.Unknown)
+	}
 	zr.Failed = append(zr.Failed, c.refused.record(z, outcome, c.now())...)
 	zr.refusedNow = len(outcome.Failed) > 0
 	if outcome.Stopped != nil {

@@ -361,7 +361,7 @@ func (c *Controller) planNames(ctx context.Context, z provider.Zone, wanted []*e
 		DomainFilter: c.Config.DomainFilter,
 	})
 	kept, withheld := guard.withhold(res.Changes.Delete)
-	if len(withheld) > 0 || c.Config.Budget.exceeded(len(kept), zc.owned) != "" {
+	if len(withheld) > 0 || c.budgetExceeded(z.ID, len(kept), zc.owned) != "" {
 		return ZoneReport{}, false
 	}
 	changes, problems := owned.ChangesAt(res.Changes, names)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zonekeeper/zonekeeper/endpoint"
 	"github.com/zonekeeper/zonekeeper/plan"
@@ -14,25 +15,29 @@ import (
 
 func TestDeletionBudgetExceeded(t *testing.T) {
 	tests := []struct {
-		name     string
-		budget   DeletionBudget
-		n, owned int
-		want     string // substring of the reason; "" means within budget
+		name             string
+		budget           DeletionBudget
+		n, recent, owned int
+		want             string // substring of the reason; "" means within budget
 	}{
-		{"no budget", DeletionBudget{}, 1000, 1000, ""},
-		{"at the absolute limit", DeletionBudget{MaxDeletions: 50}, 50, 1000, ""},
-		{"over the absolute limit", DeletionBudget{MaxDeletions: 50}, 51, 1000, "51 deletions planned in the zone, more than --max-deletions=50"},
-		{"at the ratio", DeletionBudget{MaxRatio: 0.3}, 30, 100, ""},
-		{"over the ratio", DeletionBudget{MaxRatio: 0.3}, 31, 100, "31 deletions planned of the zone's 100 owned records, more than --max-deletion-ratio=0.3"},
-		{"ratio ignored in a small zone", DeletionBudget{MaxRatio: 0.3}, 9, MinOwnedForRatio - 1, ""},
-		{"ratio applies from the minimum size", DeletionBudget{MaxRatio: 0.3}, 4, MinOwnedForRatio, "4 deletions planned of the zone's 10"},
-		{"the absolute limit is checked first", DeletionBudget{MaxDeletions: 5, MaxRatio: 0.1}, 6, 10, "more than --max-deletions=5"},
+		{"no budget", DeletionBudget{}, 1000, 0, 1000, ""},
+		{"at the absolute limit", DeletionBudget{MaxDeletions: 50}, 50, 0, 1000, ""},
+		{"over the absolute limit", DeletionBudget{MaxDeletions: 50}, 51, 0, 1000, "51 deletions planned in the zone, more than --max-deletions=50"},
+		{"at the ratio", DeletionBudget{MaxRatio: 0.3}, 30, 0, 100, ""},
+		{"over the ratio", DeletionBudget{MaxRatio: 0.3}, 31, 0, 100, "31 deletions planned of the zone's 100 owned records, more than --max-deletion-ratio=0.3"},
+		{"ratio ignored in a small zone", DeletionBudget{MaxRatio: 0.3}, 9, 0, MinOwnedForRatio - 1, ""},
+		{"ratio applies from the minimum size", DeletionBudget{MaxRatio: 0.3}, 4, 0, MinOwnedForRatio, "4 deletions planned of the zone's 10"},
+		{"the absolute limit is checked first", DeletionBudget{MaxDeletions: 5, MaxRatio: 0.1}, 6, 0, 10, "more than --max-deletions=5"},
+		{"recent deletions count", DeletionBudget{MaxDeletions: 50, Window: time.Minute}, 20, 31, 1000, "20 deletions planned and 31 made in the last 1m0s in the zone, more than --max-deletions=50"},
+		{"recent deletions within the limit", DeletionBudget{MaxDeletions: 50, Window: time.Minute}, 20, 30, 1000, ""},
+		{"the ratio is of what the zone owned before", DeletionBudget{MaxRatio: 0.3, Window: time.Minute}, 11, 20, 80, "11 deletions planned and 20 made in the last 1m0s of the zone's 100 owned records"},
+		{"at the ratio of what the zone owned before", DeletionBudget{MaxRatio: 0.3, Window: time.Minute}, 10, 20, 80, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := tt.budget.exceeded(tt.n, tt.owned)
+			got := tt.budget.exceeded(tt.n, tt.recent, tt.owned)
 			if tt.want == "" && got != "" || tt.want != "" && !strings.Contains(got, tt.want) {
-				t.Errorf("exceeded(%d, %d) = %q, want %q", tt.n, tt.owned, got, tt.want)
+				t.Errorf("exceeded(%d, %d, %d) = %q, want %q", tt.n, tt.recent, tt.owned, got, tt.want)
 			}
 		})
 	}

@@ -19,8 +19,8 @@ func TestDeletionBudgetFlags(t *testing.T) {
 		want    controller.DeletionBudget
 		wantErr string
 	}{
-		{"defaults", options{maxDeletions: 50, maxDeletionRatio: 0.3, deletionConfirmAfter: 10 * time.Minute},
-			controller.DeletionBudget{MaxDeletions: 50, MaxRatio: 0.3, ConfirmAfter: 10 * time.Minute}, ""},
+		{"defaults", options{maxDeletions: 50, maxDeletionRatio: 0.3, deletionConfirmAfter: 10 * time.Minute, interval: time.Minute},
+			controller.DeletionBudget{MaxDeletions: 50, MaxRatio: 0.3, Window: time.Minute, ConfirmAfter: 10 * time.Minute}, ""},
 		{"no limits", options{}, controller.DeletionBudget{}, ""},
 		{"forced one-shot run", options{maxDeletions: 50, maxDeletionRatio: 0.3, force: true, once: true}, controller.DeletionBudget{}, ""},
 		{"forced daemon", options{maxDeletions: 50, force: true}, controller.DeletionBudget{}, "use it with run --once"},

@@ -158,7 +158,9 @@ func controllerConfig(o *options) (controller.Config, error) {
 }
 
 // deletionBudget maps --max-deletions, --max-deletion-ratio, --deletion-confirm-after and
-// --force. Forcing is for a one-shot run an operator watches, never for a daemon, which
+// --force. The budget counts the deletions of the last --interval: the daemon's event
+// reconciles come as often as --min-event-sync-interval, and a budget per reconcile
+// would let a burst of deletions through a few at a time. Forcing is for a one-shot run an operator watches, never for a daemon, which
 // would then have no budget for as long as it runs.
 func deletionBudget(o *options) (controller.DeletionBudget, error) {
 	switch {
@@ -177,7 +179,7 @@ func deletionBudget(o *options) (controller.DeletionBudget, error) {
 	case o.force:
 		return controller.DeletionBudget{}, nil
 	}
-	return controller.DeletionBudget{MaxDeletions: o.maxDeletions, MaxRatio: o.maxDeletionRatio, ConfirmAfter: o.deletionConfirmAfter}, nil
+	return controller.DeletionBudget{MaxDeletions: o.maxDeletions, MaxRatio: o.maxDeletionRatio, Window: o.interval, ConfirmAfter: o.deletionConfirmAfter}, nil
 }
 
 func managedTypes(managed, excluded []string) []string {
