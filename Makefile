@@ -90,7 +90,7 @@ bench: e2e-bin
 # report rather than rewriting docs/benchmarks.md, whose tables `bench` makes.
 bench-scale: e2e-bin
 	$(GO) run ./test/bench/cmd/zkbench -n 1000,10000,50000,100000 -providers rfc2136 -scenarios event,idle \
-		-daemon-runs 1 -runs 1 -samples 40 -idle 70s -churn-rate 20 -min-event-sync-interval 50ms -out ''
+		-daemon-runs 1 -runs 1 -samples 40 -idle 70s -churn-rate 20 -out ''
 
 # A quick run of the scenario harness (N = 200, one run each), for CI.
 bench-smoke: e2e-bin

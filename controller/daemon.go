@@ -16,7 +16,7 @@ import (
 // The defaults of DaemonConfig.
 const (
 	DefaultInterval           = time.Minute
-	DefaultMinEventInterval   = 250 * time.Millisecond
+	DefaultMinEventInterval   = 50 * time.Millisecond
 	DefaultSourceReadInterval = 10 * time.Minute
 )
 

@@ -279,8 +279,8 @@ func apiDaemonRun(ctx context.Context, env Env, ns string, n, run int, opts Opti
 }
 
 // eventWindow is how long the calls of an event-driven reconcile are counted after its
-// change, or after its record appeared: beyond the 50 ms settle after an event and the
-// 250 ms --min-event-sync-interval, so that a reconcile queued behind the first is counted
+// change, or after its record appeared: far beyond the 50 ms settle after an event and the
+// 50 ms --min-event-sync-interval, so that a reconcile queued behind the first is counted
 // too.
 const eventWindow = 3 * time.Second
 

@@ -20,7 +20,7 @@ import (
 const answerTimeout = 2 * time.Minute
 
 // samplePause separates latency samples, so that each is a change of its own rather
-// than one queued behind the previous reconcile (--min-event-sync-interval is 250 ms by default).
+// than one queued behind the previous reconcile (--min-event-sync-interval is 50 ms by default).
 const samplePause = 1500 * time.Millisecond
 
 // RunRFC2136 measures zonekeeper with the RFC2136 provider against BIND9 in the
@@ -215,7 +215,7 @@ func daemonRun(ctx context.Context, env Env, ns string, n, run int, opts Options
 }
 
 // settlePause separates the last change of the event and delete samples (and of the
-// background churn) from the idle window: far beyond the 50 ms settle and the 250 ms
+// background churn) from the idle window: far beyond the 50 ms settle and the 50 ms
 // --min-event-sync-interval before the reconcile such a change triggers, and that
 // reconcile's own time.
 const settlePause = 5 * time.Second

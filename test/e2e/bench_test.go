@@ -14,7 +14,7 @@ import (
 )
 
 // BenchmarkEventLatency measures, under the default flags (--min-event-sync-interval
-// 1s, --interval 1m), how long a new Ingress takes to reach the zone file, polling the
+// 50ms, --interval 1m), how long a new Ingress takes to reach the zone file, polling the
 // zone every 10 ms, 20 times per iteration for each of two ways to make one. Samples
 // are 1.5 s apart, so each is a change on its own rather than one queued behind the
 // previous reconcile.
