@@ -142,8 +142,8 @@ func addFlags(fs *pflag.FlagSet, o *options) {
 	fs.StringSliceVar(&o.excludeRecordTypes, "exclude-record-types", nil, "record types never to manage")
 	fs.StringVar(&o.minTTL, "min-ttl", "", "lowest TTL to publish, in seconds or as a duration (1m); raises unset and lower TTLs")
 
-	fs.IntVar(&o.maxDeletions, "max-deletions", 50, "most records one reconcile may delete in one zone; more withholds them all until confirmed (--deletion-confirm-after) or raised (0: no limit)")
-	fs.Float64Var(&o.maxDeletionRatio, "max-deletion-ratio", 0.3, fmt.Sprintf("largest share of a zone's owned records one reconcile may delete, for zones owning at least %d (0: no limit)", controller.MinOwnedForRatio))
+	fs.IntVar(&o.maxDeletions, "max-deletions", 50, "most records one zone may lose per --interval in the daemon, per run with --once; more withholds them all until confirmed (--deletion-confirm-after) or raised (0: no limit)")
+	fs.Float64Var(&o.maxDeletionRatio, "max-deletion-ratio", 0.3, fmt.Sprintf("largest share of a zone's owned records it may lose per --interval in the daemon, per run with --once, for zones owning at least %d (0: no limit)", controller.MinOwnedForRatio))
 	fs.DurationVar(&o.deletionConfirmAfter, "deletion-confirm-after", controller.DefaultDeletionConfirmAfter, fmt.Sprintf("the daemon carries out deletions over --max-deletions or --max-deletion-ratio once every reconcile planned them for this long, %d full resyncs among them, from sources that could all be read (0: never, until an operator acts)", controller.DefaultConfirmFullReads))
 	fs.BoolVar(&o.keepRecordsOfExistingObjects, "keep-records-of-existing-objects", true, "keep a name's records while its object still asks for it but has no address (an emptied load balancer status)")
 	fs.BoolVar(&o.force, "force", false, "with run --once: ignore --max-deletions and --max-deletion-ratio for this run")
