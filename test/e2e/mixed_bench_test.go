@@ -5,7 +5,9 @@ package e2e
 // It answers whether the daemon converges, what memory it keeps, and what an idle
 // periodic resync and one event cost with that many objects. Run it at full size with
 //
-//	ZONEKEEPER_MIXED_N=100000 go test -run '^$' -bench BenchmarkMixedScale -benchtime 1x -timeout 60m ./test/e2e/
+//	ZONEKEEPER_MIXED_N=100000 go test -run '^$' -bench BenchmarkMixedScale -benchtime 1x -timeout 70m ./test/e2e/
+//
+// and with ZONEKEEPER_MIXED_PROVIDER=rfc2136 to write to BIND9 instead of a zone file.
 
 import (
 	"context"
@@ -21,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/miekg/dns"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,11 +31,16 @@ import (
 	gatewayclient "sigs.k8s.io/gateway-api/pkg/client/clientset/versioned"
 
 	"github.com/zonekeeper/zonekeeper/test/bench"
+	"github.com/zonekeeper/zonekeeper/test/dnsserver"
 	"github.com/zonekeeper/zonekeeper/test/internal/parallel"
 )
 
-// mixedNEnv names the environment variable that sets BenchmarkMixedScale's N.
-const mixedNEnv = "ZONEKEEPER_MIXED_N"
+// The environment variables that set BenchmarkMixedScale's N and its provider
+// (zonefile, the default, or rfc2136 with BIND9).
+const (
+	mixedNEnv        = "ZONEKEEPER_MIXED_N"
+	mixedProviderEnv = "ZONEKEEPER_MIXED_PROVIDER"
+)
 
 // N without ZONEKEEPER_MIXED_N, and its bounds. The default is what `make bench` runs:
 // on a 2-core machine the test API server takes about 30 minutes to create 100,000 of
@@ -334,6 +342,148 @@ func sameVersion(x, y os.FileInfo) bool {
 	return os.SameFile(x, y) && x.ModTime().Equal(y.ModTime()) && x.Size() == y.Size()
 }
 
+// mixedZone is where BenchmarkMixedScale's daemon writes the zone: the flags that say
+// so, and how to tell when the zone's records, rendered as zoneRecords does, were
+// accepted by check.
+type mixedZone interface {
+	flags() []string
+	waitUntil(b *testing.B, d *daemon, timeout time.Duration, what string, check func(records []string) error) time.Time
+	// eventLatency returns the time from created until the zone served host's A
+	// record with the address ip.
+	eventLatency(b *testing.B, d *daemon, timeout time.Duration, host, ip string, created time.Time) time.Duration
+}
+
+func (z *zoneWatch) flags() []string { return nil }
+
+// eventLatency dates the record by the write of the zone file that first held it.
+func (z *zoneWatch) eventLatency(b *testing.B, d *daemon, timeout time.Duration, host, ip string, created time.Time) time.Duration {
+	want := a(host, ip)
+	written := z.waitUntil(b, d, timeout, "the event's record in the zone", func(got []string) error {
+		if _, found := slices.BinarySearch(got, want); !found {
+			return fmt.Errorf("zone holds %d records, not yet %q", len(got), want)
+		}
+		return nil
+	})
+	return written.Sub(created)
+}
+
+// newMixedZone returns the zone the provider named by ZONEKEEPER_MIXED_PROVIDER
+// writes: a zone file in a temporary folder, or a BIND9 zone.
+func newMixedZone(b *testing.B, providerName string) (mixedZone, string) {
+	b.Helper()
+	switch providerName {
+	case "", "zonefile":
+		z := newZoneWatch(b.TempDir())
+		return z, z.dir
+	case "rfc2136":
+		srv := dnsserver.StartT(b, dnsserver.BIND9, dnsserver.Config{Zones: []string{zone}})
+		return &bindWatch{srv: srv, flagList: rfc2136Flags(b, srv)}, b.TempDir()
+	}
+	b.Fatalf("%s=%q: want zonefile or rfc2136", mixedProviderEnv, providerName)
+	return nil, ""
+}
+
+// bindWatch reads a BIND9 zone by AXFR only when its SOA serial has moved and at most
+// once per bindTransferEvery, so that polling a zone of hundreds of thousands of
+// records does not take the CPU the daemon under measurement needs. It dates what it
+// reads by when it first saw that serial, within the poll interval of the write.
+type bindWatch struct {
+	srv      *dnsserver.Server
+	flagList []string
+}
+
+// bindTransferEvery is the least time between two zone transfers of bindWatch.
+const bindTransferEvery = time.Second
+
+func (z *bindWatch) flags() []string { return z.flagList }
+
+// eventLatency asks BIND9 for the name every 10 ms until it answers with an A record.
+func (z *bindWatch) eventLatency(b *testing.B, d *daemon, timeout time.Duration, host, _ string, created time.Time) time.Duration {
+	ctx, cancel := context.WithTimeout(b.Context(), timeout)
+	defer cancel()
+	latency, err := bench.WaitAnswer(ctx, z.srv.Addr, host, true, created)
+	if err != nil {
+		b.Fatalf("%v\nzonekeeper log:\n%s", err, d.log.tail(200))
+	}
+	return latency
+}
+
+func (z *bindWatch) waitUntil(b *testing.B, d *daemon, timeout time.Duration, what string, check func(records []string) error) time.Time {
+	b.Helper()
+	var (
+		transferred  bool
+		readSerial   uint32 // the serial of the last transfer
+		serial       uint32 // the serial last seen
+		serialSeen   time.Time
+		lastTransfer time.Time
+		lastErr      error
+		written      time.Time
+	)
+	d.waitFor(b, timeout, what, func() error {
+		now, err := z.srv.Serial(b.Context(), zone)
+		if err != nil {
+			return err
+		}
+		if now != serial || serialSeen.IsZero() {
+			serial, serialSeen = now, time.Now()
+		}
+		if transferred && serial == readSerial || time.Since(lastTransfer) < bindTransferEvery {
+			if lastErr == nil {
+				lastErr = errors.New("no transfer yet")
+			}
+			return lastErr
+		}
+		lastTransfer, readSerial, transferred = time.Now(), serial, true
+		records, err := bindRecords(b.Context(), z.srv)
+		if err != nil {
+			lastErr = err
+			return err
+		}
+		lastErr, written = check(records), serialSeen
+		return lastErr
+	})
+	return written
+}
+
+// bindRecords transfers srv's zone and renders every record set but the apex SOA and
+// NS as zoneRecords does: "name ttl type target[,target…]", targets sorted, lines sorted.
+func bindRecords(ctx context.Context, srv *dnsserver.Server) ([]string, error) {
+	rrs, err := srv.Transfer(ctx, zone)
+	if err != nil {
+		return nil, err
+	}
+	type set struct {
+		name, rrtype string
+		ttl          uint32
+	}
+	targets := map[set][]string{}
+	for _, rr := range rrs {
+		h := rr.Header()
+		name := strings.TrimSuffix(h.Name, ".")
+		if name == zone && (h.Rrtype == dns.TypeSOA || h.Rrtype == dns.TypeNS) {
+			continue
+		}
+		var target string
+		switch rr := rr.(type) {
+		case *dns.A:
+			target = rr.A.String()
+		case *dns.TXT:
+			target = strings.Join(rr.Txt, "")
+		default:
+			target = strings.TrimPrefix(rr.String(), h.String())
+		}
+		k := set{name, dns.TypeToString[h.Rrtype], h.Ttl}
+		targets[k] = append(targets[k], target)
+	}
+	out := make([]string, 0, len(targets))
+	for k, ts := range targets {
+		slices.Sort(ts)
+		out = append(out, fmt.Sprintf("%s %d %s %s", k.name, k.ttl, k.rrtype, strings.Join(ts, ",")))
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 // reconcilesLogged returns the lines of d's log, in order, that say a reconcile ended,
 // well or not.
 func reconcilesLogged(d *daemon) []map[string]any {
@@ -351,7 +501,8 @@ func reconcilesLogged(d *daemon) []map[string]any {
 // Ingresses with a status address, 30 % LoadBalancer Services with the hostname
 // annotation and a status address, 30 % accepted HTTPRoutes spread over 10 Gateways
 // with addresses, each asking for one A record at its own name. Then one daemon starts
-// reading all three kinds into a zone file, and it reports:
+// reading all three kinds into a zone file, or BIND9 with ZONEKEEPER_MIXED_PROVIDER=rfc2136,
+// and it reports:
 //
 //   - zone-s: from the start until the zone file written holds every A record and, as
 //     their ownership TXT records, exactly as many other records;
@@ -361,7 +512,9 @@ func reconcilesLogged(d *daemon) []map[string]any {
 //     those 70 s and the reconciles it logged as ended in them;
 //   - event-s: from the create of one more Ingress, whose target annotation gives its
 //     address (one event, one reconcile), until the zone file holding its record was
-//     written.
+//     written, or BIND9 answers its A record;
+//   - idle-axfrs, idle-updates (BIND9 only): the zone transfers and UPDATE messages
+//     BIND9 served over the 70 s idle.
 //
 // The objects are deleted at the end, one by one, and the time that takes is logged.
 func BenchmarkMixedScale(b *testing.B) {
@@ -393,9 +546,9 @@ func BenchmarkMixedScale(b *testing.B) {
 		m.createGateways(b)
 		m.load(b)
 
-		zw := newZoneWatch(b.TempDir())
+		zw, dir := newMixedZone(b, os.Getenv(mixedProviderEnv))
 		start := time.Now()
-		d := startDaemon(b, c.Kubeconfig, m.ns, zw.dir, "--source=gateway-httproute")
+		d := startDaemon(b, c.Kubeconfig, m.ns, dir, append(zw.flags(), "--source=gateway-httproute")...)
 		written := zw.waitUntil(b, d, zoneTimeout, "every record in the zone", func(got []string) error {
 			if len(got) != 2*n {
 				return fmt.Errorf("zone holds %d records, want %d (%d A records and their ownership TXT records)", len(got), 2*n, n)
@@ -416,7 +569,23 @@ func BenchmarkMixedScale(b *testing.B) {
 			b.Fatal(err)
 		}
 		reconcilesBefore := len(reconcilesLogged(d))
+		bw, onBIND := zw.(*bindWatch)
+		var servedBefore bench.Counters
+		if onBIND {
+			if servedBefore, err = bench.ReadCounters(b.Context(), bw.srv, zone); err != nil {
+				b.Fatal(err)
+			}
+		}
 		time.Sleep(idle)
+		if onBIND {
+			served, err := bench.ReadCounters(b.Context(), bw.srv, zone)
+			if err != nil {
+				b.Fatal(err)
+			}
+			served = served.Sub(servedBefore)
+			b.ReportMetric(float64(served.AXFRs), "idle-axfrs")
+			b.ReportMetric(float64(served.Updates), "idle-updates")
+		}
 		cpuAfter, err := bench.ProcessCPU(d.pid())
 		if err != nil {
 			b.Fatal(err)
@@ -433,16 +602,9 @@ func BenchmarkMixedScale(b *testing.B) {
 		eventHost := eventName + "." + zone
 		ing := newIngress(m.ns, eventName, []string{eventHost}, nil)
 		ing.Annotations = map[string]string{targetAnnotation: mixedIngressIP}
-		wantEvent := a(eventHost, mixedIngressIP)
 		created := time.Now()
 		createIngress(b, m.client, ing)
-		eventWritten := zw.waitUntil(b, d, zoneTimeout, "the event's record in the zone", func(got []string) error {
-			if _, found := slices.BinarySearch(got, wantEvent); !found {
-				return fmt.Errorf("zone holds %d records, not yet %q", len(got), wantEvent)
-			}
-			return nil
-		})
-		eventS := eventWritten.Sub(created)
+		eventS := zw.eventLatency(b, d, zoneTimeout, eventHost, mixedIngressIP, created)
 
 		b.ReportMetric(zoneS.Seconds(), "zone-s")
 		b.ReportMetric(float64(status["VmRSS"])/(1<<20), "rss-MB")
