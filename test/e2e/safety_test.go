@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/miekg/dns"
 	networkingv1 "k8s.io/api/networking/v1"
@@ -218,6 +220,59 @@ func TestSourceGlitch(t *testing.T) {
 	if err := zoneIs(t.Context(), dir, want); err != nil {
 		t.Errorf("after the restore: %v", err)
 	}
+}
+
+// TestDeletionsOverEvents: Ingresses deleted one after another, each reconciled on its
+// own after its event, count together against --max-deletions=2 for one --interval: the
+// first two records go at once, the third waits, and goes once the window has let go of
+// the first two (docs/cli.md, "Deletion safety"). The interval must outlast the steps
+// before the third deletion, or the window would let go of the first too early.
+func TestDeletionsOverEvents(t *testing.T) {
+	t.Parallel()
+	const interval = 10 * time.Second
+	c := suite.cluster
+	ns := c.Namespace(t)
+	dir := t.TempDir()
+	d := startDaemon(t, c.Kubeconfig, ns, dir, "--max-deletions=2", "--interval="+interval.String())
+	d.waitReady(t, convergeTimeout)
+	api := c.Client.NetworkingV1().Ingresses(ns)
+	var names []string
+	var want [][]string
+	for i := range 3 {
+		name := fmt.Sprintf("burst-%d", i)
+		createIngress(t, c.Client, newIngress(ns, name, []string{name + "." + zone}, nil), fmt.Sprintf("192.0.2.%d", 30+i))
+		names = append(names, name)
+		want = append(want, owned("ingress/"+ns+"/"+name, name+"."+zone, fmt.Sprintf("192.0.2.%d", 30+i)))
+	}
+	d.waitZone(t, slices.Concat(want...))
+
+	start := time.Now()
+	for i := range 2 {
+		if err := api.Delete(t.Context(), names[i], metav1.DeleteOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		d.waitZone(t, slices.Concat(want[i+1:]...))
+	}
+	if err := api.Delete(t.Context(), names[2], metav1.DeleteOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	d.waitFor(t, convergeTimeout, "the third deletion to be withheld", func() error {
+		n, err := d.metric("zonekeeper_deletions_withheld_total", `reason="deletion_budget"`)
+		if err == nil && n == 0 {
+			err = errors.New("no deletion withheld for the budget yet")
+		}
+		return err
+	})
+	if since := time.Since(start); since >= interval {
+		t.Fatalf("the steps took %v, longer than the window of %v: the test proves nothing", since, interval)
+	}
+	if err := zoneIs(t.Context(), dir, want[2]); err != nil {
+		t.Errorf("while the third deletion waits: %v", err)
+	}
+	if log := d.log.String(); !strings.Contains(log, "1 deletions planned and 2 made in the last 10s in the zone, more than --max-deletions=2") {
+		t.Errorf("no deletion withheld with the window's reason in the log:\n%s", d.log.tail(40))
+	}
+	d.waitZoneWithin(t, 2*interval+convergeTimeout, nil)
 }
 
 // TestVanishedAddress: an Ingress whose load balancer status empties keeps its record;
