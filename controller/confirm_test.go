@@ -122,6 +122,30 @@ func names(eps []*endpoint.Endpoint) []string {
 	return out
 }
 
+// The deletion tests' zone example.com holds an A record per Service web-<i>.
+func webName(i int) string { return fmt.Sprintf("web-%d.example.com", i) }
+func webIP(i int) string   { return fmt.Sprintf("192.0.2.%d", i+1) }
+
+// keepingWeb is the source result of Services web-0 … web-(n-1), each asking for its
+// record.
+func keepingWeb(n int) source.Result {
+	var r source.Result
+	for i := range n {
+		r.Endpoints = append(r.Endpoints, wanted(svc(fmt.Sprintf("web-%d", i)), webName(i), endpoint.RecordTypeA, 0, webIP(i)))
+	}
+	return r
+}
+
+// seedWeb returns the records of Services web-0 … web-(n-1), with their ownership
+// records, as a zone holds them.
+func seedWeb(t *testing.T, n int) []*endpoint.Endpoint {
+	var out []*endpoint.Endpoint
+	for i := range n {
+		out = append(out, ownedBy(t, ourOwner, fmt.Sprintf("service/ns/web-%d", i), rec(webName(i), endpoint.RecordTypeA, 0, webIP(i)))...)
+	}
+	return out
+}
+
 // stepSource is a source whose answer a test changes between reconciles.
 type stepSource struct {
 	result source.Result
@@ -136,15 +160,6 @@ func (s *stepSource) Endpoints(context.Context) (source.Result, error) { return 
 // the wait delays them.
 func TestDeletionConfirmation(t *testing.T) {
 	const owned = 20
-	ip := func(i int) string { return fmt.Sprintf("192.0.2.%d", i+1) }
-	name := func(i int) string { return fmt.Sprintf("web-%d.example.com", i) }
-	keeping := func(n int) source.Result {
-		var r source.Result
-		for i := range n {
-			r.Endpoints = append(r.Endpoints, wanted(svc(fmt.Sprintf("web-%d", i)), name(i), endpoint.RecordTypeA, 0, ip(i)))
-		}
-		return r
-	}
 	// The actions of a step.
 	const (
 		full       = "full"         // RunOnce
@@ -215,10 +230,7 @@ func TestDeletionConfirmation(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var seed []*endpoint.Endpoint
-			for i := range owned {
-				seed = append(seed, ownedBy(t, ourOwner, fmt.Sprintf("service/ns/web-%d", i), rec(name(i), endpoint.RecordTypeA, 0, ip(i)))...)
-			}
+			seed := seedWeb(t, owned)
 			p := &faultyProvider{Provider: seeded(t, []string{"example.com"}, map[string][]*endpoint.Endpoint{"example.com": seed})}
 			src, failing := &stepSource{}, &stepSource{}
 			c := newController(t, p, Config{Policy: plan.PolicySync,
@@ -229,7 +241,7 @@ func TestDeletionConfirmation(t *testing.T) {
 			left := owned
 			for i, s := range tt.steps {
 				now = start.Add(s.at)
-				src.result = keeping(s.keep)
+				src.result = keepingWeb(s.keep)
 				failing.err, p.unreadable = nil, ""
 				run := c.RunOnce
 				switch s.action {
@@ -301,15 +313,6 @@ func TestDeletionConfirmationMetrics(t *testing.T) {
 // in it, so the bursts together cannot delete more than the budget allows.
 func TestDeletionBudgetWindow(t *testing.T) {
 	const owned = 20
-	ip := func(i int) string { return fmt.Sprintf("192.0.2.%d", i+1) }
-	name := func(i int) string { return fmt.Sprintf("web-%d.example.com", i) }
-	keeping := func(n int) source.Result {
-		var r source.Result
-		for i := range n {
-			r.Endpoints = append(r.Endpoints, wanted(svc(fmt.Sprintf("web-%d", i)), name(i), endpoint.RecordTypeA, 0, ip(i)))
-		}
-		return r
-	}
 	type step struct {
 		at                       time.Duration
 		keep                     int
@@ -346,12 +349,9 @@ func TestDeletionBudgetWindow(t *testing.T) {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var seed []*endpoint.Endpoint
-			for i := range owned {
-				seed = append(seed, ownedBy(t, ourOwner, fmt.Sprintf("service/ns/web-%d", i), rec(name(i), endpoint.RecordTypeA, 0, ip(i)))...)
-			}
+			seed := seedWeb(t, owned)
 			p := seeded(t, []string{"example.com"}, map[string][]*endpoint.Endpoint{"example.com": seed})
-			src := &stepSource{result: keeping(owned)}
+			src := &stepSource{result: keepingWeb(owned)}
 			c := newController(t, p, Config{Policy: plan.PolicySync,
 				Budget: DeletionBudget{MaxDeletions: 5, Window: tt.window, ConfirmAfter: 10 * time.Minute}}, src)
 			var now time.Time
@@ -363,7 +363,7 @@ func TestDeletionBudgetWindow(t *testing.T) {
 			left := owned
 			for i, s := range tt.steps {
 				now = start.Add(s.at)
-				src.result = keeping(s.keep)
+				src.result = keepingWeb(s.keep)
 				rep, err := c.RunChanged(context.Background())
 				if err != nil {
 					t.Fatal(err)

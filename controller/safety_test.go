@@ -48,22 +48,10 @@ func TestDeletionBudgetExceeded(t *testing.T) {
 // setting, and checks what was deleted, what withheld and that the rest still happened.
 func TestDeletionSafety(t *testing.T) {
 	const owned = 20
-	ip := func(i int) string { return fmt.Sprintf("192.0.2.%d", i+1) }
-	name := func(i int) string { return fmt.Sprintf("web-%d.example.com", i) }
-	seed := func(t *testing.T) []*endpoint.Endpoint {
-		var out []*endpoint.Endpoint
-		for i := range owned {
-			out = append(out, ownedBy(t, ourOwner, fmt.Sprintf("service/ns/web-%d", i), rec(name(i), endpoint.RecordTypeA, 0, ip(i)))...)
-		}
-		return out
-	}
 	// keeping returns the source result of Services web-0 … web-(n-1) with their
 	// records, plus a new Service, so that each case also shows creates go on.
 	keeping := func(n int) source.Result {
-		var r source.Result
-		for i := range n {
-			r.Endpoints = append(r.Endpoints, wanted(svc(fmt.Sprintf("web-%d", i)), name(i), endpoint.RecordTypeA, 0, ip(i)))
-		}
+		r := keepingWeb(n)
 		r.Endpoints = append(r.Endpoints, wanted(svc("new"), "new.example.com", endpoint.RecordTypeA, 0, "198.51.100.1"))
 		return r
 	}
@@ -80,12 +68,12 @@ func TestDeletionSafety(t *testing.T) {
 		{"over the absolute budget: all withheld", Config{Budget: DeletionBudget{MaxDeletions: 5}}, keeping(owned - 6), 0, CauseBudget, 6},
 		{"over the ratio: all withheld", Config{Budget: DeletionBudget{MaxRatio: 0.3}}, keeping(owned - 7), 0, CauseBudget, 7},
 		{"an emptied source withheld by the ratio", Config{Budget: DeletionBudget{MaxDeletions: 50, MaxRatio: 0.3}}, keeping(0), 0, CauseBudget, owned},
-		{"an object without address keeps its name", Config{KeepRecordsOfExistingObjects: true}, withoutAddress(keeping(owned-1), owned-1, name(owned-1)), 0, CauseNoTargets, 1},
-		{"without the guard the name goes", Config{}, withoutAddress(keeping(owned-1), owned-1, name(owned-1)), 1, "", 0},
+		{"an object without address keeps its name", Config{KeepRecordsOfExistingObjects: true}, withoutAddress(keeping(owned-1), owned-1, webName(owned-1)), 0, CauseNoTargets, 1},
+		{"without the guard the name goes", Config{}, withoutAddress(keeping(owned-1), owned-1, webName(owned-1)), 1, "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := seeded(t, []string{"example.com"}, map[string][]*endpoint.Endpoint{"example.com": seed(t)})
+			p := seeded(t, []string{"example.com"}, map[string][]*endpoint.Endpoint{"example.com": seedWeb(t, owned)})
 			tt.config.Policy = plan.PolicySync
 			c := newController(t, p, tt.config, fixedSource{result: tt.result})
 
