@@ -43,9 +43,9 @@ const (
 )
 
 // N without ZONEKEEPER_MIXED_N, and its bounds. The default is what `make bench` runs:
-// on a 2-core machine the test API server takes about 30 minutes to create 100,000 of
-// these objects and 25 to delete them, most of it Services, whose creation slows as
-// their number grows (in a /16 and in a /12 range alike). Below mixedMinN a kind would
+// on a 2-core machine the test API server takes about 25 minutes to create 100,000 of
+// these objects and 20 to delete them, most of it Services: each ClusterIP allocation
+// lists every IPAddress object the API server holds (docs/benchmarks.md). Below mixedMinN a kind would
 // get no object. Above mixedMaxN the Services (30 %) would crowd the test API server's
 // 10.96.0.0/12 ClusterIP range, which other tests' Services share.
 const (
