@@ -29,8 +29,9 @@ func eventIngress(i int, target string) *networkingv1.Ingress {
 
 // benchmarkEvent measures the daemon's event path with n Ingresses in one zone: one
 // Ingress's target changes, the informer delivers the update, and the reconcile of mode
-// (RunChanged for an event) publishes it. Setup (informer sync, the full reconcile creating every record) is not timed;
-// each op is one update, of which only the reconcile it triggers is timed.
+// (RunChanged for an event) publishes it. Setup (informer sync, the full reconcile
+// creating every record) is not timed; each op is one update, of which only the
+// reconcile it triggers is timed.
 func benchmarkEvent(b *testing.B, n int, mode runMode) {
 	objs := make([]k8sruntime.Object, n)
 	for i := range n {

@@ -160,8 +160,9 @@ func controllerConfig(o *options) (controller.Config, error) {
 // deletionBudget maps --max-deletions, --max-deletion-ratio, --deletion-confirm-after and
 // --force. The budget counts the deletions of the last --interval: the daemon's event
 // reconciles come as often as --min-event-sync-interval, and a budget per reconcile
-// would let a burst of deletions through a few at a time. Forcing is for a one-shot run an operator watches, never for a daemon, which
-// would then have no budget for as long as it runs.
+// would let a burst of deletions through a few at a time. Forcing is for a one-shot run
+// an operator watches, never for a daemon, which would then have no budget for as long
+// as it runs.
 func deletionBudget(o *options) (controller.DeletionBudget, error) {
 	switch {
 	case o.maxDeletions < 0:
