@@ -411,11 +411,10 @@ func (z *bindWatch) eventLatency(b *testing.B, d *daemon, timeout time.Duration,
 func (z *bindWatch) waitUntil(b *testing.B, d *daemon, timeout time.Duration, what string, check func(records []string) error) time.Time {
 	b.Helper()
 	var (
-		transferred  bool
 		readSerial   uint32 // the serial of the last transfer
 		serial       uint32 // the serial last seen
 		serialSeen   time.Time
-		lastTransfer time.Time
+		lastTransfer time.Time // zero before the first
 		lastErr      error
 		written      time.Time
 	)
@@ -427,13 +426,13 @@ func (z *bindWatch) waitUntil(b *testing.B, d *daemon, timeout time.Duration, wh
 		if now != serial || serialSeen.IsZero() {
 			serial, serialSeen = now, time.Now()
 		}
-		if transferred && serial == readSerial || time.Since(lastTransfer) < bindTransferEvery {
+		if !lastTransfer.IsZero() && serial == readSerial || time.Since(lastTransfer) < bindTransferEvery {
 			if lastErr == nil {
 				lastErr = errors.New("no transfer yet")
 			}
 			return lastErr
 		}
-		lastTransfer, readSerial, transferred = time.Now(), serial, true
+		lastTransfer, readSerial = time.Now(), serial
 		records, err := bindRecords(b.Context(), z.srv)
 		if err != nil {
 			lastErr = err
